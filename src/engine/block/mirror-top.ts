@@ -1,0 +1,30 @@
+/**
+ * The implicit mirror_top filter the active commit puts above the active disk while it runs
+ * (block/mirror.c). I/O passes straight through to the active disk, whose dirty bitmap records
+ * every write for the commit to copy again.
+ */
+import type { Co } from '../sim/coroutine.js';
+import type { DataRuns } from './data-runs.js';
+import type { ReadResult, WriteResult } from './errno.js';
+import { BlockNode, type IoContext } from './node.js';
+
+export class MirrorTopFilter extends BlockNode {
+  readonly driver = 'mirror_top' as const;
+  readonly isFilter = true;
+
+  private get below(): BlockNode {
+    return this.children.get('backing')!;
+  }
+
+  protected driverLengthBytes(): number | undefined {
+    return this.below.lengthBytes();
+  }
+
+  protected *readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): Co<ReadResult> {
+    return yield* this.below.read(offsetBytes, lengthBytes, ctx);
+  }
+
+  protected *writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): Co<WriteResult> {
+    return yield* this.below.write(offsetBytes, data, ctx);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Scenario steps and expectations in words, for the runner's report, the app's narration and
+ * the event log.
+ */
+import { formatByte } from '../block/data-runs.js';
+import type { Expectation, ParsedStep } from './schema.js';
+import { formatDuration, formatSize } from './units.js';
+
+function range(offset: number, length: number): string {
+  return `[${formatSize(offset)}, +${formatSize(length)})`;
+}
+
+export function describeStep(step: ParsedStep): string {
+  switch (step.op) {
+    case 'write':
+      return `write ${formatByte(step.pattern)} to ${step.node} ${range(step.offset, step.length)}${step.async ? ' (async)' : ''}`;
+    case 'read':
+      return `read ${step.node} ${range(step.offset, step.length)}${step.async ? ' (async)' : ''}`;
+    case 'guest-write':
+      return `${step.vm} VM writes ${formatByte(step.pattern)} ${range(step.offset, step.length)}${step.async ? ' (async)' : ''}`;
+    case 'guest-read':
+      return `${step.vm} VM reads ${range(step.offset, step.length)}${step.async ? ' (async)' : ''}`;
+    case 'replication': {
+      const details = step.action === 'start' ? ` mode=${step.mode ?? step.host}` : step.action === 'stop' ? ` failover=${step.failover ?? false}` : '';
+      return `replication ${step.action} on ${step.host}${details}`;
+    }
+    case 'colo-start':
+      return 'COLO start (secondary, then primary)';
+    case 'checkpoint':
+      return 'COLO checkpoint';
+    case 'failover':
+      return `failover to the ${step.to}`;
+    case 'open': {
+      const options = Object.entries(step.options)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(',');
+      return `open replication node on ${step.host}: ${options}`;
+    }
+    case 'fault':
+      switch (step.kind) {
+        case 'io-error':
+          return `fault: I/O error on ${step.node} (${step.on}${step.count === undefined ? '' : ` x${step.count}`})`;
+        case 'cancel-job':
+          return `fault: cancel the ${step.type} job on ${step.host}`;
+        case 'eject':
+          return `fault: eject ${step.node}`;
+        default:
+          return `fault: ${step.kind}`;
+      }
+    case 'run':
+      return step.for !== undefined ? `run for ${formatDuration(step.for)}` : 'run until idle';
+    case 'check':
+      if (step.stage) return `check ${step.stage.node} is ${step.stage.is}`;
+      if (step.job) return `check the ${step.job.type} job on ${step.job.host} is ${step.job.is}`;
+      if (step.allocated) return `check ${step.allocated.node} ${range(step.allocated.offset, step.allocated.length)} is ${step.allocated.is === 'all' ? 'all allocated' : 'not allocated'}`;
+      return `check ${step.same!.join(', ')} read the same`;
+    case 'say':
+      return step.text;
+  }
+}
+
+export function describeExpectation(expect: Expectation | undefined, control: boolean): string {
+  if (!expect || expect.ok) return 'success';
+  if (expect.pattern !== undefined) return `every byte ${formatByte(expect.pattern)}`;
+  if (expect.error === true) return 'an error';
+  return control ? `error "${expect.error}"` : `error ${expect.error}`;
+}

@@ -1,0 +1,214 @@
+/**
+ * Turns a scenario file's text into a Scenario, or into a list of errors that each say where
+ * (a JSON path such as steps[3].offset) and what. Nothing is run until a file is valid.
+ */
+import { DEFAULT_SETTINGS, type SimulationSettings } from '../colo/simulation.js';
+import { TOPOLOGY_NODES } from '../colo/topology.js';
+import type { HostName } from '../sim/events.js';
+import { KNOWN_ERRNOS, scenarioSchema, type Expectation, type ParsedScenario, type ParsedStep } from './schema.js';
+import { formatSize } from './units.js';
+
+export interface Scenario {
+  readonly title: string;
+  readonly description?: string;
+  readonly source?: string;
+  readonly settings: SimulationSettings;
+  readonly steps: readonly ParsedStep[];
+}
+
+export interface ScenarioError {
+  /** Where in the file: "steps[3].offset", or "" for the whole file. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ValidationResult = { readonly ok: true; readonly scenario: Scenario } | { readonly ok: false; readonly errors: readonly ScenarioError[] };
+
+export const SECTOR_BYTES = 512;
+export const MAX_DISK_SIZE_BYTES = 4 * 1024 ** 3;
+export const MIN_CLUSTER_SIZE_BYTES = 512;
+export const MAX_CLUSTER_SIZE_BYTES = 2 * 1024 ** 2;
+
+export function validateScenarioText(text: string): ValidationResult {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, errors: [{ path: '', message: describeJsonError(text, error) }] };
+  }
+  return validateScenarioDocument(document);
+}
+
+export function validateScenarioDocument(document: unknown): ValidationResult {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    return { ok: false, errors: [{ path: '', message: 'a scenario must be a JSON object' }] };
+  }
+  const parsed = scenarioSchema.safeParse(document);
+  if (!parsed.success) {
+    return { ok: false, errors: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue) })) };
+  }
+  const errors: ScenarioError[] = [];
+  const settings = checkSetup(parsed.data, errors);
+  if (errors.length === 0) checkSteps(parsed.data.steps, settings, errors);
+  if (errors.length > 0) return { ok: false, errors };
+  const scenario: Scenario = {
+    title: parsed.data.title,
+    ...(parsed.data.description === undefined ? {} : { description: parsed.data.description }),
+    ...(parsed.data.source === undefined ? {} : { source: parsed.data.source }),
+    settings,
+    steps: parsed.data.steps,
+  };
+  return { ok: true, scenario };
+}
+
+/** steps[3].offset, options.node-name */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+function describeIssue(issue: { code: string; message: string; input?: unknown; keys?: string[] }): string {
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+  if (issue.code === 'unrecognized_keys' && issue.keys) {
+    const keys = issue.keys.map((key) => JSON.stringify(key)).join(', ');
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys} (typos must not pass silently)`;
+  }
+  return issue.message;
+}
+
+function describeJsonError(text: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const position = /at position (\d+)/.exec(message);
+  if (position) {
+    const offset = Number(position[1]);
+    const before = text.slice(0, offset);
+    const line = before.split('\n').length;
+    const column = offset - before.lastIndexOf('\n');
+    return `invalid JSON at line ${line}, column ${column}: ${message.replace(/ in JSON at position \d+.*$/, '')}`;
+  }
+  return `invalid JSON: ${message}`;
+}
+
+function checkSetup(parsed: ParsedScenario, errors: ScenarioError[]): SimulationSettings {
+  const setup = parsed.setup ?? {};
+  const settings: SimulationSettings = {
+    diskSizeBytes: setup.diskSize ?? DEFAULT_SETTINGS.diskSizeBytes,
+    clusterSizeBytes: setup.clusterSize ?? DEFAULT_SETTINGS.clusterSizeBytes,
+    seed: setup.seed ?? DEFAULT_SETTINGS.seed,
+    nbdLatencyUs: setup.nbdLatency ?? DEFAULT_SETTINGS.nbdLatencyUs,
+    copyTimeUs: setup.copyTime ?? DEFAULT_SETTINGS.copyTimeUs,
+  };
+  const disk = settings.diskSizeBytes;
+  if (disk < SECTOR_BYTES || disk % SECTOR_BYTES !== 0) {
+    errors.push({ path: 'setup.diskSize', message: `must be a positive multiple of 512 bytes (got ${disk})` });
+  } else if (disk > MAX_DISK_SIZE_BYTES) {
+    errors.push({ path: 'setup.diskSize', message: `must be at most ${formatSize(MAX_DISK_SIZE_BYTES)} (got ${formatSize(disk)})` });
+  }
+  const cluster = settings.clusterSizeBytes;
+  if (cluster < MIN_CLUSTER_SIZE_BYTES || cluster > MAX_CLUSTER_SIZE_BYTES || (cluster & (cluster - 1)) !== 0) {
+    errors.push({ path: 'setup.clusterSize', message: `must be a power of two from 512 bytes to 2M, as qcow2 allows (got ${cluster})` });
+  }
+  if (settings.nbdLatencyUs <= 0) errors.push({ path: 'setup.nbdLatency', message: 'must be longer than 0: a forwarded write takes time to arrive' });
+  return settings;
+}
+
+type NodeKind = 'image' | 'replication' | 'other';
+
+interface KnownNode {
+  readonly host: HostName;
+  readonly kind: NodeKind;
+}
+
+function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, errors: ScenarioError[]): void {
+  const nodes = new Map<string, KnownNode>();
+  for (const node of TOPOLOGY_NODES) {
+    const kind: NodeKind = node.driver === 'raw' || node.driver === 'qcow2' ? 'image' : node.driver === 'replication' ? 'replication' : 'other';
+    nodes.set(node.name, { host: node.host, kind });
+  }
+
+  const requireNode = (path: string, name: string, wanted?: NodeKind): void => {
+    const known = nodes.get(name);
+    if (!known) {
+      errors.push({ path, message: `unknown node "${name}"; nodes here: ${[...nodes.keys()].join(', ')}` });
+    } else if (wanted && known.kind !== wanted) {
+      errors.push({ path, message: `"${name}" is not ${wanted === 'image' ? 'an image (primary-disk, secondary-disk, hidden-disk or active-disk)' : 'a replication node'}` });
+    }
+  };
+
+  const requireRange = (path: string, offset: number, length: number): void => {
+    if (offset % SECTOR_BYTES !== 0) errors.push({ path: `${path}.offset`, message: `must be a multiple of 512 (got ${offset})` });
+    if (length % SECTOR_BYTES !== 0) errors.push({ path: `${path}.length`, message: `must be a multiple of 512 (got ${length})` });
+    if (length === 0) errors.push({ path: `${path}.length`, message: 'must be more than 0' });
+    if (offset + length > settings.diskSizeBytes) {
+      errors.push({ path: `${path}.offset`, message: `range ${offset}+${length} ends beyond the disk (${settings.diskSizeBytes} bytes)` });
+    }
+  };
+
+  const requireExpectation = (path: string, expect: Expectation | undefined, kind: 'read' | 'write' | 'control'): void => {
+    if (!expect) return;
+    if (expect.pattern !== undefined && kind !== 'read') {
+      errors.push({ path: `${path}.expect.pattern`, message: 'only reads can expect a pattern' });
+    }
+    if (typeof expect.error === 'string' && kind !== 'control' && !KNOWN_ERRNOS.includes(expect.error)) {
+      errors.push({ path: `${path}.expect.error`, message: `an I/O step expects an errno name (${KNOWN_ERRNOS.join(', ')}) or true, got "${expect.error}"` });
+    }
+  };
+
+  steps.forEach((step, index) => {
+    const path = `steps[${index}]`;
+    switch (step.op) {
+      case 'write':
+      case 'read':
+        requireNode(`${path}.node`, step.node);
+        requireRange(path, step.offset, step.length);
+        requireExpectation(path, step.expect, step.op);
+        break;
+      case 'guest-write':
+      case 'guest-read':
+        requireRange(path, step.offset, step.length);
+        requireExpectation(path, step.expect, step.op === 'guest-read' ? 'read' : 'write');
+        break;
+      case 'replication':
+        if (step.mode !== undefined && step.action !== 'start') errors.push({ path: `${path}.mode`, message: 'only "start" takes a mode' });
+        if (step.failover !== undefined && step.action !== 'stop') errors.push({ path: `${path}.failover`, message: 'only "stop" takes failover' });
+        requireExpectation(path, step.expect, 'control');
+        break;
+      case 'open': {
+        const name = step.options['node-name'];
+        const known = nodes.get(name);
+        if (known && known.host !== step.host) {
+          errors.push({ path: `${path}.options.node-name`, message: `"${name}" already names a node of the ${known.host} host; colo-sim needs node names unique across both hosts` });
+        } else if (!known && (step.expect?.error === undefined)) {
+          nodes.set(name, { host: step.host, kind: 'replication' });
+        }
+        requireExpectation(path, step.expect, 'control');
+        break;
+      }
+      case 'fault':
+        if (step.kind === 'io-error') requireNode(`${path}.node`, step.node);
+        if (step.kind === 'eject') requireNode(`${path}.node`, step.node, 'image');
+        requireExpectation(path, step.expect, 'control');
+        break;
+      case 'check':
+        if (step.stage) requireNode(`${path}.stage.node`, step.stage.node, 'replication');
+        if (step.allocated) {
+          requireNode(`${path}.allocated.node`, step.allocated.node, 'image');
+          requireRange(`${path}.allocated`, step.allocated.offset, step.allocated.length);
+        }
+        if (step.same) step.same.forEach((name, position) => requireNode(`${path}.same[${position}]`, name));
+        requireExpectation(path, step.expect, 'control');
+        break;
+      case 'colo-start':
+      case 'checkpoint':
+      case 'failover':
+      case 'run':
+      case 'say':
+        requireExpectation(path, step.expect, 'control');
+        break;
+    }
+  });
+}

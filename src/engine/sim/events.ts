@@ -1,0 +1,77 @@
+/**
+ * Every state change of the simulation is one of these events, stamped with its virtual time.
+ * The app animates them, the log lists them, `colo-sim run --trace` prints them.
+ */
+import type { Errno } from '../block/errno.js';
+
+export type HostName = 'primary' | 'secondary';
+export type Stage = 'none' | 'running' | 'failover' | 'failover-failed' | 'done';
+export type ReplicationMode = 'primary' | 'secondary';
+export type ReplicationAction = 'start' | 'checkpoint' | 'get-error' | 'stop';
+export type JobType = 'backup' | 'commit';
+export type IoKind = 'read' | 'write';
+
+/** Who issued a request: a guest, a scenario step addressing a node, or the engine itself. */
+export type IoOrigin =
+  | 'primary-vm'
+  | 'secondary-vm'
+  | 'step'
+  | 'nbd-export'
+  | 'copy-before-write'
+  | 'commit-job'
+  | 'check';
+
+export type SimEventBody =
+  | { kind: 'io-issued'; requestId: number; origin: IoOrigin; node: string; io: IoKind; offsetBytes: number; lengthBytes: number; fillByte?: number }
+  | { kind: 'io-completed'; requestId: number; origin: IoOrigin; node: string; io: IoKind; offsetBytes: number; lengthBytes: number; errno?: Errno }
+  /** Bytes reached an image's own layer (its store). `cow` lists the parts copied up from the backing file. */
+  | { kind: 'write-landed'; requestId: number; node: string; offsetBytes: number; lengthBytes: number; fillByte?: number; cow: { offsetBytes: number; lengthBytes: number }[] }
+  /** An image served this part of a read from its own layer. */
+  | { kind: 'read-served'; requestId: number; node: string; offsetBytes: number; lengthBytes: number }
+  | { kind: 'io-failed'; requestId: number; node: string; io: IoKind; offsetBytes: number; lengthBytes: number; errno: Errno; cause: string }
+  | { kind: 'forward-sent'; requestId: number; io: IoKind; offsetBytes: number; lengthBytes: number; fillByte?: number; arrivesAtUs: number }
+  | { kind: 'forward-landed'; requestId: number; io: IoKind; offsetBytes: number; lengthBytes: number; errno?: Errno }
+  | { kind: 'forward-completed'; requestId: number; io: IoKind; offsetBytes: number; lengthBytes: number; errno?: Errno }
+  | { kind: 'forward-lost'; requestId: number; io: IoKind; offsetBytes: number; lengthBytes: number; landed: boolean }
+  | { kind: 'cbw-copy'; requestId: number; filter: string; source: string; target: string; offsetBytes: number; lengthBytes: number; zeroes: boolean; errno?: Errno }
+  | { kind: 'bitmap-reset'; jobId: string; clustersReset: number }
+  | { kind: 'make-empty'; node: string; clustersFreed: number; error?: string }
+  | { kind: 'job-created'; host: HostName; jobId: string; jobType: JobType; granularityBytes: number }
+  | { kind: 'job-progress'; jobId: string; jobType: JobType; offsetBytes: number; lenBytes: number; copiedOffsetBytes: number; copiedLengthBytes: number }
+  | { kind: 'job-ready'; jobId: string; jobType: JobType }
+  | { kind: 'job-completed'; jobId: string; jobType: JobType }
+  | { kind: 'job-failed'; jobId: string; jobType: JobType; errno: Errno; cancelled: boolean }
+  | { kind: 'stage-changed'; host: HostName; node: string; from: Stage; to: Stage }
+  | { kind: 'error-recorded'; host: HostName; node: string; errno: Errno | null; cause: string }
+  | { kind: 'replication-call'; host: HostName; node: string; action: ReplicationAction; mode?: ReplicationMode; failover?: boolean; outcome: 'ok' | 'ignored' | 'error'; message?: string; quirk?: string }
+  | { kind: 'graph-changed'; host: HostName; change: string }
+  | { kind: 'node-opened'; host: HostName; node: string; error?: string }
+  | { kind: 'quorum-child-failed'; node: string; child: string; io: IoKind; errno: Errno }
+  | { kind: 'link-changed'; up: boolean }
+  | { kind: 'fault-injected'; description: string }
+  | { kind: 'fault-cleared' }
+  | { kind: 'medium-ejected'; node: string }
+  | { kind: 'colo'; phase: 'start' | 'checkpoint-begin' | 'checkpoint-end' | 'failover'; to?: HostName; error?: string }
+  | { kind: 'vm-state'; vm: HostName; running: boolean };
+
+export type SimEvent = SimEventBody & { readonly timeUs: number; readonly sequence: number };
+export type SimEventKind = SimEventBody['kind'];
+
+export type EventListener = (event: SimEvent) => void;
+
+export class EventBus {
+  private readonly listeners = new Set<EventListener>();
+  private nextSequence = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(body: SimEventBody): void {
+    const event = { ...body, timeUs: this.now(), sequence: this.nextSequence++ } as SimEvent;
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/unit/**/*.test.ts', 'tests/scenarios/**/*.test.ts', 'tests/property/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 120_000,
+  },
+});
