@@ -1,0 +1,28 @@
+/**
+ * npm run bench: prints the engine's speed and memory figures. These are measurements, not
+ * pass/fail tests; the README records them with the machine they ran on.
+ */
+import { cpus, totalmem } from 'node:os';
+import { benchCheckpointCost } from './checkpoint-cost.js';
+import { benchHeap } from './heap.js';
+import { benchQemuScenarios } from './qemu-scenarios.js';
+import { benchWriteThroughput } from './write-throughput.js';
+
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`;
+process.stdout.write(`colo-sim engine benchmarks on ${machine}\n\n`);
+
+const qemu = benchQemuScenarios();
+process.stdout.write(`QEMU's ${qemu.files} test-replication.c scenarios at 64 MiB: ${qemu.wallMs.toFixed(0)} ms total (target < 1000 ms)${qemu.allPassed ? '' : '  [SOME FAILED]'}\n`);
+
+const heap = benchHeap();
+process.stdout.write(`Heap for four ${heap.diskSizeMiB} MiB disks filled with patterns: ${heap.heapMiB.toFixed(2)} MiB (target < 16 MiB)\n`);
+
+const checkpoint = benchCheckpointCost();
+process.stdout.write(
+  `Checkpoint with 100 dirty clusters: ${checkpoint.smallUs.toFixed(0)} us on 64 MiB, ${checkpoint.largeUs.toFixed(0)} us on 1 GiB, ratio ${checkpoint.ratio.toFixed(2)} (target <= 1.5)\n`,
+);
+
+const throughput = benchWriteThroughput();
+process.stdout.write(
+  `Random 4 KiB guest writes through the COLO topology (${(throughput.primaryShare * 100).toFixed(0)}% primary): ${throughput.writesPerSecond.toFixed(0)} writes/s of wall time\n`,
+);
