@@ -6,7 +6,7 @@ import type { IoKind } from '../sim/events.js';
 
 export type FaultTarget = IoKind | 'any';
 
-interface FaultRule {
+export interface FaultRule {
   readonly on: FaultTarget;
   /** Failures left; undefined = until cleared. */
   remaining: number | undefined;
@@ -40,5 +40,13 @@ export class NodeFaults {
 
   clear(): void {
     this.rules = [];
+  }
+
+  saveState(): FaultRule[] {
+    return this.rules.map((rule) => ({ ...rule }));
+  }
+
+  restoreState(rules: readonly FaultRule[]): void {
+    this.rules = rules.map((rule) => ({ ...rule }));
   }
 }

@@ -43,6 +43,11 @@ export class NbdLink {
     }
   }
 
+  /** Sets the state without events, for a restored simulation (nothing is in transit then). */
+  setUpSilently(up: boolean): void {
+    this.up = up;
+  }
+
   /** Carries one message across; false when the link is or goes down before it arrives. */
   *carry(): Co<boolean> {
     if (!this.up) return false;

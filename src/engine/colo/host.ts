@@ -70,11 +70,20 @@ export class Host {
 
   /** Creates a replication node over an existing node and registers it (replication_new). */
   addReplicationNode(nodeName: string, mode: ReplicationMode, topId: string | undefined, fileNodeName: string): ReplicationNode {
-    const node = new ReplicationNode(nodeName, this.name, this.env, this.services, mode, topId);
+    const node = this.createReplicationNode(nodeName, mode, topId);
     node.children.set('file', this.graph.lookup(fileNodeName)!);
     this.graph.add(node);
-    this.replicationNodes.unshift(node);
+    this.registerReplicationNode(node);
     return node;
+  }
+
+  createReplicationNode(nodeName: string, mode: ReplicationMode, topId: string | undefined): ReplicationNode {
+    return new ReplicationNode(nodeName, this.name, this.env, this.services, mode, topId);
+  }
+
+  /** replication_new puts the node at the head of the list. */
+  registerReplicationNode(node: ReplicationNode): void {
+    this.replicationNodes.unshift(node);
   }
 
   startAll(mode: ReplicationMode): AllOutcome {

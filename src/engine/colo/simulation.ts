@@ -19,6 +19,8 @@ import type { StoreFactory } from '../store.js';
 import { MESSAGES } from '../replication/messages.js';
 import { ReplicationNode } from '../replication/replication-node.js';
 import { Host, type AllOutcome, type ReplicationOpenOptions } from './host.js';
+import { restoreSimulation, takeSnapshot, type SimulationSnapshot } from './snapshot.js';
+import { Workload, type WorkloadSettings } from './workload.js';
 import { BACKEND, buildTopology, NODE } from './topology.js';
 
 export interface SimulationSettings {
@@ -62,14 +64,21 @@ export class Simulation {
   readonly primary: Host;
   readonly secondary: Host;
   private coloStateValue: ColoState = 'off';
+  private vmsRunningValue = true;
   private requestsInFlight = 0;
   private nextRequestNumber = 1;
+  private workloadValue: Workload | undefined;
   private readonly idleWaiters: Array<Future<void>> = [];
   private readonly env: BlockEnv;
 
+  /**
+   * A new simulation on the topology of docs/block-replication.txt, or, given a snapshot, the
+   * saved simulation exactly as it was (its images' stores must hold the saved bytes).
+   */
   constructor(
     readonly settings: SimulationSettings,
     createStore: StoreFactory,
+    snapshot?: SimulationSnapshot,
   ) {
     this.prng = new Prng(settings.seed);
     this.env = { scheduler: this.scheduler, events: this.events };
@@ -77,7 +86,65 @@ export class Simulation {
     const hostSettings = { copyTimeUs: settings.copyTimeUs, nextRequestId: () => this.nextRequestNumber++ };
     this.primary = new Host('primary', this.env, hostSettings);
     this.secondary = new Host('secondary', this.env, hostSettings);
-    buildTopology(this.env, this.primary, this.secondary, this.link, settings, createStore);
+    if (!snapshot) {
+      buildTopology(this.env, this.primary, this.secondary, this.link, settings, createStore);
+      return;
+    }
+    const restored = restoreSimulation(snapshot, {
+      env: this.env,
+      primary: this.primary,
+      secondary: this.secondary,
+      link: this.link,
+      createStore,
+      startWorkload: (state) => {
+        this.workloadValue = new Workload(this, state.settings);
+        return this.workloadValue;
+      },
+    });
+    this.prng.restore(restored.prng);
+    this.coloStateValue = restored.coloState;
+    this.vmsRunningValue = restored.vmsRunning;
+    this.nextRequestNumber = restored.nextRequestNumber;
+  }
+
+  /**
+   * Nothing in flight that a snapshot could not hold: no request, no NBD message, no checkpoint
+   * draining. A running commit job and a workload are fine; they are saved with their timers.
+   */
+  isQuiescent(): boolean {
+    return this.requestsInFlight === 0 && this.link.messagesInTransit === 0 && this.idleWaiters.length === 0;
+  }
+
+  /** The whole state but the images' bytes (those are in their stores). Only when quiescent. */
+  snapshot(): SimulationSnapshot {
+    if (!this.isQuiescent()) throw new Error('snapshot() needs a quiescent simulation: requests are in flight');
+    return takeSnapshot({
+      settings: this.settings,
+      nowUs: this.nowUs,
+      nextRequestNumber: this.nextRequestNumber,
+      prng: this.prng.snapshot(),
+      coloState: this.coloStateValue,
+      vmsRunning: this.vmsRunningValue,
+      linkUp: this.link.isUp,
+      primary: this.primary,
+      secondary: this.secondary,
+      ...(this.workloadValue ? { workload: this.workloadValue.saveState() } : {}),
+    });
+  }
+
+  get vmsRunning(): boolean {
+    return this.vmsRunningValue;
+  }
+
+  get workload(): Workload | undefined {
+    return this.workloadValue;
+  }
+
+  /** Starts (or replaces, or with undefined stops) the random guest workload. */
+  setWorkload(settings: WorkloadSettings | undefined): void {
+    this.workloadValue?.stop();
+    this.workloadValue = settings ? new Workload(this, settings) : undefined;
+    this.workloadValue?.start();
   }
 
   get nowUs(): number {
@@ -270,6 +337,7 @@ export class Simulation {
   }
 
   private setVmsRunning(running: boolean): void {
+    this.vmsRunningValue = running;
     this.events.emit({ kind: 'vm-state', vm: 'primary', running });
     this.events.emit({ kind: 'vm-state', vm: 'secondary', running });
   }

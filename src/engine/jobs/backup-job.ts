@@ -30,8 +30,9 @@ export class BackupJob extends BlockJob {
     target: BlockNode,
     clusterSizeBytes: number,
     private readonly onCompleted: (errno: Errno | undefined) => void,
+    id?: string,
   ) {
-    super(registry.newJobId('backup'), registry.host, env, registry);
+    super(id ?? registry.newJobId('backup'), registry.host, env, registry);
     const sizeBytes = source.lengthBytes() ?? 0;
     this.filter = new CopyBeforeWriteFilter(`${source.nodeName}-cbw`, registry.host, env, new BlockCopyState(clusterSizeBytes, sizeBytes));
     this.filter.children.set('file', source);
@@ -45,6 +46,16 @@ export class BackupJob extends BlockJob {
     const events = this.env.events;
     events.emit({ kind: 'graph-changed', host: this.host, change: `copy-before-write filter ${this.filter.nodeName} inserted above ${this.source.nodeName}` });
     events.emit({ kind: 'job-created', host: this.host, jobId: this.id, jobType: 'backup', granularityBytes: this.filter.copyState.clusterSizeBytes });
+  }
+
+  /** Puts a saved job back: its filter is already in the graph, with the clusters it had copied. */
+  resume(copiedClusters: readonly number[]): void {
+    for (const clusterIndex of copiedClusters) this.copyState.markCopied(clusterIndex);
+    this.registry.add(this);
+  }
+
+  get sourceNode(): BlockNode {
+    return this.source;
   }
 
   get copyState(): BlockCopyState {

@@ -39,6 +39,14 @@ export class JobRegistry {
 
   constructor(readonly host: HostName) {}
 
+  get nextJobNumberValue(): number {
+    return this.nextJobNumber;
+  }
+
+  restoreNextJobNumber(value: number): void {
+    this.nextJobNumber = value;
+  }
+
   newJobId(type: JobType): string {
     return `${this.host}-${type}-${this.nextJobNumber++}`;
   }

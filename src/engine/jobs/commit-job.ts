@@ -20,7 +20,8 @@ import type { BlockGraph } from '../block/graph.js';
 import { Qcow2Image } from '../block/qcow2-image.js';
 import { MirrorTopFilter } from '../block/mirror-top.js';
 import type { BlockEnv, BlockNode, IoContext } from '../block/node.js';
-import { sleep, spawn, type Co } from '../sim/coroutine.js';
+import type { DataRuns } from '../block/data-runs.js';
+import { sleepUntil, spawn, type Co } from '../sim/coroutine.js';
 import { BlockJob, type JobRegistry } from './block-job.js';
 
 /** bdrv_get_default_bitmap_granularity: the target's cluster size clamped to 4-64 KiB, else 64 KiB. */
@@ -38,13 +39,37 @@ export interface CommitJobParts {
   readonly requestId: () => number;
 }
 
+/** A granule read from the source, on its way to the base. */
+export interface InFlightCopy {
+  readonly granule: number;
+  readonly data: DataRuns;
+  readonly wakeAtUs: number;
+}
+
+/** Everything needed to resume a commit job in a restored simulation. */
+export interface CommitJobState {
+  readonly id: string;
+  readonly initialized: boolean;
+  readonly dirtyGranules: number[];
+  readonly cursorGranule: number;
+  readonly offsetBytes: number;
+  readonly cancelRequested: boolean;
+  readonly requestId: number;
+  readonly inFlight?: InFlightCopy;
+  /** Sequence of the job's pending timer, to keep its place among others of the same instant. */
+  readonly timerSequence: number;
+}
+
 export class CommitJob extends BlockJob {
   readonly type = 'commit' as const;
   readonly mirrorTop: MirrorTopFilter;
   readonly dirty: DirtyBitmap;
   private cursorGranule = 0;
-  private inFlightBytes = 0;
+  private inFlight: InFlightCopy | undefined;
   private cancelRequested = false;
+  private initialized = false;
+  private requestId = 0;
+  private timerSequence = 0;
 
   constructor(
     env: BlockEnv,
@@ -52,12 +77,29 @@ export class CommitJob extends BlockJob {
     private readonly graph: BlockGraph,
     private readonly parts: CommitJobParts,
     private readonly onDone: (errno: Errno | undefined) => void,
+    id?: string,
   ) {
-    super(registry.newJobId('commit'), registry.host, env, registry);
+    super(id ?? registry.newJobId('commit'), registry.host, env, registry);
     const sizeBytes = parts.source.lengthBytes() ?? parts.base.lengthBytes() ?? 0;
     this.dirty = new DirtyBitmap(parts.granularityBytes, sizeBytes);
     this.mirrorTop = new MirrorTopFilter(`${parts.source.nodeName}-mirror-top`, registry.host, env);
     this.mirrorTop.children.set('backing', parts.source);
+  }
+
+  get sourceNode(): BlockNode {
+    return this.parts.source;
+  }
+
+  get baseNode(): BlockNode {
+    return this.parts.base;
+  }
+
+  get intermediateNode(): BlockNode {
+    return this.parts.intermediate;
+  }
+
+  get granularityBytes(): number {
+    return this.parts.granularityBytes;
   }
 
   start(): void {
@@ -65,11 +107,44 @@ export class CommitJob extends BlockJob {
     this.graph.insertAbove(source, this.mirrorTop);
     source.dirtyBitmaps.add(this.dirty);
     this.registry.add(this);
+    this.requestId = this.parts.requestId();
     const events = this.env.events;
     events.emit({ kind: 'graph-changed', host: this.host, change: `mirror_top ${this.mirrorTop.nodeName} inserted above ${source.nodeName}` });
     events.emit({ kind: 'job-created', host: this.host, jobId: this.id, jobType: 'commit', granularityBytes: this.parts.granularityBytes });
     // job_start: the job's coroutine first runs from the main loop, not inside the caller.
-    this.env.scheduler.schedule(0, () => spawn(this.env.scheduler, this.run()));
+    this.timerSequence = this.env.scheduler.schedule(0, () => spawn(this.env.scheduler, this.run())).sequence;
+  }
+
+  /** Puts a job back as it was saved; the graph (mirror_top above the source) is restored by the caller. */
+  resume(state: CommitJobState): void {
+    this.initialized = state.initialized;
+    for (const granule of state.dirtyGranules) this.dirty.setGranule(granule);
+    this.cursorGranule = state.cursorGranule;
+    this.offsetBytes = state.offsetBytes;
+    this.cancelRequested = state.cancelRequested;
+    this.requestId = state.requestId;
+    this.inFlight = state.inFlight;
+    this.parts.source.dirtyBitmaps.add(this.dirty);
+    this.registry.add(this);
+    this.updateLen();
+    const wakeAtUs = state.inFlight?.wakeAtUs ?? this.env.scheduler.nowUs;
+    this.timerSequence = this.env.scheduler.scheduleAt(wakeAtUs, () => spawn(this.env.scheduler, this.run())).sequence;
+  }
+
+  saveState(): CommitJobState {
+    const dirtyGranules: number[] = [];
+    for (let granule = 0; granule < this.dirty.granuleCount; granule++) if (this.dirty.isDirty(granule)) dirtyGranules.push(granule);
+    return {
+      id: this.id,
+      initialized: this.initialized,
+      dirtyGranules,
+      cursorGranule: this.cursorGranule,
+      offsetBytes: this.offsetBytes,
+      cancelRequested: this.cancelRequested,
+      requestId: this.requestId,
+      ...(this.inFlight ? { inFlight: this.inFlight } : {}),
+      timerSequence: this.timerSequence,
+    };
   }
 
   hasPendingWork(): boolean {
@@ -83,44 +158,50 @@ export class CommitJob extends BlockJob {
 
   private *run(): Co<void> {
     const { source, intermediate, base, copyTimeUs } = this.parts;
-    const ctx: IoContext = { requestId: this.parts.requestId(), origin: 'commit-job' };
-    if (source.lengthBytes() === undefined || base.lengthBytes() === undefined || intermediate.ejected) {
-      this.finish('ENOMEDIUM');
-      return;
+    const scheduler = this.env.scheduler;
+    const ctx: IoContext = { requestId: this.requestId, origin: 'commit-job' };
+    if (!this.initialized) {
+      if (source.lengthBytes() === undefined || base.lengthBytes() === undefined || intermediate.ejected) {
+        this.finish('ENOMEDIUM');
+        return;
+      }
+      this.initialized = true;
+      this.markAllocatedDirty(source);
+      this.markAllocatedDirty(intermediate);
+      this.updateLen();
+      this.emitProgress(0, 0);
     }
-    this.markAllocatedDirty(source);
-    this.markAllocatedDirty(intermediate);
-    this.updateLen();
-    this.emitProgress(0, 0);
 
     for (;;) {
-      if (this.cancelRequested) {
-        this.finish('ECANCELED');
-        return;
+      if (!this.inFlight) {
+        if (this.cancelRequested) {
+          this.finish('ECANCELED');
+          return;
+        }
+        const granule = this.dirty.nextDirty(this.cursorGranule);
+        if (granule === undefined) break;
+        this.dirty.clearGranule(granule);
+        this.cursorGranule = granule + 1;
+        const read = yield* source.read(granule * this.dirty.granularityBytes, this.dirty.granuleBytes(granule), ctx);
+        if (!read.ok) {
+          this.finish(read.errno);
+          return;
+        }
+        this.inFlight = { granule, data: read.data, wakeAtUs: scheduler.nowUs + copyTimeUs };
+        this.updateLen();
       }
-      const granule = this.dirty.nextDirty(this.cursorGranule);
-      if (granule === undefined) break;
-      this.dirty.clearGranule(granule);
-      this.cursorGranule = granule + 1;
-      const offsetBytes = granule * this.dirty.granularityBytes;
-      const lengthBytes = this.dirty.granuleBytes(granule);
-      this.inFlightBytes = lengthBytes;
-      this.updateLen();
-      const read = yield* source.read(offsetBytes, lengthBytes, ctx);
-      if (!read.ok) {
-        this.finish(read.errno);
-        return;
-      }
-      yield* sleep(this.env.scheduler, copyTimeUs);
-      const written = yield* base.write(offsetBytes, read.data, ctx);
-      this.inFlightBytes = 0;
+      const copy = this.inFlight;
+      yield* sleepUntil(scheduler, copy.wakeAtUs);
+      const offsetBytes = copy.granule * this.dirty.granularityBytes;
+      const written = yield* base.write(offsetBytes, copy.data, ctx);
+      this.inFlight = undefined;
       if (!written.ok) {
         this.finish(written.errno);
         return;
       }
-      this.offsetBytes += lengthBytes;
+      this.offsetBytes += copy.data.lengthBytes;
       this.updateLen();
-      this.emitProgress(offsetBytes, lengthBytes);
+      this.emitProgress(offsetBytes, copy.data.lengthBytes);
     }
     this.status = 'ready';
     this.env.events.emit({ kind: 'job-ready', jobId: this.id, jobType: 'commit' });
@@ -137,7 +218,7 @@ export class CommitJob extends BlockJob {
   }
 
   private updateLen(): void {
-    this.lenBytes = this.offsetBytes + this.dirty.dirtyBytes + this.inFlightBytes;
+    this.lenBytes = this.offsetBytes + this.dirty.dirtyBytes + (this.inFlight?.data.lengthBytes ?? 0);
   }
 
   private emitProgress(copiedOffsetBytes: number, copiedLengthBytes: number): void {

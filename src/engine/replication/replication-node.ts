@@ -74,7 +74,7 @@ export class ReplicationNode extends BlockNode {
     nodeName: string,
     host: HostName,
     env: BlockEnv,
-    private readonly services: ReplicationHostServices,
+    private readonly hostServices: ReplicationHostServices,
     readonly mode: ReplicationMode,
     readonly topId: string | undefined,
   ) {
@@ -217,7 +217,7 @@ export class ReplicationNode extends BlockNode {
       if (!active || !hidden) return error(MESSAGES.activeNoBacking);
       const secondary = hidden.child('backing');
       if (!secondary) return error(MESSAGES.hiddenNoBacking);
-      const graph = this.services.graph;
+      const graph = this.hostServices.graph;
       if (!graph.hasBackend(secondary)) return error(MESSAGES.secondaryNoBackend);
       const activeLength = active.lengthBytes();
       const hiddenLength = hidden.lengthBytes();
@@ -235,12 +235,12 @@ export class ReplicationNode extends BlockNode {
 
       const job = new BackupJob(
         this.env,
-        this.services.jobs,
+        this.hostServices.jobs,
         graph,
         secondary,
         hidden,
         backupClusterSizeBytes(hidden instanceof Qcow2Image ? hidden.clusterSizeBytes : undefined),
-        () => this.backupJobCompleted(),
+        () => this.onBackupJobCompleted(),
       );
       this.backupJob = job;
       job.start();
@@ -286,7 +286,7 @@ export class ReplicationNode extends BlockNode {
   }
 
   /** backup_job_completed: any end of the backup job outside failover is an error. */
-  private backupJobCompleted(): void {
+  onBackupJobCompleted(): void {
     if (this.currentStage !== 'failover') this.recordError('EIO', 'the backup job ended (cancelled or failed)');
     this.backupJob = undefined;
   }
@@ -313,17 +313,17 @@ export class ReplicationNode extends BlockNode {
     const base = this.children.get('secondary disk')!;
     const job = new CommitJob(
       this.env,
-      this.services.jobs,
-      this.services.graph,
+      this.hostServices.jobs,
+      this.hostServices.graph,
       {
         source: active,
         intermediate: this.children.get('hidden disk')!,
         base,
         granularityBytes: commitGranularityBytes(base instanceof Qcow2Image ? base.clusterSizeBytes : undefined),
-        copyTimeUs: this.services.copyTimeUs,
-        requestId: this.services.nextRequestId,
+        copyTimeUs: this.hostServices.copyTimeUs,
+        requestId: this.hostServices.nextRequestId,
       },
-      (errno) => this.replicationDone(errno),
+      (errno) => this.onCommitDone(errno),
     );
     this.commitJob = job;
     job.start();
@@ -331,7 +331,7 @@ export class ReplicationNode extends BlockNode {
   }
 
   /** replication_done: the commit's completion callback. */
-  private replicationDone(errno: Errno | undefined): void {
+  onCommitDone(errno: Errno | undefined): void {
     this.commitJob = undefined;
     if (errno === undefined) {
       this.setStage('done');
@@ -345,6 +345,14 @@ export class ReplicationNode extends BlockNode {
   }
 
   // ---- bookkeeping ----------------------------------------------------------------------
+
+  /** Puts saved state back (a restored simulation); emits nothing. */
+  restoreState(state: { stage: Stage; error: Errno | 0; backupJob?: BackupJob; commitJob?: CommitJob }): void {
+    this.currentStage = state.stage;
+    this.recordedError = state.error;
+    this.backupJob = state.backupJob;
+    this.commitJob = state.commitJob;
+  }
 
   private setStage(to: Stage): void {
     const from = this.currentStage;

@@ -71,6 +71,11 @@ export function* sleep(scheduler: Scheduler, durationUs: number): Co<void> {
   yield* awaitFuture(timer);
 }
 
+/** Suspends the coroutine until the clock reads `timeUs` (at once if it already has). */
+export function* sleepUntil(scheduler: Scheduler, timeUs: number): Co<void> {
+  yield* sleep(scheduler, Math.max(0, timeUs - scheduler.nowUs));
+}
+
 /**
  * Starts a coroutine now and returns a Future of its result. The coroutine runs synchronously
  * up to its first wait; each resumption is queued on the scheduler at the instant its Future

@@ -13,6 +13,9 @@ interface QueuedCallback {
 }
 
 export interface TimerHandle {
+  readonly timeUs: number;
+  /** Order among callbacks of the same instant (lower runs first). */
+  readonly sequence: number;
   cancel(): void;
 }
 
@@ -38,10 +41,23 @@ export class Scheduler {
     };
     this.push(entry);
     return {
+      timeUs: entry.timeUs,
+      sequence: entry.sequence,
       cancel: () => {
         entry.cancelled = true;
       },
     };
+  }
+
+  /** Runs `run` at `timeUs` (not before now). */
+  scheduleAt(timeUs: number, run: () => void): TimerHandle {
+    return this.schedule(Math.max(0, timeUs - this.currentTimeUs), run);
+  }
+
+  /** Sets the clock of a fresh scheduler, when a saved simulation is restored. */
+  restoreTime(nowUs: number): void {
+    if (this.heap.length > 0) throw new Error('restoreTime on a scheduler with pending callbacks');
+    this.currentTimeUs = nowUs;
   }
 
   /** Time of the next pending callback, or undefined when nothing is queued. */

@@ -1,0 +1,86 @@
+/**
+ * A random guest workload: writes at a steady rate (in virtual time) on one or both VMs, each
+ * of random aligned offset and length with a random pattern, all drawn from the simulation's
+ * seeded PRNG, so a workload replays exactly. While the VMs are paused (a checkpoint) no write
+ * is issued; arrivals resume when they run again.
+ */
+import { DataRuns } from '../block/data-runs.js';
+import type { TimerHandle } from '../sim/scheduler.js';
+import type { Simulation } from './simulation.js';
+
+export interface WorkloadSettings {
+  /** Writes per second of virtual time. */
+  readonly writesPerSecond: number;
+  readonly vm: 'primary' | 'secondary' | 'both';
+  /** Every write is a multiple of this many bytes, and aligned to it. */
+  readonly blockBytes: number;
+  /** Each write covers 1 to this many blocks. */
+  readonly maxBlocks: number;
+}
+
+export const DEFAULT_WORKLOAD: WorkloadSettings = { writesPerSecond: 100, vm: 'primary', blockBytes: 4096, maxBlocks: 16 };
+
+export interface WorkloadState {
+  readonly settings: WorkloadSettings;
+  readonly nextArrivalUs: number;
+  readonly timerSequence: number;
+  readonly writesIssued: number;
+}
+
+export class Workload {
+  private timer: TimerHandle | undefined;
+  private nextArrivalUs = 0;
+  private issued = 0;
+
+  constructor(
+    private readonly sim: Simulation,
+    readonly settings: WorkloadSettings,
+  ) {}
+
+  get writesIssued(): number {
+    return this.issued;
+  }
+
+  start(): void {
+    this.scheduleNext(this.sim.nowUs + this.intervalUs());
+  }
+
+  /** Continues a saved workload. */
+  resume(state: WorkloadState): void {
+    this.issued = state.writesIssued;
+    this.scheduleNext(state.nextArrivalUs);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  saveState(): WorkloadState {
+    return { settings: this.settings, nextArrivalUs: this.nextArrivalUs, timerSequence: this.timer?.sequence ?? 0, writesIssued: this.issued };
+  }
+
+  private intervalUs(): number {
+    return Math.max(1, Math.round(1_000_000 / this.settings.writesPerSecond));
+  }
+
+  private scheduleNext(atUs: number): void {
+    this.nextArrivalUs = atUs;
+    this.timer = this.sim.scheduler.scheduleAt(atUs, () => this.arrive());
+  }
+
+  private arrive(): void {
+    const sim = this.sim;
+    if (sim.vmsRunning) {
+      const { blockBytes, maxBlocks, vm } = this.settings;
+      const diskBlocks = Math.floor(sim.settings.diskSizeBytes / blockBytes);
+      const blocks = Math.min(diskBlocks, sim.prng.nextInt(1, maxBlocks + 1));
+      const offsetBytes = sim.prng.nextInt(0, diskBlocks - blocks + 1) * blockBytes;
+      const pattern = sim.prng.nextInt(1, 256);
+      const target = vm === 'both' ? (sim.prng.nextFloat() < 0.5 ? 'primary' : 'secondary') : vm;
+      sim.guestWrite(target, offsetBytes, DataRuns.fill(blocks * blockBytes, pattern));
+      this.issued++;
+    }
+    this.scheduleNext(this.sim.nowUs + this.intervalUs());
+  }
+}
