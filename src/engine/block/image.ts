@@ -15,6 +15,7 @@ export interface AllocationRun {
 }
 
 export abstract class ImageNode extends BlockNode {
+  abstract override readonly driver: 'raw' | 'qcow2';
   readonly isFilter = false;
 
   constructor(
@@ -33,6 +34,11 @@ export abstract class ImageNode extends BlockNode {
 
   protected driverLengthBytes(): number {
     return this.store.sizeBytes;
+  }
+
+  /** This layer's own bytes, for display: no request, no event, no fault. */
+  peekOwnLayer(offsetBytes: number, lengthBytes: number): DataRuns {
+    return this.store.read(offsetBytes, lengthBytes);
   }
 
   /** Allocation status at `offsetBytes`, and how far it runs (at most `lengthBytes`). */

@@ -56,6 +56,10 @@ export function describeStep(step: ParsedStep): string {
       return `check ${step.same!.join(', ')} read the same`;
     case 'say':
       return step.text;
+    case 'workload':
+      return step.writesPerSecond === 0
+        ? 'stop the guest workload'
+        : `guest workload: ${step.writesPerSecond} writes/s on ${step.vm ?? 'primary'} (${formatSize(step.blockSize ?? 4096)} blocks, up to ${step.maxBlocks ?? 16} per write)`;
   }
 }
 

@@ -151,15 +151,25 @@ const checkStep = z
     error: 'needs exactly one of "stage", "job", "allocated" or "same"',
   });
 
+/** colo-sim addition: a random guest workload from the seeded PRNG; writesPerSecond 0 stops it. */
+const workloadStep = z.strictObject({
+  op: z.literal('workload'),
+  writesPerSecond: z.number({ error: 'must be a number' }).min(0, { error: 'must be 0 (stop) or more' }).max(100_000, { error: 'must be at most 100000' }),
+  vm: z.enum(['primary', 'secondary', 'both'], { error: 'must be "primary", "secondary" or "both"' }).optional(),
+  blockSize: size.optional(),
+  maxBlocks: z.number().int().min(1).max(1024).optional(),
+  expect: expectation.optional(),
+});
+
 const sayStep = z.strictObject({ op: z.literal('say'), text: z.string({ error: 'must be a string' }), expect: expectation.optional() });
 
 export const stepSchema = z.discriminatedUnion(
   'op',
-  [writeStep, readStep, guestWriteStep, guestReadStep, replicationStep, coloStartStep, checkpointStep, failoverStep, openStep, faultStep, runStep, checkStep, sayStep],
+  [writeStep, readStep, guestWriteStep, guestReadStep, replicationStep, coloStartStep, checkpointStep, failoverStep, openStep, faultStep, runStep, checkStep, sayStep, workloadStep],
   {
     error: (issue) =>
       issue.code === 'invalid_union'
-        ? 'unknown op; expected one of write, read, guest-write, guest-read, replication, colo-start, checkpoint, failover, open, fault, run, check, say'
+        ? 'unknown op; expected one of write, read, guest-write, guest-read, replication, colo-start, checkpoint, failover, open, fault, run, check, say, workload'
         : undefined,
   },
 );

@@ -202,6 +202,12 @@ function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, 
         if (step.same) step.same.forEach((name, position) => requireNode(`${path}.same[${position}]`, name));
         requireExpectation(path, step.expect, 'control');
         break;
+      case 'workload':
+        if (step.blockSize !== undefined && (step.blockSize < SECTOR_BYTES || step.blockSize % SECTOR_BYTES !== 0 || step.blockSize > settings.diskSizeBytes)) {
+          errors.push({ path: `${path}.blockSize`, message: `must be a multiple of 512 within the disk (got ${step.blockSize})` });
+        }
+        requireExpectation(path, step.expect, 'control');
+        break;
       case 'colo-start':
       case 'checkpoint':
       case 'failover':

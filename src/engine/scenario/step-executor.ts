@@ -1,0 +1,196 @@
+/**
+ * Performs one scenario step on a simulation and judges what happened against the step's
+ * expectation. The scenario runner, the tests and the app's commands all go through here, so a
+ * step means the same everywhere.
+ */
+import { DataRuns, formatByte } from '../block/data-runs.js';
+import type { ReadResult, WriteResult } from '../block/errno.js';
+import type { Simulation, StepOutcome } from '../colo/simulation.js';
+import type { Future } from '../sim/coroutine.js';
+import { describeExpectation, describeStep } from './describe.js';
+import type { Expectation, ParsedStep } from './schema.js';
+
+export interface StepResult {
+  readonly index: number;
+  readonly op: ParsedStep['op'];
+  readonly description: string;
+  readonly passed: boolean;
+  readonly expected: string;
+  readonly actual: string;
+  readonly quirk?: string;
+  /** Virtual time when the step was judged. */
+  readonly timeUs: number;
+}
+
+/** What a step did, before it is compared with its expectation. */
+export type Observed =
+  | { readonly kind: 'read'; readonly result: ReadResult; readonly offsetBytes: number }
+  | { readonly kind: 'write'; readonly result: WriteResult }
+  | { readonly kind: 'control'; readonly outcome: StepOutcome };
+
+/** A step either finished, or (async I/O) is still in flight. */
+export type Performed =
+  | { readonly kind: 'done'; readonly observed: Observed }
+  | { readonly kind: 'pending'; readonly future: Future<ReadResult> | Future<WriteResult>; readonly isRead: boolean; readonly offsetBytes: number };
+
+export function performStep(sim: Simulation, step: ParsedStep): Performed {
+  const control = (outcome: StepOutcome): Performed => ({ kind: 'done', observed: { kind: 'control', outcome } });
+  switch (step.op) {
+    case 'write':
+    case 'guest-write': {
+      const data = DataRuns.fill(step.length, step.pattern);
+      const future = step.op === 'write' ? sim.write(step.node, step.offset, data) : sim.guestWrite(step.vm, step.offset, data);
+      if (step.async) return { kind: 'pending', future, isRead: false, offsetBytes: step.offset };
+      return { kind: 'done', observed: { kind: 'write', result: sim.settle(future) } };
+    }
+    case 'read':
+    case 'guest-read': {
+      const future = step.op === 'read' ? sim.read(step.node, step.offset, step.length) : sim.guestRead(step.vm, step.offset, step.length);
+      if (step.async) return { kind: 'pending', future, isRead: true, offsetBytes: step.offset };
+      return { kind: 'done', observed: { kind: 'read', result: sim.settle(future), offsetBytes: step.offset } };
+    }
+    case 'replication':
+      return control(sim.replication(step.host, step.action, { ...(step.mode ? { mode: step.mode } : {}), ...(step.failover === undefined ? {} : { failover: step.failover }) }));
+    case 'colo-start':
+      return control(sim.coloStart());
+    case 'checkpoint':
+      return control(sim.settle(sim.checkpoint()));
+    case 'failover':
+      return control(sim.failover(step.to));
+    case 'open':
+      return control(
+        sim.openReplication(step.host, {
+          nodeName: step.options['node-name'],
+          ...(step.options.mode === undefined ? {} : { mode: step.options.mode }),
+          ...(step.options['top-id'] === undefined ? {} : { topId: step.options['top-id'] }),
+          ...(step.options.file === undefined ? {} : { file: step.options.file }),
+        }),
+      );
+    case 'fault':
+      switch (step.kind) {
+        case 'io-error':
+          return control(sim.injectFault({ kind: 'io-error', node: step.node, on: step.on, ...(step.count === undefined ? {} : { count: step.count }) }));
+        case 'cancel-job':
+          return control(sim.injectFault({ kind: 'cancel-job', host: step.host, type: step.type }));
+        case 'eject':
+          return control(sim.injectFault({ kind: 'eject', node: step.node }));
+        default:
+          return control(sim.injectFault({ kind: step.kind }));
+      }
+    case 'run':
+      if (step.for !== undefined) {
+        sim.runFor(step.for);
+        return control({ ok: true });
+      }
+      return control(sim.runUntilIdle() ? { ok: true } : { ok: false, message: 'the simulation can never become idle' });
+    case 'workload':
+      sim.setWorkload(
+        step.writesPerSecond === 0 ? undefined : { writesPerSecond: step.writesPerSecond, vm: step.vm ?? 'primary', blockBytes: step.blockSize ?? 4096, maxBlocks: step.maxBlocks ?? 16 },
+      );
+      return control({ ok: true });
+    case 'check':
+      return control(checkState(sim, step));
+    case 'say':
+      return control({ ok: true });
+  }
+}
+
+/** The observation of a settled async step. */
+export function observeSettled(performed: Extract<Performed, { kind: 'pending' }>): Observed {
+  return performed.isRead
+    ? { kind: 'read', result: performed.future.value as ReadResult, offsetBytes: performed.offsetBytes }
+    : { kind: 'write', result: performed.future.value as WriteResult };
+}
+
+export function judgeStep(index: number, step: ParsedStep, observed: Observed, timeUs: number): StepResult {
+  const expect: Expectation | undefined = step.expect;
+  const { passed, actual, quirk } = evaluate(expect, observed);
+  return {
+    index,
+    op: step.op,
+    description: describeStep(step),
+    passed,
+    expected: describeExpectation(expect, observed.kind === 'control'),
+    actual,
+    ...(quirk ? { quirk } : {}),
+    timeUs,
+  };
+}
+
+export function checkState(sim: Simulation, step: Extract<ParsedStep, { op: 'check' }>): StepOutcome {
+  if (step.stage) {
+    const node = sim.replicationNode(step.stage.node);
+    if (!node) return { ok: false, message: `${step.stage.node} does not exist` };
+    return node.stage === step.stage.is ? { ok: true } : { ok: false, message: `${step.stage.node} is in stage ${node.stage}, not ${step.stage.is}` };
+  }
+  if (step.job) {
+    const job = sim.host(step.job.host).jobs.ofType(step.job.type);
+    const state = job ? 'running' : 'absent';
+    return state === step.job.is ? { ok: true } : { ok: false, message: `the ${step.job.type} job on ${step.job.host} is ${state}, not ${step.job.is}` };
+  }
+  if (step.allocated) {
+    const { node, offset, length, is } = step.allocated;
+    if (!sim.image(node)) return { ok: false, message: `${node} does not exist` };
+    const state = sim.allocationOf(node, offset, length);
+    return state === is ? { ok: true } : { ok: false, message: `${node} [${offset}, +${length}) is ${describeAllocation(state)}, not ${describeAllocation(is)}` };
+  }
+  return checkSame(sim, step.same!);
+}
+
+function checkSame(sim: Simulation, names: readonly string[]): StepOutcome {
+  const size = sim.settings.diskSizeBytes;
+  let reference: { name: string; data: DataRuns } | undefined;
+  for (const name of names) {
+    if (!sim.findNode(name)) return { ok: false, message: `${name} does not exist` };
+    const read = sim.settle(sim.read(name, 0, size, 'check'));
+    if (!read.ok) return { ok: false, message: `reading ${name} failed with ${read.errno}` };
+    if (!reference) {
+      reference = { name, data: read.data };
+      continue;
+    }
+    const difference = reference.data.firstDifference(read.data);
+    if (difference !== undefined) {
+      const mine = reference.data.slice(difference, difference + 1).uniformByte()!;
+      const theirs = read.data.slice(difference, difference + 1).uniformByte()!;
+      return { ok: false, message: `${reference.name} and ${name} differ at offset ${difference} (${formatByte(mine)} vs ${formatByte(theirs)})` };
+    }
+  }
+  return { ok: true };
+}
+
+function describeAllocation(state: 'all' | 'none' | 'some'): string {
+  return state === 'all' ? 'all allocated' : state === 'none' ? 'not allocated' : 'partly allocated';
+}
+
+function evaluate(expect: Expectation | undefined, observed: Observed): { passed: boolean; actual: string; quirk?: string } {
+  if (observed.kind === 'control') {
+    const outcome = observed.outcome;
+    const actual = outcome.ok ? 'success' : `error "${outcome.message}"`;
+    const quirk = outcome.ok ? undefined : outcome.quirk;
+    const withQuirk = (passed: boolean) => (quirk ? { passed, actual, quirk } : { passed, actual });
+    if (expect?.error !== undefined) {
+      return withQuirk(!outcome.ok && (expect.error === true || expect.error === outcome.message));
+    }
+    return withQuirk(outcome.ok);
+  }
+
+  const result = observed.result;
+  if (!result.ok) {
+    const actual = `error ${result.errno}`;
+    return { passed: expect?.error !== undefined && (expect.error === true || expect.error === result.errno), actual };
+  }
+  if (observed.kind === 'write') return { passed: expect?.error === undefined, actual: 'success' };
+
+  const data = (result as { ok: true; data: DataRuns }).data;
+  if (expect?.pattern !== undefined) {
+    const difference = data.firstDifferenceFrom(expect.pattern);
+    if (difference === undefined) return { passed: true, actual: `every byte ${formatByte(expect.pattern)}` };
+    return { passed: false, actual: `byte ${formatByte(difference.actualByte)} at offset ${observed.offsetBytes + difference.offsetBytes}${describeRead(data)}` };
+  }
+  return { passed: expect?.error === undefined, actual: `success${describeRead(data)}` };
+}
+
+function describeRead(data: DataRuns): string {
+  const uniform = data.uniformByte();
+  return uniform === undefined ? ' (mixed bytes)' : ` (every byte ${formatByte(uniform)})`;
+}

@@ -1,0 +1,77 @@
+/**
+ * The page's side of the worker: a typed proxy over comlink that never leaves a call hanging.
+ * If the worker dies or a call takes too long, the call fails with a message the page shows.
+ */
+import * as Comlink from 'comlink';
+import { PROTOCOL_VERSION, type CommandResult, type ConnectOptions, type PersistenceStatus, type ScenarioLoadResult, type SimWorkerApi, type WorkerNotice } from './protocol.js';
+
+const CALL_TIMEOUT_MS = 60_000;
+
+export class WorkerFailure extends Error {
+  override name = 'WorkerFailure';
+}
+
+export class SimClient {
+  private readonly remote: Comlink.Remote<SimWorkerApi>;
+  private failure: WorkerFailure | undefined;
+  private readonly failureWaiters = new Set<(failure: WorkerFailure) => void>();
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly onNotice: (notice: WorkerNotice) => void,
+  ) {
+    this.remote = Comlink.wrap<SimWorkerApi>(worker);
+    worker.addEventListener('error', (event) => this.fail(`The simulation worker crashed: ${event.message || 'unknown error'}`));
+    worker.addEventListener('messageerror', () => this.fail('A message from the simulation worker could not be read'));
+  }
+
+  static create(onNotice: (notice: WorkerNotice) => void): SimClient {
+    const worker = new Worker(new URL('./sim.worker.ts', import.meta.url), { type: 'module', name: 'colo-sim' });
+    return new SimClient(worker, onNotice);
+  }
+
+  private fail(message: string): void {
+    if (this.failure) return;
+    this.failure = new WorkerFailure(message);
+    this.onNotice({ kind: 'error', message });
+    for (const waiter of this.failureWaiters) waiter(this.failure);
+    this.failureWaiters.clear();
+  }
+
+  /** Runs a remote call, failing it if the worker dies or does not answer in time. */
+  private call<T>(label: string, invoke: () => Promise<T>): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<T>((resolve, reject) => {
+      const onFailure = (failure: WorkerFailure) => reject(failure);
+      this.failureWaiters.add(onFailure);
+      const timer = setTimeout(() => reject(new WorkerFailure(`The simulation did not answer "${label}" within ${CALL_TIMEOUT_MS / 1000} s`)), CALL_TIMEOUT_MS);
+      invoke()
+        .then(resolve, (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))))
+        .finally(() => {
+          clearTimeout(timer);
+          this.failureWaiters.delete(onFailure);
+        });
+    });
+  }
+
+  async connect(options: ConnectOptions): Promise<PersistenceStatus> {
+    const version = await this.call('version', () => this.remote.protocolVersion);
+    if (version !== PROTOCOL_VERSION) throw new WorkerFailure(`The worker speaks protocol ${version}, the page ${PROTOCOL_VERSION}: reload the page`);
+    return this.call('connect', () => this.remote.connect(options, Comlink.proxy((notice: WorkerNotice) => this.onNotice(notice))) as Promise<PersistenceStatus>);
+  }
+
+  newSimulation: SimWorkerApi['newSimulation'] = (settings) => this.call('new simulation', () => this.remote.newSimulation(settings));
+  execute: SimWorkerApi['execute'] = (step) => this.call('execute', () => this.remote.execute(step) as Promise<CommandResult>);
+  setClock: SimWorkerApi['setClock'] = (clock) => this.call('clock', () => this.remote.setClock(clock));
+  stepEvent: SimWorkerApi['stepEvent'] = () => this.call('step', () => this.remote.stepEvent());
+  loadScenario: SimWorkerApi['loadScenario'] = (name, text) => this.call('load scenario', () => this.remote.loadScenario(name, text) as Promise<ScenarioLoadResult>);
+  scenarioStep: SimWorkerApi['scenarioStep'] = () => this.call('scenario step', () => this.remote.scenarioStep());
+  scenarioRunToEnd: SimWorkerApi['scenarioRunToEnd'] = () => this.call('run scenario', () => this.remote.scenarioRunToEnd());
+  closeScenario: SimWorkerApi['closeScenario'] = () => this.call('close scenario', () => this.remote.closeScenario());
+  exportScenario: SimWorkerApi['exportScenario'] = (title) => this.call('export', () => this.remote.exportScenario(title));
+
+  terminate(): void {
+    this.worker.terminate();
+    this.fail('The simulation worker was stopped');
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The typed, versioned contract between the page and the simulation worker.
+ *
+ * The page sends commands, which are scenario steps (the same JSON a scenario file holds), and
+ * clock controls. The worker sends frames: the new events, a small description of the whole
+ * simulation, and only the disk cells that changed (as transferred typed arrays).
+ */
+import type { SimulationSettings } from '../engine/colo/simulation.js';
+import type { WorkloadSettings } from '../engine/colo/workload.js';
+import type { ScenarioError } from '../engine/scenario/validate.js';
+import type { StepResult, ScenarioOutcome } from '../engine/scenario/runner.js';
+import type { HostName, JobType, ReplicationMode, SimEvent, Stage } from '../engine/sim/events.js';
+
+export const PROTOCOL_VERSION = 1;
+
+// ---- what the page sees --------------------------------------------------------------------
+
+/** A cell's content: 0-255 when every byte of the cell is that byte, MIXED_CONTENT otherwise. */
+export const MIXED_CONTENT = 256;
+
+export const ALLOCATION = { none: 0, all: 1, partial: 2 } as const;
+
+export interface DiskLayout {
+  readonly name: string;
+  readonly host: HostName;
+  readonly driver: 'raw' | 'qcow2';
+  readonly filename: string;
+  /** Bytes one grid cell stands for: the cluster size, or more on large disks. */
+  readonly cellBytes: number;
+  readonly cellCount: number;
+  readonly clusterSizeBytes: number;
+}
+
+/** Cells of one disk, either all of them or just those that changed. */
+export interface DiskCells {
+  readonly name: string;
+  /** Indices of the cells below; absent when every cell is sent, in order. */
+  readonly indices?: Uint32Array;
+  /** Per cell: a byte, or MIXED_CONTENT. */
+  readonly content: Uint16Array;
+  /** Per cell: ALLOCATION.* in the image's own layer (raw disks are all allocated). */
+  readonly allocated: Uint8Array;
+}
+
+export interface NodeView {
+  readonly name: string;
+  readonly host: HostName;
+  readonly driver: 'raw' | 'qcow2' | 'quorum' | 'replication' | 'nbd' | 'copy-before-write' | 'mirror_top';
+  readonly children: ReadonlyArray<{ readonly role: string; readonly child: string }>;
+  readonly ejected: boolean;
+  /** Injected faults, described ("write", "any x2"). */
+  readonly faults: readonly string[];
+  /** Replication nodes only. */
+  readonly replication?: { readonly mode: ReplicationMode; readonly stage: Stage; readonly error: string | null; readonly topId?: string };
+}
+
+export interface BackendView {
+  readonly name: string;
+  readonly host: HostName;
+  readonly root: string | null;
+}
+
+export interface JobView {
+  readonly id: string;
+  readonly host: HostName;
+  readonly type: JobType;
+  readonly status: 'running' | 'ready' | 'concluded';
+  readonly offsetBytes: number;
+  readonly lenBytes: number;
+  readonly granularityBytes: number;
+}
+
+/** Per backup-job granule (1 = copied this epoch) or per commit granule (1 = dirty). */
+export interface JobBitmap {
+  readonly jobId: string;
+  readonly granularityBytes: number;
+  readonly bits: Uint8Array;
+}
+
+/** The simulation minus disk cells: small enough to send whole with every frame. */
+export interface SimSummary {
+  readonly settings: SimulationSettings;
+  readonly nowUs: number;
+  readonly coloState: 'off' | 'running' | 'failed-over';
+  readonly vmsRunning: boolean;
+  readonly linkUp: boolean;
+  readonly idle: boolean;
+  readonly requestsInFlight: number;
+  readonly workload: (WorkloadSettings & { readonly writesIssued: number }) | null;
+  readonly nodes: readonly NodeView[];
+  readonly backends: readonly BackendView[];
+  readonly jobs: readonly JobView[];
+}
+
+export interface ScenarioProgress {
+  readonly name: string;
+  readonly title: string;
+  readonly description?: string;
+  readonly stepCount: number;
+  readonly nextStepIndex: number;
+  /** Each step as described, for the narration list. */
+  readonly stepDescriptions: readonly string[];
+  readonly results: readonly StepResult[];
+  readonly done: boolean;
+  readonly outcome?: ScenarioOutcome;
+}
+
+export interface Frame {
+  readonly frameNumber: number;
+  /** True when this state is in IndexedDB (or persistence is off and memory is all there is). */
+  readonly saved: boolean;
+  readonly summary: SimSummary;
+  readonly events: readonly SimEvent[];
+  /** Events left out of this frame because there were too many to show (fast clock). */
+  readonly droppedEvents: number;
+  /** Sent whole on the first frame and when the disks were rebuilt. */
+  readonly layouts?: readonly DiskLayout[];
+  readonly cells: readonly DiskCells[];
+  readonly bitmaps: readonly JobBitmap[];
+  readonly scenario: ScenarioProgress | null;
+  /** Steps recorded in this session (for export). */
+  readonly sessionStepCount: number;
+}
+
+export type PersistenceStatus =
+  | { readonly kind: 'indexeddb'; readonly databaseName: string }
+  | { readonly kind: 'memory'; readonly reason: string }
+  | { readonly kind: 'locked-elsewhere' };
+
+export type WorkerNotice =
+  | { readonly kind: 'frame'; readonly frame: Frame }
+  | { readonly kind: 'persistence'; readonly status: PersistenceStatus }
+  /** Something went wrong in the worker; shown to the user as is. */
+  | { readonly kind: 'error'; readonly message: string };
+
+// ---- what the page asks --------------------------------------------------------------------
+
+export interface ClockSettings {
+  readonly playing: boolean;
+  /** Virtual microseconds per wall millisecond (1000 = real time). */
+  readonly speed: number;
+}
+
+export type CommandResult =
+  | { readonly ok: true; readonly result: StepResult }
+  /** The command was not a valid step: nothing was changed. */
+  | { readonly ok: false; readonly errors: readonly ScenarioError[] };
+
+export type ScenarioLoadResult = { readonly ok: true; readonly progress: ScenarioProgress } | { readonly ok: false; readonly errors: readonly ScenarioError[] };
+
+export interface ConnectOptions {
+  readonly databaseName: string;
+  /** Take the store even if another tab holds it. */
+  readonly takeOver: boolean;
+}
+
+/** The worker's API, as the page calls it through comlink. */
+export interface SimWorkerApi {
+  readonly protocolVersion: number;
+  /** Opens (or restores) the simulation; notices arrive through `listener`. */
+  connect(options: ConnectOptions, listener: (notice: WorkerNotice) => void): Promise<PersistenceStatus>;
+  /** Clears everything saved and starts afresh with these settings. */
+  newSimulation(settings: Partial<SimulationSettings>): Promise<void>;
+  /** Runs one step (scenario JSON, e.g. {"op":"guest-write",...}) now, as a scenario would. */
+  execute(step: unknown): Promise<CommandResult>;
+  setClock(clock: ClockSettings): Promise<void>;
+  /** Runs the clock to the next event (single-step). */
+  stepEvent(): Promise<void>;
+  loadScenario(name: string, text: string): Promise<ScenarioLoadResult>;
+  /** Runs the loaded scenario's next step; the new frame carries its result. */
+  scenarioStep(): Promise<ScenarioProgress | null>;
+  scenarioRunToEnd(): Promise<ScenarioProgress | null>;
+  closeScenario(): Promise<void>;
+  /** The session (or the scenario run so far) as a scenario file. */
+  exportScenario(title: string): Promise<string>;
+}

@@ -1,0 +1,90 @@
+/**
+ * The simulation worker: hosts the engine and its IndexedDB persistence, and answers the page
+ * through comlink. Only one tab may own a saved simulation at a time (Web Locks).
+ */
+import * as Comlink from 'comlink';
+import { IndexedDbPersistence, PersistenceError } from '../storage/indexeddb-persistence.js';
+import { PROTOCOL_VERSION, type ConnectOptions, type PersistenceStatus, type SimWorkerApi, type WorkerNotice } from './protocol.js';
+import { SimSession, type SavedMeta } from './session.js';
+
+let session: SimSession | undefined;
+let notify: (notice: WorkerNotice) => void = () => {};
+
+function requireSession(): SimSession {
+  if (!session) throw new Error('the simulation is not connected yet');
+  return session;
+}
+
+/** Holds the store's lock for as long as this worker lives; resolves whether it was granted. */
+function acquireLock(databaseName: string, takeOver: boolean): Promise<boolean> {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks) return Promise.resolve(true);
+  return new Promise<boolean>((resolve) => {
+    const options: LockOptions = takeOver ? { steal: true } : { ifAvailable: true };
+    locks
+      .request(`colo-sim:${databaseName}`, options, (lock) => {
+        if (!lock) {
+          resolve(false);
+          return undefined;
+        }
+        resolve(true);
+        return new Promise<void>(() => {});
+      })
+      .catch((error: unknown) => {
+        // Another tab stole the lock: stop writing to the store at once.
+        if (error instanceof DOMException && error.name === 'AbortError') session?.lostStore();
+      });
+  });
+}
+
+const api: SimWorkerApi = {
+  protocolVersion: PROTOCOL_VERSION,
+
+  async connect(options: ConnectOptions, listener: (notice: WorkerNotice) => void): Promise<PersistenceStatus> {
+    notify = listener;
+    const ports = {
+      post: (notice: WorkerNotice, transfer: ArrayBuffer[]) => {
+        void Promise.resolve(notify(Comlink.transfer(notice, transfer))).catch(() => undefined);
+      },
+      wallClockMs: () => performance.now(),
+      setTimer: (callback: () => void, delayMs: number) => {
+        setTimeout(callback, delayMs);
+      },
+    };
+    const owned = await acquireLock(options.databaseName, options.takeOver);
+    if (!owned) {
+      const status: PersistenceStatus = { kind: 'locked-elsewhere' };
+      return status;
+    }
+    let persistence: IndexedDbPersistence<SavedMeta> | undefined;
+    let status: PersistenceStatus;
+    let saved: Awaited<ReturnType<IndexedDbPersistence<SavedMeta>['load']>> | undefined;
+    try {
+      persistence = await IndexedDbPersistence.open<SavedMeta>(options.databaseName);
+      saved = await persistence.load();
+      status = { kind: 'indexeddb', databaseName: options.databaseName };
+    } catch (error) {
+      persistence = undefined;
+      status = { kind: 'memory', reason: error instanceof PersistenceError ? error.message : String(error) };
+    }
+    session = new SimSession(ports, persistence, status);
+    await session.start(saved);
+    return session.status;
+  },
+
+  newSimulation: (settings) => requireSession().newSimulation(settings),
+  execute: (step) => requireSession().execute(step),
+  setClock: (clock) => requireSession().setClock(clock),
+  stepEvent: () => requireSession().stepEvent(),
+  loadScenario: (name, text) => requireSession().loadScenario(name, text),
+  scenarioStep: () => requireSession().scenarioStep(),
+  scenarioRunToEnd: () => requireSession().scenarioRunToEnd(),
+  closeScenario: () => requireSession().closeScenario(),
+  exportScenario: (title) => requireSession().exportScenario(title),
+};
+
+self.addEventListener('unhandledrejection', (event) => {
+  notify({ kind: 'error', message: `Worker error: ${String((event as PromiseRejectionEvent).reason)}` });
+});
+
+Comlink.expose(api);
