@@ -69,6 +69,7 @@ export class SimClient {
   scenarioRunToEnd: SimWorkerApi['scenarioRunToEnd'] = () => this.call('run scenario', () => this.remote.scenarioRunToEnd());
   closeScenario: SimWorkerApi['closeScenario'] = () => this.call('close scenario', () => this.remote.closeScenario());
   exportScenario: SimWorkerApi['exportScenario'] = (title) => this.call('export', () => this.remote.exportScenario(title));
+  digestDisks: SimWorkerApi['digestDisks'] = () => this.call('digest', () => this.remote.digestDisks());
 
   terminate(): void {
     this.worker.terminate();

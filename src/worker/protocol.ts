@@ -173,4 +173,6 @@ export interface SimWorkerApi {
   closeScenario(): Promise<void>;
   /** The session (or the scenario run so far) as a scenario file. */
   exportScenario(title: string): Promise<string>;
+  /** A digest (FNV-1a, hex) of every image's bytes and allocation: equal digests, equal disks. */
+  digestDisks(): Promise<Record<string, string>>;
 }

@@ -81,6 +81,7 @@ const api: SimWorkerApi = {
   scenarioRunToEnd: () => requireSession().scenarioRunToEnd(),
   closeScenario: () => requireSession().closeScenario(),
   exportScenario: (title) => requireSession().exportScenario(title),
+  digestDisks: () => requireSession().digestDisks(),
 };
 
 self.addEventListener('unhandledrejection', (event) => {
