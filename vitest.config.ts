@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/unit/**/*.test.ts', 'tests/scenarios/**/*.test.ts', 'tests/property/**/*.test.ts'],
+    include: ['tests/unit/**/*.test.ts', 'tests/scenarios/**/*.test.ts', 'tests/property/**/*.test.ts', 'tests/worker/**/*.test.ts'],
     environment: 'node',
     testTimeout: 120_000,
   },

@@ -11,9 +11,7 @@
 import { DEFAULT_SETTINGS, Simulation, type SimulationSettings } from '../engine/colo/simulation.js';
 import type { SimulationSnapshot } from '../engine/colo/snapshot.js';
 import { formatByte } from '../engine/block/data-runs.js';
-import { ImageNode } from '../engine/block/image.js';
-import { Qcow2Image } from '../engine/block/qcow2-image.js';
-import { Fnv1a } from './fnv1a.js';
+import { digestImages } from './disk-digest.js';
 import { describeStep } from '../engine/scenario/describe.js';
 import { ScenarioRunner, type RunnerProgress, type StepResult } from '../engine/scenario/runner.js';
 import { FORMAT_VERSION } from '../engine/scenario/schema.js';
@@ -236,23 +234,7 @@ export class SimSession {
   }
 
   digestDisks(): Promise<Record<string, string>> {
-    return this.exclusive(async () => {
-      const digests: Record<string, string> = {};
-      for (const host of [this.sim.primary, this.sim.secondary]) {
-        for (const node of host.graph.nodes()) {
-          if (!(node instanceof ImageNode)) continue;
-          const digest = new Fnv1a();
-          const bytes = node.peekOwnLayer(0, node.sizeBytes);
-          for (const run of bytes.runs) {
-            if (run.bytes) digest.addBytes(run.bytes);
-            else digest.addRepeated(run.fillByte, run.lengthBytes);
-          }
-          if (node instanceof Qcow2Image) for (const cluster of [...node.allocatedClusterIndices()].sort((a, b) => a - b)) digest.addNumber(cluster);
-          digests[node.nodeName] = digest.hex();
-        }
-      }
-      return digests;
-    });
+    return this.exclusive(async () => digestImages(this.sim));
   }
 
   /** Another tab took the store: stop saving and stop the clock; the page says so. */
