@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import { benchCheckpointCost } from './checkpoint-cost.js';
 import { benchHeap } from './heap.js';
 import { benchQemuScenarios } from './qemu-scenarios.js';
+import { runBrowserBench } from './browser/run-browser-bench.js';
 import { benchWriteThroughput } from './write-throughput.js';
 
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`;
@@ -26,3 +27,5 @@ const throughput = benchWriteThroughput();
 process.stdout.write(
   `Random 4 KiB guest writes through the COLO topology (${(throughput.primaryShare * 100).toFixed(0)}% primary): ${throughput.writesPerSecond.toFixed(0)} writes/s of wall time\n`,
 );
+
+await runBrowserBench((line) => process.stdout.write(line));

@@ -1,0 +1,114 @@
+/**
+ * The browser figures of `npm run bench`: IndexedDB store throughput vs raw IndexedDB, the
+ * page's frame time under a 1,000 writes/s workload, time to the first drawn disk grid on the
+ * built app, and the gzipped JavaScript size. Needs Chromium (Debian's, or Playwright's).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser } from '@playwright/test';
+import { build, createServer, preview } from 'vite';
+
+const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function launch(): Promise<Browser> {
+  return chromium.launch({ headless: true, ...(existsSync(SYSTEM_CHROMIUM) ? { executablePath: SYSTEM_CHROMIUM } : {}), args: CHROMIUM_FLAGS });
+}
+
+async function idbThroughput(browser: Browser): Promise<{ storesMiBps: number; rawMiBps: number }> {
+  const server = await createServer({ logLevel: 'silent', server: { port: 0, host: '127.0.0.1' } });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('no dev server address');
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${address.port}/tests/bench/browser/idb-throughput.html`);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent !== 'running', undefined, { timeout: 600_000 });
+    const error = await page.evaluate(() => (window as unknown as { benchError?: string }).benchError);
+    if (error) throw new Error(error);
+    return (await page.evaluate(() => (window as unknown as { benchResult: unknown }).benchResult)) as { storesMiBps: number; rawMiBps: number };
+  } finally {
+    await server.close();
+  }
+}
+
+function gzippedJsKiB(): number {
+  const directory = 'dist/assets';
+  let total = 0;
+  for (const file of readdirSync(directory)) {
+    if (file.endsWith('.js')) total += gzipSync(readFileSync(join(directory, file)), { level: 9 }).length;
+  }
+  return total / 1024;
+}
+
+interface AppFigures {
+  firstGridMs: number;
+  frameP95Ms: number;
+  frameMedianMs: number;
+  frames: number;
+}
+
+async function appFigures(browser: Browser): Promise<AppFigures> {
+  const server = await preview({ logLevel: 'silent', preview: { port: 0, host: '127.0.0.1' } });
+  const address = server.httpServer.address();
+  if (!address || typeof address === 'string') throw new Error('no preview server address');
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const started = Date.now();
+    await page.goto(`http://127.0.0.1:${address.port}/`);
+    await page.waitForFunction(() => performance.getEntriesByName('colo-sim:first-grid').length > 0, undefined, { timeout: 60_000 });
+    const firstGridMs = await page.evaluate(() => performance.getEntriesByName('colo-sim:first-grid')[0]!.startTime);
+    if (Date.now() - started < 0) throw new Error('clock went backwards');
+
+    await page.evaluate(async () => {
+      const client = (window as unknown as { coloSim: { client: { newSimulation(s: object): Promise<void>; execute(step: object): Promise<unknown>; setClock(c: object): Promise<void> } } }).coloSim.client;
+      await client.newSimulation({ diskSizeBytes: 64 * 1024 * 1024, clusterSizeBytes: 64 * 1024 });
+      await client.execute({ op: 'colo-start' });
+      await client.execute({ op: 'workload', writesPerSecond: 1000, vm: 'both', blockSize: '4K', maxBlocks: 4 });
+      await client.setClock({ playing: true, speed: 1000 });
+    });
+    const intervals = await page.evaluate(
+      () =>
+        new Promise<number[]>((resolve) => {
+          const deltas: number[] = [];
+          let last = performance.now();
+          const end = last + 8000;
+          const frame = (now: number) => {
+            deltas.push(now - last);
+            last = now;
+            if (now < end) requestAnimationFrame(frame);
+            else resolve(deltas.slice(30));
+          };
+          requestAnimationFrame(frame);
+        }),
+    );
+    const sorted = [...intervals].sort((a, b) => a - b);
+    const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+    return { firstGridMs, frameP95Ms: at(0.95), frameMedianMs: at(0.5), frames: intervals.length };
+  } finally {
+    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+  }
+}
+
+export async function runBrowserBench(write: (line: string) => void): Promise<void> {
+  const hasChromium = existsSync(SYSTEM_CHROMIUM) || existsSync(chromium.executablePath());
+  if (!hasChromium) {
+    write('Browser benchmarks skipped: no Chromium (install Debian chromium, or run npx playwright install chromium)\n');
+    return;
+  }
+  await build({ logLevel: 'silent' });
+  write(`JavaScript of the built app, gzipped: ${gzippedJsKiB().toFixed(1)} KiB (target <= 200 KB)\n`);
+  const browser = await launch();
+  try {
+    const idb = await idbThroughput(browser);
+    write(
+      `IndexedDB-backed stores: ${idb.storesMiBps.toFixed(1)} MiB/s vs raw batched 60 KiB puts ${idb.rawMiBps.toFixed(1)} MiB/s = ${((idb.storesMiBps / idb.rawMiBps) * 100).toFixed(0)}% (target >= 50%)\n`,
+    );
+    const app = await appFigures(browser);
+    write(`Built app, navigation to first drawn disk grid: ${app.firstGridMs.toFixed(0)} ms\n`);
+    write(`Frame time with a 1,000 writes/s workload on 64 MiB: p95 ${app.frameP95Ms.toFixed(1)} ms, median ${app.frameMedianMs.toFixed(1)} ms over ${app.frames} frames (target p95 <= 18 ms)\n`);
+  } finally {
+    await browser.close();
+  }
+}
