@@ -23,6 +23,8 @@ export function cellBytesFor(diskSizeBytes: number, clusterSizeBytes: number): n
 export class ViewBuilder {
   private readonly dirtyCells = new Map<string, Set<number>>();
   private readonly fullRefresh = new Set<string>();
+  /** Disks emptied by make_empty: every cell is zeros and unallocated, no need to read them. */
+  private readonly emptied = new Set<string>();
   private layoutsSent = false;
   private bitmapsChanged = true;
 
@@ -58,7 +60,10 @@ export class ViewBuilder {
         for (const part of event.cow) this.markRange(event.node, part.offsetBytes, part.lengthBytes);
         break;
       case 'make-empty':
-        this.fullRefresh.add(event.node);
+        if (event.error === undefined) {
+          this.emptied.add(event.node);
+          this.dirtyCells.get(event.node)?.clear();
+        } else this.fullRefresh.add(event.node);
         break;
       case 'cbw-copy':
       case 'bitmap-reset':
@@ -107,6 +112,17 @@ export class ViewBuilder {
         continue;
       }
       const dirty = this.dirtyCells.get(image.nodeName);
+      if (this.emptied.has(image.nodeName)) {
+        const content = new Uint16Array(cellCount);
+        const allocated = new Uint8Array(cellCount);
+        for (const cell of dirty ?? []) {
+          if (cell >= cellCount) continue;
+          content[cell] = cellContent(image, cell, cellBytes);
+          allocated[cell] = cellAllocation(image, cell, cellBytes);
+        }
+        out.push({ name: image.nodeName, content, allocated });
+        continue;
+      }
       if (!dirty || dirty.size === 0) continue;
       const indices = Uint32Array.from([...dirty].filter((cell) => cell < cellCount).sort((a, b) => a - b));
       const content = new Uint16Array(indices.length);
@@ -118,6 +134,7 @@ export class ViewBuilder {
       out.push({ name: image.nodeName, indices, content, allocated });
     }
     this.fullRefresh.clear();
+    this.emptied.clear();
     this.dirtyCells.clear();
     return out;
   }
