@@ -1,6 +1,22 @@
 import { mount } from 'svelte';
+import './ui/app.css';
 import App from './ui/App.svelte';
+import { SimState } from './ui/state.svelte.js';
+import type { SimClient } from './worker/client.js';
+
+declare global {
+  interface Window {
+    /** For tests and debugging: the worker client and the page's state. */
+    coloSim: { client: SimClient; state: SimState };
+  }
+}
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html lacks #app');
-mount(App, { target });
+
+/** ?db=name runs a separate saved simulation (the default is "colo-sim"). */
+const databaseName = new URLSearchParams(location.search).get('db') || 'colo-sim';
+const state = new SimState(databaseName);
+window.coloSim = { client: state.client, state };
+mount(App, { target, props: { sim: state } });
+void state.connect();

@@ -1,0 +1,414 @@
+/**
+ * Turns a frame's events into a short, ordered animation: each event gets a start time (wall
+ * ms from now) from its virtual time and the clock speed; when the frame comes from a command
+ * (the worker ran it to completion at once), the events are spread out so cause and effect can
+ * be seen: the forwarded write crosses the link, the old cluster is copied into the hidden disk,
+ * then the new data lands. Disk cells change when their landing is shown.
+ */
+import type { SimEvent } from '../../engine/sim/events.js';
+import type { IoOrigin, Stage } from '../../engine/sim/events.js';
+import { byteColour, LAYER_COLOUR, MIXED_COLOUR, READ_COLOUR } from './palette.js';
+import { hexByte } from './format.js';
+import { VIEW_NAME } from './disks.js';
+
+export type Tone = 'ok' | 'info' | 'read' | 'write' | 'copy' | 'error' | 'quirk' | 'warn';
+export type HighlightKind = 'write' | 'read' | 'copy-src' | 'cow' | 'error' | 'commit';
+
+export interface GraphAnimator {
+  /** A chip travelling from one node to another (or over the NBD link). */
+  packet(options: { from: string; to: string; colour: string; delay: number; duration: number; style: 'data' | 'ack' | 'copy' | 'commit' | 'lost' }): void;
+  flash(node: string, tone: Tone, delay: number): void;
+  caption(node: string, text: string, tone: Tone, delay: number): void;
+  announce(text: string, tone: Tone, delay: number): void;
+  linkBurst(delay: number): void;
+}
+
+export interface GridAnimator {
+  highlight(startCell: number, endCell: number, kind: HighlightKind, delay: number, duration: number, colour?: string): void;
+  sweep(delay: number, duration: number): void;
+}
+
+export interface ChoreographyContext {
+  /** Virtual µs per wall ms. */
+  speed: number;
+  /** Spread the events out (a command's frame) rather than follow the clock. */
+  stretch: boolean;
+  cellBytes: number;
+  /** Stage of the secondary's replication filter when the frame arrived. */
+  secondaryStage: Stage | undefined;
+  commitRunning: boolean;
+  cbwNode: string | undefined;
+  /** Animations are off (reduced motion): cells change at once and nothing moves. */
+  reducedMotion: boolean;
+}
+
+interface Landing {
+  start: number;
+  end: number;
+  at: number;
+}
+
+export interface Plan {
+  /** When each disk cell may change (wall ms, absolute), per disk. */
+  revealAt(disk: string): ((index: number) => number | undefined) | undefined;
+  play(): void;
+}
+
+/** Frames with more events than this follow the clock only, and animate a sample. */
+const DENSE_EVENTS = 160;
+const MAX_SPAN_MS = 2600;
+const CHIP_MS = 300;
+const MAX_PACKETS = 40;
+const MAX_HIGHLIGHTS = 600;
+
+interface RequestInfo {
+  origin: IoOrigin;
+  forwarded: boolean;
+}
+
+export class Choreographer {
+  graph: GraphAnimator | undefined;
+  readonly grids = new Map<string, GridAnimator>();
+  private readonly requests = new Map<number, RequestInfo>();
+  /** Called at the animated moment of each job-progress event. */
+  onJobProgress: ((jobId: string, offsetBytes: number, lenBytes: number) => void) | undefined;
+
+  reset(): void {
+    this.requests.clear();
+  }
+
+  plan(events: readonly SimEvent[], context: ChoreographyContext, now: number): Plan {
+    const landings = new Map<string, Landing[]>();
+    this.track(events);
+    if (events.length === 0 || context.reducedMotion) return { revealAt: () => undefined, play: () => undefined };
+    const dense = events.length > DENSE_EVENTS;
+    const stretch = context.stretch && !dense;
+    const t0 = events[0]!.timeUs;
+    const speed = Math.max(1, context.speed);
+    const times: number[] = new Array(events.length);
+    let cursor = 0;
+    for (let position = 0; position < events.length; position++) {
+      const event = events[position]!;
+      const natural = (event.timeUs - t0) / speed;
+      let at = natural;
+      if (stretch) {
+        at = Math.max(natural, cursor);
+        cursor = at + this.gapOf(event, speed);
+      }
+      times[position] = at;
+    }
+    const last = times[times.length - 1] ?? 0;
+    const scale = last > MAX_SPAN_MS ? MAX_SPAN_MS / last : 1;
+    for (let position = 0; position < times.length; position++) times[position] = times[position]! * scale;
+
+    // Landings: when the cells of a write (or make_empty) change on the page.
+    const cellBytes = context.cellBytes;
+    const addLanding = (disk: string, start: number, end: number, at: number) => {
+      let list = landings.get(disk);
+      if (!list) landings.set(disk, (list = []));
+      list.push({ start, end, at: now + at });
+    };
+    if (!dense) {
+      for (let position = 0; position < events.length; position++) {
+        const event = events[position]!;
+        const at = times[position]!;
+        if (event.kind === 'write-landed') {
+          const chip = this.chipFor(event, context) ? CHIP_MS * Math.min(1, scale * 1.5) : 0;
+          addLanding(event.node, Math.floor(event.offsetBytes / cellBytes), Math.ceil((event.offsetBytes + event.lengthBytes) / cellBytes), at + chip);
+          for (const part of event.cow)
+            addLanding(event.node, Math.floor(part.offsetBytes / cellBytes), Math.ceil((part.offsetBytes + part.lengthBytes) / cellBytes), at + chip);
+        } else if (event.kind === 'make-empty' && event.error === undefined) {
+          addLanding(event.node, 0, Number.MAX_SAFE_INTEGER, at + 220);
+        }
+      }
+    }
+
+    return {
+      revealAt: (disk) => {
+        const list = landings.get(disk);
+        if (!list || list.length === 0) return undefined;
+        return (index) => {
+          let found: number | undefined;
+          for (const landing of list) if (index >= landing.start && index < landing.end) found = found === undefined ? landing.at : Math.max(found, landing.at);
+          return found;
+        };
+      },
+      play: () => this.play(events, times, context, dense, scale),
+    };
+  }
+
+  /** Requests' origins must be known even when nothing is animated. */
+  private track(events: readonly SimEvent[]): void {
+    for (const event of events) this.trackOne(event);
+  }
+
+  private trackOne(event: SimEvent): void {
+    if (event.kind === 'io-issued') {
+      if (!this.requests.has(event.requestId)) this.requests.set(event.requestId, { origin: event.origin, forwarded: false });
+    } else if (event.kind === 'forward-sent') {
+      const info = this.requests.get(event.requestId);
+      if (info) info.forwarded = true;
+      else this.requests.set(event.requestId, { origin: 'primary-vm', forwarded: true });
+    } else return;
+    if (this.requests.size > 4096) {
+      const oldest = this.requests.keys().next().value;
+      if (oldest !== undefined) this.requests.delete(oldest);
+    }
+  }
+
+  private gapOf(event: SimEvent, speed: number): number {
+    switch (event.kind) {
+      case 'forward-sent':
+        return travelMs(event.arrivesAtUs - event.timeUs, speed);
+      case 'forward-landed':
+        return event.errno ? 200 : 300;
+      case 'write-landed':
+        return event.node === 'primary-disk' ? 120 : CHIP_MS;
+      case 'read-served':
+        return 110;
+      case 'cbw-copy':
+        return 140;
+      case 'make-empty':
+        return 380;
+      case 'io-issued':
+        return 90;
+      case 'io-completed':
+      case 'vm-state':
+      case 'forward-completed':
+        return 50;
+      case 'job-progress':
+        return event.copiedLengthBytes > 0 ? 150 : 40;
+      case 'error-recorded':
+      case 'forward-lost':
+      case 'link-changed':
+        return 260;
+      case 'replication-call':
+      case 'stage-changed':
+      case 'job-created':
+      case 'job-completed':
+      case 'job-failed':
+      case 'job-ready':
+      case 'graph-changed':
+      case 'io-failed':
+      case 'quorum-child-failed':
+      case 'node-opened':
+        return 190;
+      default:
+        return 120;
+    }
+  }
+
+  /** Where a write's chip starts, if it travels. */
+  private chipFor(event: Extract<SimEvent, { kind: 'write-landed' }>, context: ChoreographyContext): { from: string; style: 'data' | 'copy' | 'commit' } | undefined {
+    const info = this.requests.get(event.requestId);
+    if (info?.forwarded) {
+      if (event.node === 'hidden-disk') return { from: 'secondary-disk', style: 'copy' };
+      if (event.node === 'secondary-disk') return { from: context.cbwNode ?? 'nbd-export', style: 'data' };
+    }
+    switch (info?.origin) {
+      case 'primary-vm':
+        return { from: 'colo-disk', style: 'data' };
+      case 'secondary-vm':
+        return { from: 'replication-secondary', style: 'data' };
+      case 'nbd-export':
+        if (event.node === 'hidden-disk') return { from: 'secondary-disk', style: 'copy' };
+        return { from: context.cbwNode ?? 'nbd-export', style: 'data' };
+      case 'step':
+        if (event.node === 'hidden-disk' && context.cbwNode) return { from: 'secondary-disk', style: 'copy' };
+        return undefined;
+      default:
+        if (event.node === 'secondary-disk' && context.commitRunning) return { from: 'active-disk', style: 'commit' };
+        if (event.node === 'hidden-disk' && context.cbwNode) return { from: 'secondary-disk', style: 'copy' };
+        return undefined;
+    }
+  }
+
+  private play(events: readonly SimEvent[], times: number[], context: ChoreographyContext, dense: boolean, scale: number): void {
+    const graph = this.graph;
+    const cellBytes = context.cellBytes;
+    const cells = (offset: number, length: number): [number, number] => [Math.floor(offset / cellBytes), Math.ceil((offset + length) / cellBytes)];
+    let packets = 0;
+    let highlights = 0;
+    const chipMs = CHIP_MS * Math.min(1, scale * 1.5);
+    const highlight = (disk: string, offset: number, length: number, kind: HighlightKind, delay: number, duration: number, colour?: string) => {
+      if (highlights >= MAX_HIGHLIGHTS) return;
+      const grid = this.grids.get(disk);
+      if (!grid) return;
+      highlights++;
+      const [start, end] = cells(offset, length);
+      grid.highlight(start, end, kind, delay, duration, colour);
+    };
+    const packet = (from: string, to: string, colour: string, delay: number, duration: number, style: 'data' | 'ack' | 'copy' | 'commit' | 'lost') => {
+      if (!graph || packets >= MAX_PACKETS) return;
+      packets++;
+      graph.packet({ from, to, colour, delay, duration, style });
+    };
+    const quiet = dense;
+    let lastJobProgressAt = -Infinity;
+
+    for (let position = 0; position < events.length; position++) {
+      const event = events[position]!;
+      const at = times[position]!;
+      const info = 'requestId' in event ? this.requests.get(event.requestId) : undefined;
+      switch (event.kind) {
+        case 'io-issued':
+          if (!quiet && graph) graph.flash(event.node, event.io === 'read' ? 'read' : 'write', at);
+          break;
+        case 'write-landed': {
+          const colour = event.fillByte === undefined ? MIXED_COLOUR : byteColour(event.fillByte);
+          const chip = this.chipFor(event, context);
+          if (chip) packet(chip.from, event.node, colour, at, chipMs, chip.style);
+          const landAt = at + (chip ? chipMs : 0);
+          highlight(event.node, event.offsetBytes, event.lengthBytes, chip?.style === 'commit' ? 'commit' : 'write', landAt, 650);
+          for (const part of event.cow) highlight(event.node, part.offsetBytes, part.lengthBytes, 'cow', landAt, 900);
+          if (info?.origin === 'secondary-vm') highlight(VIEW_NAME, event.offsetBytes, event.lengthBytes, 'write', landAt, 650);
+          if (!quiet && graph) {
+            graph.flash(event.node, chip?.style === 'copy' ? 'copy' : 'write', landAt);
+            if (info?.origin === 'secondary-vm' && context.secondaryStage === 'failover-failed')
+              graph.caption(event.node, event.node === 'active-disk' ? 'allocated extent → active disk' : 'unallocated extent → secondary disk', 'warn', landAt);
+            if (chip?.style === 'copy' && event.node === 'hidden-disk')
+              graph.caption('hidden-disk', event.fillByte === undefined ? 'old cluster saved' : `old cluster saved (${event.fillByte === 0 ? 'zeros' : hexByte(event.fillByte)})`, 'copy', landAt);
+            if (event.cow.length > 0 && event.node === 'active-disk') graph.caption('active-disk', 'copy-on-write from backing', 'info', landAt + 80);
+          }
+          break;
+        }
+        case 'read-served': {
+          if (info?.forwarded || info?.origin === 'nbd-export') {
+            highlight(event.node, event.offsetBytes, event.lengthBytes, 'copy-src', at, 900, LAYER_COLOUR['hidden-disk']);
+            if (!quiet && graph) graph.caption(event.node, 'copy-before-write: read old cluster', 'copy', at);
+          } else if (info?.origin === 'secondary-vm' || info?.origin === 'primary-vm' || info?.origin === 'step' || info?.origin === 'check') {
+            const colour = LAYER_COLOUR[event.node] ?? READ_COLOUR;
+            highlight(event.node, event.offsetBytes, event.lengthBytes, 'read', at, 1100, colour);
+            if (info.origin === 'secondary-vm') highlight(VIEW_NAME, event.offsetBytes, event.lengthBytes, 'read', at, 1100, colour);
+            if (!quiet && graph) graph.flash(event.node, 'read', at);
+          } else {
+            highlight(event.node, event.offsetBytes, event.lengthBytes, 'read', at, 700, LAYER_COLOUR[event.node] ?? READ_COLOUR);
+          }
+          break;
+        }
+        case 'io-failed':
+          highlight(event.node, event.offsetBytes, event.lengthBytes, 'error', at, 1000);
+          if (graph) {
+            graph.flash(event.node, 'error', at);
+            if (!quiet) graph.caption(event.node, `${event.io} failed: ${event.errno}`, 'error', at);
+          }
+          break;
+        case 'io-completed':
+          if (event.errno && graph) graph.flash(event.node, 'error', at);
+          break;
+        case 'forward-sent':
+          packet('nbd-client', 'nbd-export', event.fillByte === undefined ? MIXED_COLOUR : byteColour(event.fillByte), at, travelMs(event.arrivesAtUs - event.timeUs, context.speed) * (context.stretch ? scale : 1), 'data');
+          break;
+        case 'forward-landed':
+          if (graph) {
+            if (!quiet) graph.flash('nbd-export', event.errno ? 'error' : 'ok', at);
+            packet('nbd-export', 'nbd-client', event.errno ? '#d64545' : '#94a3b8', at, context.stretch ? 260 * scale : 200, 'ack');
+          }
+          break;
+        case 'forward-completed':
+          if (graph && (event.errno || !quiet)) graph.flash('nbd-client', event.errno ? 'error' : 'ok', at);
+          break;
+        case 'forward-lost':
+          if (graph) {
+            graph.linkBurst(at);
+            if (!quiet) graph.caption('nbd-client', event.landed ? 'reply lost (the write landed)' : 'request lost on the link', 'error', at);
+          }
+          break;
+        case 'cbw-copy':
+          if (event.errno) {
+            highlight(event.target, event.offsetBytes, event.lengthBytes, 'error', at, 1000);
+            if (graph) {
+              graph.flash(event.target, 'error', at);
+              graph.caption(event.filter, `copy-before-write failed: ${event.errno}`, 'error', at);
+            }
+          }
+          break;
+        case 'make-empty':
+          if (event.error === undefined) this.grids.get(event.node)?.sweep(at, 420);
+          if (graph) {
+            graph.flash(event.node, event.error ? 'error' : 'info', at);
+            graph.caption(event.node, event.error ? `make_empty failed` : `make_empty: ${event.clustersFreed} cluster${event.clustersFreed === 1 ? '' : 's'} dropped`, event.error ? 'error' : 'info', at);
+          }
+          break;
+        case 'bitmap-reset':
+          if (graph && !quiet) graph.caption(context.cbwNode ?? 'hidden-disk', 'copy bitmap set again', 'info', at);
+          break;
+        case 'job-created':
+          if (graph) graph.caption(event.jobType === 'backup' ? (context.cbwNode ?? 'secondary-disk-cbw') : 'active-disk', event.jobType === 'backup' ? 'backup job (sync=none) started' : 'active commit started', 'info', at);
+          break;
+        case 'job-progress':
+          if (this.onJobProgress && (at - lastJobProgressAt > 40 || position === events.length - 1)) {
+            lastJobProgressAt = at;
+            const callback = this.onJobProgress;
+            const { jobId, offsetBytes, lenBytes } = event;
+            later(at, () => callback(jobId, offsetBytes, lenBytes));
+          }
+          break;
+        case 'job-ready':
+          break;
+        case 'job-completed':
+          if (graph) graph.announce(event.jobType === 'commit' ? 'active commit completed' : `${event.jobType} job completed`, 'ok', at);
+          break;
+        case 'job-failed':
+          if (graph) graph.announce(`${event.jobType} job ${event.cancelled ? 'cancelled' : `failed: ${event.errno}`}`, event.cancelled ? 'warn' : 'error', at);
+          break;
+        case 'stage-changed':
+          if (graph) {
+            graph.flash(event.node, event.to === 'failover-failed' ? 'error' : 'info', at);
+            graph.caption(event.node, `stage ${event.from} → ${event.to}`, event.to === 'failover-failed' ? 'error' : 'info', at);
+          }
+          break;
+        case 'error-recorded':
+          if (graph) {
+            if (event.errno) graph.flash(event.node, 'error', at);
+            graph.caption(event.node, event.errno ? `error = -${event.errno}` : 'error cleared', event.errno ? 'error' : 'ok', at);
+          }
+          break;
+        case 'replication-call':
+          if (graph) {
+            const args = event.action === 'start' ? `(${event.mode})` : event.action === 'stop' ? `(failover=${event.failover})` : '()';
+            const outcome = event.outcome === 'error' ? `✗ ${event.message ?? 'error'}` : event.outcome === 'ignored' ? 'ignored' : 'ok';
+            graph.caption(event.node, `${event.action}${args} → ${outcome}`, event.outcome === 'error' ? 'error' : event.outcome === 'ignored' ? 'info' : 'ok', at);
+            if (event.quirk) graph.caption(event.node, 'QEMU quirk', 'quirk', at + 60);
+          }
+          break;
+        case 'node-opened':
+          if (graph) graph.caption(event.node, event.error ? `open failed: ${event.error}` : 'opened', event.error ? 'error' : 'ok', at);
+          break;
+        case 'quorum-child-failed':
+          if (graph) {
+            graph.flash(event.node, 'error', at);
+            graph.caption(event.node, `${event.child} failed (QUORUM_REPORT_BAD)`, 'error', at);
+          }
+          break;
+        case 'medium-ejected':
+          if (graph) graph.flash(event.node, 'error', at);
+          break;
+        case 'link-changed':
+          if (graph) graph.announce(event.up ? 'NBD link up' : 'NBD link down', event.up ? 'ok' : 'error', at);
+          break;
+        case 'colo':
+          if (graph) {
+            const text = event.phase === 'start' ? 'COLO start' : event.phase === 'checkpoint-begin' ? 'COLO checkpoint: VMs pause' : event.phase === 'checkpoint-end' ? 'checkpoint done: VMs resume' : `failover to the ${event.to ?? 'survivor'}`;
+            graph.announce(event.error ? `${text} failed: ${event.error}` : text, event.error ? 'error' : 'info', at);
+          }
+          break;
+        case 'vm-state':
+          if (graph && !quiet) graph.flash(event.vm === 'primary' ? 'primary-vm' : 'secondary-vm', 'info', at);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+
+/** How long a chip takes to cross the link, for a one-way virtual delay. */
+function travelMs(delayUs: number, speed: number): number {
+  return Math.min(700, Math.max(320, delayUs / Math.max(1, speed)));
+}
+
+function later(delay: number, callback: () => void): void {
+  if (delay <= 1) callback();
+  else setTimeout(callback, delay);
+}

@@ -1,0 +1,156 @@
+/**
+ * The event log's store: the last N events in a ring, with what the log shows for each (its
+ * text, QEMU function, group, host and node) computed once when the event arrives.
+ */
+import { describeEvent, qemuFunctionOf } from '../../engine/sim/format-event.js';
+import type { HostName, SimEvent, SimEventKind } from '../../engine/sim/events.js';
+
+export const LOG_CAPACITY = 5000;
+
+export type EventGroup = 'io' | 'nbd' | 'cbw' | 'job' | 'replication' | 'colo' | 'fault' | 'graph';
+
+export const EVENT_GROUPS: ReadonlyArray<{ id: EventGroup; label: string; kinds: readonly SimEventKind[] }> = [
+  { id: 'io', label: 'I/O', kinds: ['io-issued', 'io-completed', 'write-landed', 'read-served', 'io-failed'] },
+  { id: 'nbd', label: 'NBD', kinds: ['forward-sent', 'forward-landed', 'forward-completed', 'forward-lost', 'link-changed'] },
+  { id: 'cbw', label: 'Copy-before-write', kinds: ['cbw-copy', 'bitmap-reset', 'make-empty'] },
+  { id: 'job', label: 'Jobs', kinds: ['job-created', 'job-progress', 'job-ready', 'job-completed', 'job-failed'] },
+  { id: 'replication', label: 'Replication', kinds: ['stage-changed', 'error-recorded', 'replication-call', 'node-opened'] },
+  { id: 'colo', label: 'COLO & VMs', kinds: ['colo', 'vm-state'] },
+  { id: 'fault', label: 'Faults & errors', kinds: ['fault-injected', 'fault-cleared', 'medium-ejected', 'quorum-child-failed'] },
+  { id: 'graph', label: 'Graph', kinds: ['graph-changed'] },
+];
+
+const GROUP_OF = new Map<SimEventKind, EventGroup>();
+for (const group of EVENT_GROUPS) for (const kind of group.kinds) GROUP_OF.set(kind, group.id);
+
+export interface LogEntry {
+  /** Position in the whole session's stream (for keys). */
+  readonly serial: number;
+  readonly event: SimEvent;
+  readonly group: EventGroup;
+  readonly text: string;
+  readonly qemu: string;
+  readonly host: HostName | undefined;
+  readonly node: string | undefined;
+  readonly quirk: string | undefined;
+  /** Something failed: shown in red. */
+  readonly failed: boolean;
+  /** Lower-cased text searched by the filter. */
+  readonly haystack: string;
+}
+
+/** The node an event is about, if any. */
+export function nodeOf(event: SimEvent): string | undefined {
+  switch (event.kind) {
+    case 'io-issued':
+    case 'io-completed':
+    case 'write-landed':
+    case 'read-served':
+    case 'io-failed':
+    case 'make-empty':
+    case 'stage-changed':
+    case 'error-recorded':
+    case 'replication-call':
+    case 'node-opened':
+    case 'quorum-child-failed':
+    case 'medium-ejected':
+      return event.node;
+    case 'cbw-copy':
+      return event.filter;
+    case 'forward-sent':
+    case 'forward-completed':
+    case 'forward-lost':
+      return 'nbd-client';
+    case 'forward-landed':
+      return 'secondary-disk';
+    default:
+      return undefined;
+  }
+}
+
+function failedOf(event: SimEvent): boolean {
+  switch (event.kind) {
+    case 'io-failed':
+    case 'forward-lost':
+    case 'quorum-child-failed':
+    case 'job-failed':
+      return true;
+    case 'io-completed':
+    case 'forward-landed':
+    case 'forward-completed':
+    case 'cbw-copy':
+      return event.errno !== undefined;
+    case 'error-recorded':
+      return event.errno !== null;
+    case 'replication-call':
+      return event.outcome === 'error';
+    case 'make-empty':
+    case 'node-opened':
+    case 'colo':
+      return event.error !== undefined;
+    case 'link-changed':
+      return !event.up;
+    default:
+      return false;
+  }
+}
+
+export class EventLog {
+  private readonly ring: Array<LogEntry | undefined> = new Array(LOG_CAPACITY);
+  private start = 0;
+  private count = 0;
+  private serial = 0;
+
+  constructor(private readonly hostOfNode: (node: string) => HostName | undefined) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  clear(): void {
+    this.ring.fill(undefined);
+    this.start = 0;
+    this.count = 0;
+  }
+
+  push(event: SimEvent): void {
+    const node = nodeOf(event);
+    const host = 'host' in event ? (event.host as HostName) : 'vm' in event ? (event.vm as HostName) : node ? this.hostOfNode(node) : undefined;
+    const text = describeEvent(event);
+    const qemu = qemuFunctionOf(event);
+    const quirk = event.kind === 'replication-call' ? event.quirk : undefined;
+    const entry: LogEntry = {
+      serial: this.serial++,
+      event,
+      group: GROUP_OF.get(event.kind) ?? 'io',
+      text,
+      qemu,
+      host,
+      node,
+      quirk,
+      failed: failedOf(event),
+      haystack: `${event.kind} ${text} ${qemu} ${quirk ?? ''}`.toLowerCase(),
+    };
+    if (this.count < LOG_CAPACITY) {
+      this.ring[(this.start + this.count) % LOG_CAPACITY] = entry;
+      this.count++;
+    } else {
+      this.ring[this.start] = entry;
+      this.start = (this.start + 1) % LOG_CAPACITY;
+    }
+  }
+
+  at(position: number): LogEntry {
+    return this.ring[(this.start + position) % LOG_CAPACITY]!;
+  }
+
+  /** The entries, oldest first, that pass a filter. */
+  filter(predicate: ((entry: LogEntry) => boolean) | undefined): LogEntry[] {
+    const out: LogEntry[] = [];
+    for (let position = 0; position < this.count; position++) {
+      const entry = this.at(position);
+      if (!predicate || predicate(entry)) out.push(entry);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,564 @@
+/**
+ * The page's mirror of the worker's simulation, and every action the page can take on it.
+ *
+ * Reactive fields ($state) hold what the components show: the summary, the persistence status,
+ * the scenario, the command history. Disk cells and the event log live in plain structures
+ * (typed arrays, a ring) that the canvases and the virtualized log read directly; a frame only
+ * touches what it changed.
+ */
+import { SimClient } from '../worker/client.js';
+import type {
+  CommandResult,
+  DiskLayout,
+  Frame,
+  JobBitmap,
+  PersistenceStatus,
+  ScenarioProgress,
+  SimSummary,
+  WorkerNotice,
+} from '../worker/protocol.js';
+import type { SimulationSettings } from '../engine/colo/simulation.js';
+import type { HostName, Stage } from '../engine/sim/events.js';
+import type { StepResult } from '../engine/scenario/runner.js';
+import type { ScenarioError } from '../engine/scenario/validate.js';
+import { Choreographer } from './lib/choreographer.js';
+import { CHAIN, DiskSet, type ChainLayer } from './lib/disks.js';
+import { EventLog } from './lib/event-log.js';
+import { formatBytes, hexByte } from './lib/format.js';
+
+export type Step = Record<string, unknown> & { op: string };
+
+export interface CommandEntry {
+  readonly id: number;
+  readonly label: string;
+  readonly step: Step;
+  readonly status: 'pending' | 'ok' | 'failed' | 'invalid' | 'crashed';
+  readonly result?: StepResult;
+  readonly errors?: readonly ScenarioError[];
+  readonly message?: string;
+}
+
+export interface Toast {
+  readonly id: number;
+  readonly tone: 'ok' | 'error' | 'warn' | 'info';
+  readonly title: string;
+  readonly detail?: string;
+  readonly quirk?: string;
+  readonly errors?: readonly ScenarioError[];
+}
+
+export interface FileProblem {
+  readonly fileName: string;
+  readonly errors: readonly ScenarioError[];
+}
+
+const HISTORY_LIMIT = 300;
+const SPEED_KEY = 'colo-sim:speed';
+
+export class SimState {
+  summary = $state.raw<SimSummary | null>(null);
+  layouts = $state.raw<readonly DiskLayout[]>([]);
+  persistence = $state.raw<PersistenceStatus | null>(null);
+  /** This tab owned the store and another tab took it. */
+  lostStore = $state(false);
+  connecting = $state(true);
+  saved = $state(false);
+  frameNumber = $state(-1);
+  scenario = $state.raw<ScenarioProgress | null>(null);
+  sessionStepCount = $state(0);
+  droppedEvents = $state(0);
+  workerErrors = $state<string[]>([]);
+  clock = $state<{ playing: boolean; speed: number }>({ playing: false, speed: 100 });
+  history = $state<CommandEntry[]>([]);
+  toasts = $state<Toast[]>([]);
+  logVersion = $state(0);
+  legend = $state.raw<number[]>([]);
+  bitmapVersion = $state(0);
+  /** Commands sent and not answered yet. */
+  busy = $state(0);
+  /** The byte pattern cell clicks write. */
+  brush = $state(0x22);
+  /** The latest animated progress of each job (offset, len), ahead of the summary. */
+  jobProgress = $state.raw<Record<string, { offsetBytes: number; lenBytes: number }>>({});
+  fileProblem = $state.raw<FileProblem | null>(null);
+  reducedMotion = $state(false);
+  /** The colo failover's survivor, once known. */
+  survivor = $state<HostName | null>(null);
+  /** The cell pitch every disk grid uses, so cells compare across grids. */
+  gridPitch = $state(28);
+  private readonly pitchReports = new Map<object, number>();
+
+  readonly disks = new DiskSet();
+  readonly log: EventLog;
+  readonly choreographer = new Choreographer();
+  readonly bitmaps = new Map<string, JobBitmap>();
+  readonly client: SimClient;
+  readonly databaseName: string;
+
+  private nodeHosts = new Map<string, HostName>();
+  private nextId = 1;
+  private commandDepth = 0;
+  private tickListeners = new Set<(now: number) => boolean>();
+  private tickRequested = false;
+  private firstGridMarked = false;
+
+  constructor(databaseName: string, createClient: (onNotice: (notice: WorkerNotice) => void) => SimClient = SimClient.create) {
+    this.databaseName = databaseName;
+    this.log = new EventLog((node) => this.nodeHosts.get(node));
+    this.client = createClient((notice) => this.onNotice(notice));
+    this.choreographer.onJobProgress = (jobId, offsetBytes, lenBytes) => {
+      this.jobProgress = { ...this.jobProgress, [jobId]: { offsetBytes, lenBytes } };
+    };
+    try {
+      const stored = Number(localStorage.getItem(SPEED_KEY));
+      if (stored >= 1 && stored <= 1_000_000) this.clock.speed = stored;
+    } catch {
+      // Storage may be off; the default speed will do.
+    }
+    if (typeof matchMedia === 'function') this.reducedMotion = matchMedia('(prefers-reduced-motion: reduce)').matches;
+  }
+
+  // ---- derived views of the summary ------------------------------------------------------
+
+  get connected(): boolean {
+    return this.summary !== null && this.persistence?.kind !== 'locked-elsewhere';
+  }
+
+  /** Manual actions are possible: connected, own the store, and no scenario is loaded. */
+  get canAct(): boolean {
+    return this.connected && this.scenario === null;
+  }
+
+  hostOf(node: string): HostName | undefined {
+    return this.nodeHosts.get(node);
+  }
+
+  stageOf(node: string): Stage | undefined {
+    return this.summary?.nodes.find((candidate) => candidate.name === node)?.replication?.stage;
+  }
+
+  // ---- notices and frames ------------------------------------------------------------------
+
+  private onNotice(notice: WorkerNotice): void {
+    if (notice.kind === 'frame') this.applyFrame(notice.frame);
+    else if (notice.kind === 'persistence') this.setPersistence(notice.status);
+    else this.workerErrors = [...this.workerErrors, notice.message];
+  }
+
+  private setPersistence(status: PersistenceStatus): void {
+    const previous = this.persistence;
+    if (status.kind === 'locked-elsewhere' && previous && previous.kind !== 'locked-elsewhere') {
+      this.lostStore = true;
+      this.clock.playing = false;
+    }
+    this.persistence = status;
+  }
+
+  private applyFrame(frame: Frame): void {
+    const now = performance.now();
+    const summary = frame.summary;
+    if (frame.layouts) {
+      this.disks.reset(frame.layouts);
+      this.layouts = frame.layouts;
+      this.log.clear();
+      this.bitmaps.clear();
+      this.choreographer.reset();
+      this.jobProgress = {};
+      this.droppedEvents = 0;
+      this.survivor = null;
+    }
+    const hosts = new Map<string, HostName>();
+    for (const node of summary.nodes) hosts.set(node.name, node.host);
+    for (const backend of summary.backends) hosts.set(backend.name, backend.host);
+    this.nodeHosts = hosts;
+
+    const secondaryStage = summary.nodes.find((node) => node.name === 'replication-secondary')?.replication?.stage;
+    const cbw = summary.nodes.find((node) => node.driver === 'copy-before-write')?.name;
+    const stretch = this.commandDepth > 0 || !this.clock.playing;
+    const plan = this.choreographer.plan(
+      frame.events,
+      {
+        speed: this.clock.speed,
+        stretch: stretch && !frame.layouts,
+        cellBytes: this.disks.cellBytes,
+        secondaryStage,
+        commitRunning: summary.jobs.some((job) => job.type === 'commit'),
+        cbwNode: cbw,
+        reducedMotion: this.reducedMotion || document.visibilityState === 'hidden',
+      },
+      now,
+    );
+    for (const cells of frame.cells) this.disks.get(cells.name)?.apply(cells, frame.layouts ? undefined : plan.revealAt(cells.name), now);
+    this.disks.setViewBase(svmBase(summary));
+    plan.play();
+
+    if (frame.events.length > 0) {
+      for (const event of frame.events) {
+        this.log.push(event);
+        if (event.kind === 'colo' && event.phase === 'failover' && !event.error && event.to) this.survivor = event.to;
+      }
+      this.logVersion++;
+    }
+    if (this.survivor === null && summary.coloState === 'failed-over') this.survivor = inferSurvivor(summary);
+    if (frame.droppedEvents > 0) this.droppedEvents += frame.droppedEvents;
+
+    if (frame.bitmaps.length > 0 || this.bitmaps.size > 0) {
+      let changed = frame.bitmaps.length > 0;
+      for (const bitmap of frame.bitmaps) this.bitmaps.set(bitmap.jobId, bitmap);
+      for (const jobId of [...this.bitmaps.keys()]) {
+        if (!summary.jobs.some((job) => job.id === jobId)) {
+          this.bitmaps.delete(jobId);
+          changed = true;
+        }
+      }
+      if (changed) this.bitmapVersion++;
+    }
+    if (Object.keys(this.jobProgress).some((jobId) => !summary.jobs.some((job) => job.id === jobId))) {
+      this.jobProgress = Object.fromEntries(Object.entries(this.jobProgress).filter(([jobId]) => summary.jobs.some((job) => job.id === jobId)));
+    }
+
+    this.summary = summary;
+    this.saved = frame.saved;
+    this.frameNumber = frame.frameNumber;
+    this.sessionStepCount = frame.sessionStepCount;
+    if (!sameProgress(this.scenario, frame.scenario)) this.scenario = frame.scenario;
+    if (this.persistence === null) this.connecting = false;
+    this.requestTick();
+  }
+
+  // ---- the animation tick ------------------------------------------------------------------
+
+  /** Registers a per-animation-frame callback; it returns whether it wants another frame. */
+  onTick(listener: (now: number) => boolean): () => void {
+    this.tickListeners.add(listener);
+    this.requestTick();
+    return () => this.tickListeners.delete(listener);
+  }
+
+  requestTick(): void {
+    if (this.tickRequested) return;
+    this.tickRequested = true;
+    requestAnimationFrame((now) => this.tick(now));
+  }
+
+  private tick(now: number): void {
+    this.tickRequested = false;
+    let more = this.disks.reveal(performance.now());
+    for (const listener of this.tickListeners) more = listener(now) || more;
+    if (this.disks.patternsChanged) this.legend = this.disks.patterns();
+    if (more) this.requestTick();
+  }
+
+  /** A grid says which pitch fits its width (or leaves, with null); all grids use the smallest. */
+  reportGridPitch(owner: object, pitch: number | null): void {
+    if (pitch === null) this.pitchReports.delete(owner);
+    else this.pitchReports.set(owner, pitch);
+    const smallest = Math.min(28, ...this.pitchReports.values());
+    if (smallest !== this.gridPitch) this.gridPitch = smallest;
+  }
+
+  /** The first grid is on screen (for the benchmark's time-to-first-grid). */
+  markFirstGrid(): void {
+    if (this.firstGridMarked) return;
+    this.firstGridMarked = true;
+    performance.mark('colo-sim:first-grid');
+  }
+
+  // ---- connecting ----------------------------------------------------------------------------
+
+  async connect(takeOver = false): Promise<void> {
+    this.connecting = true;
+    try {
+      const status = await this.client.connect({ databaseName: this.databaseName, takeOver });
+      this.persistence = status;
+      if (status.kind !== 'locked-elsewhere') {
+        this.lostStore = false;
+        this.clock.playing = false;
+        await this.client.setClock({ ...this.clock });
+      }
+    } catch (error) {
+      this.workerErrors = [...this.workerErrors, messageOf(error)];
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  takeOver(): Promise<void> {
+    return this.connect(true);
+  }
+
+  dismissError(index: number): void {
+    this.workerErrors = this.workerErrors.filter((_, position) => position !== index);
+  }
+
+  // ---- commands ----------------------------------------------------------------------------
+
+  /** Runs one step on the simulation and reports its result (toast and history). */
+  async run(step: Step, options: { quiet?: boolean } = {}): Promise<CommandResult | undefined> {
+    const id = this.nextId++;
+    const label = labelOf(step);
+    this.pushHistory({ id, label, step, status: 'pending' });
+    this.busy++;
+    this.commandDepth++;
+    try {
+      const result = await this.client.execute(step);
+      if (result.ok) {
+        const entry: CommandEntry = { id, label: result.result.description, step, status: result.result.passed ? 'ok' : 'failed', result: result.result };
+        this.updateHistory(entry);
+        if (!options.quiet || !result.result.passed) this.toastFor(entry);
+      } else {
+        const entry: CommandEntry = { id, label, step, status: 'invalid', errors: result.errors };
+        this.updateHistory(entry);
+        this.toast({ tone: 'error', title: `Not a valid command: ${label}`, errors: result.errors });
+      }
+      return result;
+    } catch (error) {
+      const message = messageOf(error);
+      this.updateHistory({ id, label, step, status: 'crashed', message });
+      this.toast({ tone: 'error', title: `${label}: the simulation did not answer`, detail: message });
+      return undefined;
+    } finally {
+      this.busy--;
+      // Frames of this command have arrived before the answer: stop stretching after it.
+      this.commandDepth--;
+    }
+  }
+
+  guestWrite(vm: HostName, offset: number, length: number, pattern: number): Promise<CommandResult | undefined> {
+    return this.run({ op: 'guest-write', vm, offset, length, pattern: hexByte(pattern) });
+  }
+
+  guestRead(vm: HostName, offset: number, length: number): Promise<CommandResult | undefined> {
+    return this.run({ op: 'guest-read', vm, offset, length });
+  }
+
+  private toastFor(entry: CommandEntry): void {
+    const result = entry.result!;
+    const showsActual = ['read', 'guest-read', 'check', 'replication'].includes(result.op) || !result.passed;
+    this.toast({
+      tone: result.passed ? 'ok' : 'error',
+      title: result.description,
+      ...(showsActual ? { detail: result.passed ? `→ ${result.actual}` : `→ ${result.actual}` } : {}),
+      ...(result.quirk ? { quirk: result.quirk } : {}),
+    });
+  }
+
+  toast(toast: Omit<Toast, 'id'>): void {
+    const entry: Toast = { ...toast, id: this.nextId++ };
+    this.toasts = [...this.toasts.slice(-3), entry];
+    const lifetime = toast.tone === 'error' || toast.quirk || toast.errors ? 9000 : 3500;
+    setTimeout(() => this.dismissToast(entry.id), lifetime);
+  }
+
+  dismissToast(id: number): void {
+    this.toasts = this.toasts.filter((toast) => toast.id !== id);
+  }
+
+  private pushHistory(entry: CommandEntry): void {
+    this.history.push(entry);
+    if (this.history.length > HISTORY_LIMIT) this.history.splice(0, this.history.length - HISTORY_LIMIT);
+  }
+
+  private updateHistory(entry: CommandEntry): void {
+    const index = this.history.findIndex((candidate) => candidate.id === entry.id);
+    if (index >= 0) this.history[index] = entry;
+  }
+
+  // ---- clock -------------------------------------------------------------------------------
+
+  async setPlaying(playing: boolean): Promise<void> {
+    this.clock.playing = playing && this.scenario === null;
+    await this.sendClock();
+  }
+
+  togglePlaying(): Promise<void> {
+    return this.setPlaying(!this.clock.playing);
+  }
+
+  async setSpeed(speed: number): Promise<void> {
+    this.clock.speed = Math.min(1_000_000, Math.max(1, Math.round(speed)));
+    try {
+      localStorage.setItem(SPEED_KEY, String(this.clock.speed));
+    } catch {
+      // Not saved; fine.
+    }
+    await this.sendClock();
+  }
+
+  private async sendClock(): Promise<void> {
+    try {
+      await this.client.setClock({ playing: this.clock.playing, speed: this.clock.speed });
+    } catch (error) {
+      this.workerErrors = [...this.workerErrors, messageOf(error)];
+    }
+  }
+
+  async stepEvent(): Promise<void> {
+    if (this.clock.playing) await this.setPlaying(false);
+    this.commandDepth++;
+    try {
+      await this.client.stepEvent();
+    } catch (error) {
+      this.workerErrors = [...this.workerErrors, messageOf(error)];
+    } finally {
+      this.commandDepth--;
+    }
+  }
+
+  // ---- simulations and scenarios -------------------------------------------------------------
+
+  async newSimulation(settings: Partial<SimulationSettings>): Promise<void> {
+    this.clock.playing = false;
+    try {
+      await this.client.newSimulation(settings);
+      await this.sendClock();
+      this.history = [];
+      this.toast({ tone: 'info', title: 'New simulation', detail: describeSettings(settings) });
+    } catch (error) {
+      this.toast({ tone: 'error', title: 'The new simulation could not start', detail: messageOf(error) });
+    }
+  }
+
+  async loadScenarioText(name: string, text: string): Promise<boolean> {
+    this.clock.playing = false;
+    try {
+      const result = await this.client.loadScenario(name, text);
+      if (!result.ok) {
+        this.fileProblem = { fileName: name, errors: result.errors };
+        return false;
+      }
+      this.fileProblem = null;
+      this.history = [];
+      return true;
+    } catch (error) {
+      this.fileProblem = { fileName: name, errors: [{ path: '', message: messageOf(error) }] };
+      return false;
+    }
+  }
+
+  async loadLibraryScenario(path: string): Promise<boolean> {
+    let text: string;
+    try {
+      const response = await fetch(`scenarios/${path}`);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      text = await response.text();
+    } catch (error) {
+      this.fileProblem = { fileName: path, errors: [{ path: '', message: `could not fetch it: ${messageOf(error)}` }] };
+      return false;
+    }
+    return this.loadScenarioText(path, text);
+  }
+
+  async scenarioStep(): Promise<void> {
+    this.commandDepth++;
+    this.busy++;
+    try {
+      await this.client.scenarioStep();
+    } catch (error) {
+      this.workerErrors = [...this.workerErrors, messageOf(error)];
+    } finally {
+      this.commandDepth--;
+      this.busy--;
+    }
+  }
+
+  async scenarioRunToEnd(): Promise<void> {
+    this.busy++;
+    try {
+      await this.client.scenarioRunToEnd();
+    } catch (error) {
+      this.workerErrors = [...this.workerErrors, messageOf(error)];
+    } finally {
+      this.busy--;
+    }
+  }
+
+  async closeScenario(): Promise<void> {
+    try {
+      await this.client.closeScenario();
+    } catch (error) {
+      this.workerErrors = [...this.workerErrors, messageOf(error)];
+    }
+  }
+
+  async exportScenario(title: string): Promise<void> {
+    try {
+      const text = await this.client.exportScenario(title);
+      const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `${(title || 'colo-sim-session').replace(/[^A-Za-z0-9._-]+/g, '-').toLowerCase()}.json`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      this.toast({ tone: 'ok', title: 'Session exported as a scenario file', detail: link.download });
+    } catch (error) {
+      this.toast({ tone: 'error', title: 'Export failed', detail: messageOf(error) });
+    }
+  }
+}
+
+/** The image the secondary VM's reads start at: follow top-disk down to the first image. */
+export function svmBase(summary: SimSummary): ChainLayer | null {
+  const nodes = new Map(summary.nodes.map((node) => [node.name, node]));
+  let name: string | null = summary.backends.find((backend) => backend.name === 'secondary-vm')?.root ?? null;
+  for (let guard = 0; name && guard < 16; guard++) {
+    if ((CHAIN as readonly string[]).includes(name)) return name as ChainLayer;
+    const node = nodes.get(name);
+    if (!node) return null;
+    const next = node.children.find((child) => child.role === 'children.0' || child.role === 'file' || child.role === 'backing');
+    name = next?.child ?? null;
+  }
+  return null;
+}
+
+function inferSurvivor(summary: SimSummary): HostName | null {
+  const secondary = summary.nodes.find((node) => node.name === 'replication-secondary')?.replication?.stage;
+  if (secondary === 'failover' || secondary === 'failover-failed' || secondary === 'done') return 'secondary';
+  const quorum = summary.nodes.find((node) => node.name === 'colo-disk');
+  if (quorum && !quorum.children.some((child) => child.role === 'children.1')) return 'primary';
+  return null;
+}
+
+function sameProgress(a: ScenarioProgress | null, b: ScenarioProgress | null): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return a.name === b.name && a.nextStepIndex === b.nextStepIndex && a.results.length === b.results.length && a.done === b.done && a.stepCount === b.stepCount;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function describeSettings(settings: Partial<SimulationSettings>): string {
+  const parts: string[] = [];
+  if (settings.diskSizeBytes) parts.push(`disks of ${formatBytes(settings.diskSizeBytes)}`);
+  if (settings.clusterSizeBytes) parts.push(`clusters of ${formatBytes(settings.clusterSizeBytes)}`);
+  if (settings.seed !== undefined) parts.push(`seed ${settings.seed}`);
+  return parts.join(', ');
+}
+
+/** A step in words before the worker describes it. */
+export function labelOf(step: Step): string {
+  switch (step.op) {
+    case 'guest-write':
+      return `${String(step.vm)} VM writes ${String(step.pattern)}`;
+    case 'guest-read':
+      return `${String(step.vm)} VM reads`;
+    case 'replication':
+      return `replication ${String(step.action)} on ${String(step.host)}`;
+    case 'colo-start':
+      return 'COLO start';
+    case 'checkpoint':
+      return 'COLO checkpoint';
+    case 'failover':
+      return `failover to the ${String(step.to)}`;
+    case 'fault':
+      return `fault: ${String(step.kind)}`;
+    case 'workload':
+      return step.writesPerSecond === 0 ? 'stop the workload' : `workload ${String(step.writesPerSecond)} writes/s`;
+    default:
+      return step.op;
+  }
+}

@@ -1,0 +1,58 @@
+import { expect, openApp, test } from './helpers';
+
+test('keyboard only: COLO start, a write, a checkpoint and a failover', async ({ page }) => {
+  await openApp(page);
+  await page.locator('body').focus();
+
+  await page.keyboard.press('?');
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+
+  await page.keyboard.press('s');
+  await expect(page.getByTestId('stage-replication-secondary')).toContainText('running');
+  await expect(page.getByTestId('stage-replication-primary')).toContainText('running');
+
+  // w opens the guest I/O form on the offset field; Enter sends it.
+  await page.keyboard.press('w');
+  await expect(page.locator('#io-offset')).toBeFocused();
+  await page.keyboard.type('512');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('toast').filter({ hasText: 'primary VM writes 0x22 [512 B, +64 KiB)' })).toBeVisible();
+  await page.keyboard.press('Escape');
+
+  // Tab to a disk grid, move its cursor, write with Enter.
+  await page.locator('body').focus();
+  let onGrid = false;
+  for (let presses = 0; presses < 40 && !onGrid; presses++) {
+    await page.keyboard.press('Tab');
+    onGrid = await page.evaluate(() => document.activeElement?.getAttribute('aria-roledescription') === 'disk grid' && document.activeElement.closest('[data-disk]')?.getAttribute('data-disk') === 'primary-disk');
+  }
+  expect(onGrid, 'Tab reaches the primary-disk grid').toBe(true);
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('toast').filter({ hasText: 'primary VM writes 0x22 [2112 KiB, +64 KiB)' })).toBeVisible();
+  await page.keyboard.press('Escape');
+
+  await page.keyboard.press('c');
+  await expect(page.getByTestId('toast').filter({ hasText: 'COLO checkpoint' }).first()).toBeVisible();
+
+  await page.keyboard.press('f');
+  await expect(page.getByTestId('stage-replication-secondary')).toContainText('failover');
+  await expect(page.getByTestId('colo-state')).toContainText('failed over');
+  // Space plays the clock: the active commit runs to its end.
+  await page.keyboard.press(' ');
+  await expect(page.getByTestId('play')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('stage-replication-secondary')).toContainText('done', { timeout: 20_000 });
+  await page.keyboard.press(' ');
+  await expect(page.getByTestId('play')).toHaveAttribute('aria-pressed', 'false');
+
+  // Side panel tabs with the keyboard.
+  await page.keyboard.press('3');
+  await expect(page.getByRole('tab', { name: /Scenarios/ })).toHaveAttribute('aria-selected', 'true');
+  await page.getByRole('tab', { name: /Scenarios/ }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: /History/ })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('history')).toContainText('failover to the secondary');
+});
