@@ -18,7 +18,7 @@ import type {
   WorkerNotice,
 } from '../worker/protocol.js';
 import type { SimulationSettings } from '../engine/colo/simulation.js';
-import type { HostName, Stage } from '../engine/sim/events.js';
+import type { HostName } from '../engine/sim/events.js';
 import type { StepResult } from '../engine/scenario/runner.js';
 import type { ScenarioError } from '../engine/scenario/validate.js';
 import { Choreographer } from './lib/choreographer.js';
@@ -127,14 +127,6 @@ export class SimState {
   /** Manual actions are possible: connected, own the store, and no scenario is loaded. */
   get canAct(): boolean {
     return this.connected && this.scenario === null;
-  }
-
-  hostOf(node: string): HostName | undefined {
-    return this.nodeHosts.get(node);
-  }
-
-  stageOf(node: string): Stage | undefined {
-    return this.summary?.nodes.find((candidate) => candidate.name === node)?.replication?.stage;
   }
 
   // ---- notices and frames ------------------------------------------------------------------
@@ -269,7 +261,12 @@ export class SimState {
   async connect(takeOver = false): Promise<void> {
     this.connecting = true;
     try {
-      const status = await this.client.connect({ databaseName: this.databaseName, takeOver });
+      let status = await this.client.connect({ databaseName: this.databaseName, takeOver });
+      // Right after a reload the previous page's worker may still hold the lock for a moment.
+      for (let attempt = 1; status.kind === 'locked-elsewhere' && !takeOver && attempt <= 3; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+        status = await this.client.connect({ databaseName: this.databaseName, takeOver: false });
+      }
       this.persistence = status;
       if (status.kind !== 'locked-elsewhere') {
         this.lostStore = false;

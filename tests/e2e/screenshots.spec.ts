@@ -8,6 +8,7 @@ import type { Page } from '@playwright/test';
 const MiB = 1024 * 1024;
 
 async function shoot(page: Page, name: string): Promise<void> {
+  await page.mouse.move(2, 990);
   await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png` });
 }
 

@@ -19,7 +19,8 @@ export interface GraphAnimator {
   packet(options: { from: string; to: string; colour: string; delay: number; duration: number; style: 'data' | 'ack' | 'copy' | 'commit' | 'lost' }): void;
   flash(node: string, tone: Tone, delay: number): void;
   caption(node: string, text: string, tone: Tone, delay: number): void;
-  announce(text: string, tone: Tone, delay: number): void;
+  /** A line in the graph's feed: what the control plane did. */
+  feed(text: string, tone: Tone, delay: number): void;
   linkBurst(delay: number): void;
 }
 
@@ -60,6 +61,10 @@ const MAX_SPAN_MS = 2600;
 const CHIP_MS = 300;
 const MAX_PACKETS = 40;
 const MAX_HIGHLIGHTS = 600;
+/** Frames of the running clock with more events than this are animated quietly. */
+const QUIET_EVENTS = 40;
+const QUIET_PACKETS = 6;
+const QUIET_HIGHLIGHTS = 48;
 
 interface RequestInfo {
   origin: IoOrigin;
@@ -133,7 +138,8 @@ export class Choreographer {
           return found;
         };
       },
-      play: () => this.play(events, times, context, dense, scale),
+      // A busy clock (a workload at speed) gets the essentials only: errors, a few chips, writes landing.
+      play: () => this.play(events, times, context, dense || (!stretch && events.length > QUIET_EVENTS), scale),
     };
   }
 
@@ -169,7 +175,7 @@ export class Choreographer {
       case 'cbw-copy':
         return 140;
       case 'make-empty':
-        return 380;
+        return event.clustersFreed > 0 || event.error ? 380 : 120;
       case 'io-issued':
         return 90;
       case 'io-completed':
@@ -187,12 +193,13 @@ export class Choreographer {
       case 'job-created':
       case 'job-completed':
       case 'job-failed':
-      case 'job-ready':
-      case 'graph-changed':
       case 'io-failed':
       case 'quorum-child-failed':
       case 'node-opened':
-        return 190;
+        return 170;
+      case 'job-ready':
+      case 'graph-changed':
+        return 90;
       default:
         return 120;
     }
@@ -223,27 +230,29 @@ export class Choreographer {
     }
   }
 
-  private play(events: readonly SimEvent[], times: number[], context: ChoreographyContext, dense: boolean, scale: number): void {
+  private play(events: readonly SimEvent[], times: number[], context: ChoreographyContext, quiet: boolean, scale: number): void {
     const graph = this.graph;
+    const maxPackets = quiet ? QUIET_PACKETS : MAX_PACKETS;
+    const maxHighlights = quiet ? QUIET_HIGHLIGHTS : MAX_HIGHLIGHTS;
     const cellBytes = context.cellBytes;
     const cells = (offset: number, length: number): [number, number] => [Math.floor(offset / cellBytes), Math.ceil((offset + length) / cellBytes)];
     let packets = 0;
     let highlights = 0;
     const chipMs = CHIP_MS * Math.min(1, scale * 1.5);
     const highlight = (disk: string, offset: number, length: number, kind: HighlightKind, delay: number, duration: number, colour?: string) => {
-      if (highlights >= MAX_HIGHLIGHTS) return;
+      if (highlights >= maxHighlights) return;
+      if (quiet && kind !== 'write' && kind !== 'error' && kind !== 'commit') return;
       const grid = this.grids.get(disk);
       if (!grid) return;
       highlights++;
       const [start, end] = cells(offset, length);
-      grid.highlight(start, end, kind, delay, duration, colour);
+      grid.highlight(start, end, kind, delay, quiet ? Math.min(duration, 400) : duration, colour);
     };
     const packet = (from: string, to: string, colour: string, delay: number, duration: number, style: 'data' | 'ack' | 'copy' | 'commit' | 'lost') => {
-      if (!graph || packets >= MAX_PACKETS) return;
+      if (!graph || packets >= maxPackets) return;
       packets++;
       graph.packet({ from, to, colour, delay, duration, style });
     };
-    const quiet = dense;
     let lastJobProgressAt = -Infinity;
 
     for (let position = 0; position < events.length; position++) {
@@ -324,17 +333,17 @@ export class Choreographer {
           }
           break;
         case 'make-empty':
-          if (event.error === undefined) this.grids.get(event.node)?.sweep(at, 420);
-          if (graph) {
+          if (event.error === undefined && event.clustersFreed > 0) this.grids.get(event.node)?.sweep(at, 420);
+          if (graph && (event.clustersFreed > 0 || event.error)) {
             graph.flash(event.node, event.error ? 'error' : 'info', at);
             graph.caption(event.node, event.error ? `make_empty failed` : `make_empty: ${event.clustersFreed} cluster${event.clustersFreed === 1 ? '' : 's'} dropped`, event.error ? 'error' : 'info', at);
           }
           break;
         case 'bitmap-reset':
-          if (graph && !quiet) graph.caption(context.cbwNode ?? 'hidden-disk', 'copy bitmap set again', 'info', at);
+          if (graph && !quiet) graph.feed(`backup job: copy bitmap set again (${event.clustersReset} cluster${event.clustersReset === 1 ? '' : 's'} copied last epoch)`, 'info', at);
           break;
         case 'job-created':
-          if (graph) graph.caption(event.jobType === 'backup' ? (context.cbwNode ?? 'secondary-disk-cbw') : 'active-disk', event.jobType === 'backup' ? 'backup job (sync=none) started' : 'active commit started', 'info', at);
+          if (graph) graph.feed(event.jobType === 'backup' ? `${event.host}: backup job (sync=none) started, copy-before-write armed` : `${event.host}: active commit started (active → secondary)`, 'info', at);
           break;
         case 'job-progress':
           if (this.onJobProgress && (at - lastJobProgressAt > 40 || position === events.length - 1)) {
@@ -347,33 +356,34 @@ export class Choreographer {
         case 'job-ready':
           break;
         case 'job-completed':
-          if (graph) graph.announce(event.jobType === 'commit' ? 'active commit completed' : `${event.jobType} job completed`, 'ok', at);
+          if (graph) graph.feed(event.jobType === 'commit' ? 'active commit completed: the secondary disk is the SVM\'s disk' : `${event.jobType} job completed`, 'ok', at);
           break;
         case 'job-failed':
-          if (graph) graph.announce(`${event.jobType} job ${event.cancelled ? 'cancelled' : `failed: ${event.errno}`}`, event.cancelled ? 'warn' : 'error', at);
+          if (graph) graph.feed(`${event.jobType} job ${event.cancelled ? 'cancelled' : `failed: ${event.errno}`}`, event.cancelled ? 'warn' : 'error', at);
           break;
         case 'stage-changed':
           if (graph) {
             graph.flash(event.node, event.to === 'failover-failed' ? 'error' : 'info', at);
-            graph.caption(event.node, `stage ${event.from} → ${event.to}`, event.to === 'failover-failed' ? 'error' : 'info', at);
+            graph.feed(`${event.node}: stage ${event.from} → ${event.to}`, event.to === 'failover-failed' ? 'error' : 'info', at);
           }
           break;
         case 'error-recorded':
           if (graph) {
             if (event.errno) graph.flash(event.node, 'error', at);
-            graph.caption(event.node, event.errno ? `error = -${event.errno}` : 'error cleared', event.errno ? 'error' : 'ok', at);
+            graph.feed(`${event.node}: error = ${event.errno ? `-${event.errno}` : '0'} (${event.cause})`, event.errno ? 'error' : 'ok', at);
           }
           break;
         case 'replication-call':
           if (graph) {
             const args = event.action === 'start' ? `(${event.mode})` : event.action === 'stop' ? `(failover=${event.failover})` : '()';
             const outcome = event.outcome === 'error' ? `✗ ${event.message ?? 'error'}` : event.outcome === 'ignored' ? 'ignored' : 'ok';
-            graph.caption(event.node, `${event.action}${args} → ${outcome}`, event.outcome === 'error' ? 'error' : event.outcome === 'ignored' ? 'info' : 'ok', at);
-            if (event.quirk) graph.caption(event.node, 'QEMU quirk', 'quirk', at + 60);
+            graph.flash(event.node, event.outcome === 'error' ? 'error' : 'info', at);
+            graph.feed(`${event.node}: ${event.action}${args} → ${outcome}`, event.outcome === 'error' ? 'error' : event.outcome === 'ignored' ? 'info' : 'ok', at);
+            if (event.quirk) graph.feed(shortQuirk(event.quirk), 'quirk', at + 60);
           }
           break;
         case 'node-opened':
-          if (graph) graph.caption(event.node, event.error ? `open failed: ${event.error}` : 'opened', event.error ? 'error' : 'ok', at);
+          if (graph) graph.feed(`${event.host}: open ${event.node} ${event.error ? `failed: ${event.error}` : '→ ok'}`, event.error ? 'error' : 'ok', at);
           break;
         case 'quorum-child-failed':
           if (graph) {
@@ -385,12 +395,12 @@ export class Choreographer {
           if (graph) graph.flash(event.node, 'error', at);
           break;
         case 'link-changed':
-          if (graph) graph.announce(event.up ? 'NBD link up' : 'NBD link down', event.up ? 'ok' : 'error', at);
+          if (graph) graph.feed(event.up ? 'NBD link up' : 'NBD link down', event.up ? 'ok' : 'error', at);
           break;
         case 'colo':
           if (graph) {
             const text = event.phase === 'start' ? 'COLO start' : event.phase === 'checkpoint-begin' ? 'COLO checkpoint: VMs pause' : event.phase === 'checkpoint-end' ? 'checkpoint done: VMs resume' : `failover to the ${event.to ?? 'survivor'}`;
-            graph.announce(event.error ? `${text} failed: ${event.error}` : text, event.error ? 'error' : 'info', at);
+            graph.feed(event.error ? `${text} failed: ${event.error}` : text, event.error ? 'error' : 'info', at);
           }
           break;
         case 'vm-state':
@@ -401,6 +411,12 @@ export class Choreographer {
       }
     }
   }
+}
+
+/** A quirk's explanation cut to one line for the feed (the log and the toast have it whole). */
+function shortQuirk(quirk: string): string {
+  const text = quirk.replace(/^QEMU quirk:\s*/, '');
+  return `QEMU quirk: ${text.length > 72 ? `${text.slice(0, 70).replace(/[ ,;:]+\S*$/, '')}…` : text}`;
 }
 
 /** How long a chip takes to cross the link, for a one-way virtual delay. */

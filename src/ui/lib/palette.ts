@@ -26,6 +26,8 @@ const CURATED: Record<number, string> = {
 };
 
 export const EMPTY_COLOUR = '#dce2e9';
+/** A qcow2 cluster allocated as zeros: it masks its backing file, unlike an unallocated one. */
+export const ZERO_CLUSTER_COLOUR = '#b9c3cf';
 export const MIXED_COLOUR = '#6b7280';
 export const MIXED_STRIPE = '#c4c9d1';
 export const UNALLOCATED_STROKE = '#cfd6df';

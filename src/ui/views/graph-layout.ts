@@ -8,16 +8,15 @@
 import type { HostName } from '../../engine/sim/events.js';
 
 export const VIEW_WIDTH = 1000;
-export const VIEW_HEIGHT = 250;
-export const PRIMARY_SPAN: [number, number] = [0, 330];
-export const SECONDARY_SPAN: [number, number] = [360, 1000];
+export const VIEW_HEIGHT = 258;
 
 export const NODE_WIDTH = 146;
 export const NODE_HEIGHT = 36;
+export const REPLICATION_HEIGHT = 48;
 export const BACKEND_WIDTH = 118;
 export const BACKEND_HEIGHT = 24;
 
-const ROWS = [18, 70, 122, 174, 228];
+const ROWS = [18, 70, 126, 182, 236];
 
 export interface Point {
   readonly x: number;
@@ -96,8 +95,16 @@ export function isBackend(name: string): boolean {
   return name === 'primary-vm' || name === 'secondary-vm' || name === 'nbd-export';
 }
 
-export function sizeOf(name: string): { width: number; height: number } {
-  return isBackend(name) ? { width: BACKEND_WIDTH, height: BACKEND_HEIGHT } : { width: NODE_WIDTH, height: NODE_HEIGHT };
+export interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A node's box: backends are pills, replication filters are taller (they show their stage). */
+export function sizeOf(name: string, driver?: string): Size {
+  if (isBackend(name) || driver === 'backend') return { width: BACKEND_WIDTH, height: BACKEND_HEIGHT };
+  if (driver === 'replication') return { width: NODE_WIDTH, height: REPLICATION_HEIGHT };
+  return { width: NODE_WIDTH, height: NODE_HEIGHT };
 }
 
 /** A cubic Bézier curve, for edges, the link and travelling chips. */
@@ -126,9 +133,7 @@ export function pathOf(curve: Curve): string {
 }
 
 /** The edge from a parent to a child: out of the parent's side facing the child. */
-export function edgeCurve(parent: Point, parentName: string, child: Point, childName: string): Curve {
-  const from = sizeOf(parentName);
-  const to = sizeOf(childName);
+export function edgeCurve(parent: Point, from: Size, child: Point, to: Size): Curve {
   const dy = child.y - parent.y;
   if (Math.abs(dy) < 8) {
     const direction = child.x > parent.x ? 1 : -1;

@@ -3,7 +3,7 @@
  * its stage, mode and error, NBD client, disks, runtime filters), backends (the VMs and the NBD
  * export), edges from NodeView.children and BackendView, and the NBD link between the hosts.
  * It also plays the choreographer's animations: chips travelling between nodes, flashes,
- * captions and announcements.
+ * captions near nodes and a feed of what the control plane did.
  *
  * A d3 view: mount(element), update(data), destroy().
  */
@@ -54,6 +54,11 @@ interface EdgeDatum {
   readonly curve: Curve;
 }
 
+/** The feed's place: the free area above the secondary's NBD export, lines growing upwards. */
+const FEED_X = 572;
+const FEED_BOTTOM = 88;
+const FEED_LINES = 4;
+
 const TONE_COLOUR: Record<Tone, string> = {
   ok: '#22935a',
   info: '#475569',
@@ -94,9 +99,11 @@ export class GraphView implements GraphAnimator {
   private fxLayer: Selection<SVGGElement, unknown, null, undefined> | undefined;
   private readonly layout = new GraphLayout();
   private positions = new Map<string, Point>();
+  private drivers = new Map<string, string>();
   private link: Curve | undefined;
   private readonly captionStacks = new Map<string, number>();
-  private announcements = 0;
+  private feedLayer: Selection<SVGGElement, unknown, null, undefined> | undefined;
+  private feedLines: Array<{ group: Selection<SVGGElement, unknown, null, undefined>; slot: number; width: number }> = [];
   private lastSignature = '';
   private timers = new Set<ReturnType<typeof setTimeout>>();
 
@@ -134,6 +141,7 @@ export class GraphView implements GraphAnimator {
     this.edgesLayer = svg.append('g').attr('class', 'edges-layer');
     this.nodesLayer = svg.append('g').attr('class', 'nodes-layer');
     this.fxLayer = svg.append('g').attr('class', 'fx-layer').attr('pointer-events', 'none');
+    this.feedLayer = svg.append('g').attr('class', 'feed-layer').attr('pointer-events', 'none').attr('aria-hidden', 'true');
   }
 
   update(data: GraphData): void {
@@ -149,6 +157,8 @@ export class GraphView implements GraphAnimator {
       ...summary.backends.map((backend) => ({ name: backend.name, host: backend.host, driver: 'backend' })),
     ]);
     this.positions = placed;
+    this.drivers = new Map([...summary.nodes.map((node) => [node.name, node.driver] as const), ...summary.backends.map((backend) => [backend.name, 'backend'] as const)]);
+    const size = (name: string) => sizeOf(name, this.drivers.get(name));
     for (const backend of summary.backends) nodes.push({ name: backend.name, host: backend.host, kind: 'backend', view: undefined, point: placed.get(backend.name)! });
     for (const node of summary.nodes) nodes.push({ name: node.name, host: node.host, kind: node.driver, view: node, point: placed.get(node.name)! });
 
@@ -157,13 +167,13 @@ export class GraphView implements GraphAnimator {
       if (!backend.root) continue;
       const from = placed.get(backend.name);
       const to = placed.get(backend.root);
-      if (from && to) edges.push({ key: `${backend.name}|backend|${backend.root}`, host: backend.host, role: 'backend', parent: backend.name, child: backend.root, curve: edgeCurve(from, backend.name, to, backend.root) });
+      if (from && to) edges.push({ key: `${backend.name}|backend|${backend.root}`, host: backend.host, role: 'backend', parent: backend.name, child: backend.root, curve: edgeCurve(from, size(backend.name), to, size(backend.root)) });
     }
     for (const node of summary.nodes) {
       for (const { role, child } of node.children) {
         const from = placed.get(node.name);
         const to = placed.get(child);
-        if (from && to) edges.push({ key: `${node.name}|${role}|${child}`, host: node.host, role, parent: node.name, child, curve: edgeCurve(from, node.name, to, child) });
+        if (from && to) edges.push({ key: `${node.name}|${role}|${child}`, host: node.host, role, parent: node.name, child, curve: edgeCurve(from, size(node.name), to, size(child)) });
       }
     }
 
@@ -292,7 +302,7 @@ export class GraphView implements GraphAnimator {
     const summary = data.summary;
     groups.each(function (datum) {
       const group = select(this);
-      const { width, height } = sizeOf(datum.name);
+      const { width, height } = sizeOf(datum.name, datum.kind);
       const view = datum.view;
       const accent = accentOf(datum);
       const ejected = view?.ejected ?? false;
@@ -321,11 +331,12 @@ export class GraphView implements GraphAnimator {
         fitText(title, backendLabel(datum, summary, data.lostHost), width - 14);
         detail.text('');
       } else {
-        title.attr('x', -width / 2 + 12).attr('y', -3.5).attr('text-anchor', 'start');
+        const tall = datum.kind === 'replication';
+        title.attr('x', -width / 2 + 12).attr('y', tall ? -10 : -3.5).attr('text-anchor', 'start');
         fitText(title, datum.name, width - 20);
         detail
           .attr('x', -width / 2 + 12)
-          .attr('y', 11)
+          .attr('y', tall ? 3.5 : 11)
           .attr('text-anchor', 'start')
           .classed('bad', ejected);
         fitText(detail, ejected ? 'medium ejected' : detailOf(datum, data.filenames, summary, data.jobProgress), width - 20);
@@ -401,7 +412,7 @@ export class GraphView implements GraphAnimator {
     const point = this.positions.get(node);
     const fx = this.fxLayer;
     if (!point || !fx) return;
-    const { width, height } = sizeOf(node);
+    const { width, height } = sizeOf(node, this.drivers.get(node));
     const colour = TONE_COLOUR[tone];
     fx.append('rect')
       .attr('class', `flash flash-${tone}`)
@@ -429,7 +440,7 @@ export class GraphView implements GraphAnimator {
     const point = this.positions.get(node);
     const fx = this.fxLayer;
     if (!point || !fx) return;
-    const { height } = sizeOf(node);
+    const { height } = sizeOf(node, this.drivers.get(node));
     this.later(delay, () => {
       const stack = this.captionStacks.get(node) ?? 0;
       if (stack >= 3) return;
@@ -458,7 +469,7 @@ export class GraphView implements GraphAnimator {
         .duration(140)
         .attr('opacity', 1)
         .transition()
-        .delay(tone === 'error' || tone === 'quirk' ? 1900 : 1150)
+        .delay(tone === 'error' || tone === 'quirk' ? 1700 : 1000)
         .duration(300)
         .attr('opacity', 0)
         .on('end', () => this.captionStacks.set(node, Math.max(0, (this.captionStacks.get(node) ?? 1) - 1)))
@@ -466,36 +477,37 @@ export class GraphView implements GraphAnimator {
     });
   }
 
-  announce(text: string, tone: Tone, delay: number): void {
-    const fx = this.fxLayer;
-    if (!fx) return;
+  /** A line in the feed at the top of the graph: what the control plane just did. */
+  feed(text: string, tone: Tone, delay: number): void {
     this.later(delay, () => {
-      const slot = this.announcements++;
-      const label = fx
-        .append('g')
-        .attr('class', `announce announce-${tone}`)
-        .attr('opacity', 0)
-        .attr('transform', `translate(565,${18 + (slot % 3) * 24})`);
-      const textNode = label.append('text').attr('text-anchor', 'middle').attr('dy', '0.35em').text(text);
-      const measured = (textNode.node() as SVGTextElement | null)?.getComputedTextLength?.() ?? text.length * 6.5;
-      label
-        .insert('rect', 'text')
-        .attr('x', -(measured + 24) / 2)
-        .attr('y', -10.5)
-        .attr('width', measured + 24)
-        .attr('height', 21)
-        .attr('rx', 10.5)
-        .attr('stroke', TONE_COLOUR[tone]);
-      label
-        .transition()
-        .duration(160)
-        .attr('opacity', 1)
-        .transition()
-        .delay(1500)
-        .duration(350)
+      const layer = this.feedLayer;
+      if (!layer) return;
+      for (const line of this.feedLines) line.slot++;
+      const group = layer.append('g').attr('class', `feed feed-${tone}`).attr('opacity', 0).attr('transform', `translate(${FEED_X},${FEED_BOTTOM + 8})`);
+      group.append('circle').attr('r', 4).attr('fill', TONE_COLOUR[tone]);
+      const textNode = group.append('text').attr('x', 9).attr('dy', '0.35em').text(text);
+      const measured = (textNode.node() as SVGTextElement | null)?.getComputedTextLength?.() ?? text.length * 6;
+      group.insert('rect', 'circle').attr('x', -10).attr('y', -10).attr('width', measured + 28).attr('height', 20).attr('rx', 10);
+      const line = { group, slot: 0, width: measured + 28 };
+      this.feedLines.push(line);
+      for (const entry of this.feedLines) {
+        const visible = entry.slot < FEED_LINES;
+        entry.group
+          .interrupt('move')
+          .transition('move')
+          .duration(220)
+          .attr('transform', `translate(${FEED_X - entry.width / 2 + 10},${FEED_BOTTOM - entry.slot * 21})`)
+          .attr('opacity', visible ? 1 - entry.slot * 0.18 : 0);
+      }
+      for (const entry of this.feedLines.filter((candidate) => candidate.slot >= FEED_LINES)) entry.group.transition('gone').delay(240).remove();
+      this.feedLines = this.feedLines.filter((candidate) => candidate.slot < FEED_LINES);
+      group
+        .transition('fade')
+        .delay(tone === 'error' || tone === 'quirk' ? 4200 : 2800)
+        .duration(400)
         .attr('opacity', 0)
         .on('end', () => {
-          this.announcements = Math.max(0, this.announcements - 1);
+          this.feedLines = this.feedLines.filter((candidate) => candidate !== line);
         })
         .remove();
     });
@@ -580,7 +592,7 @@ function detailOf(
     case 'quorum':
       return 'quorum · fifo · threshold 1';
     case 'replication':
-      return `replication · ${view?.replication?.mode ?? ''}`;
+      return `replication · mode=${view?.replication?.mode ?? ''}`;
     case 'nbd':
       return 'nbd client → export';
     case 'copy-before-write':
@@ -617,11 +629,12 @@ function drawBadges(layer: Selection<SVGGElement, unknown, null, undefined>, dat
   const badges: Array<{ key: string; text: string; fill: string; x: number; y: number; anchor: 'end' | 'start' }> = [];
   const replication = datum.view?.replication;
   if (replication) {
-    badges.push({ key: 'stage', text: STAGE_LABEL[replication.stage].toUpperCase(), fill: STAGE_COLOUR[replication.stage], x: width / 2 - 6, y: -height / 2, anchor: 'end' });
-    if (replication.error) badges.push({ key: 'error', text: `error −${replication.error}`, fill: ERROR_COLOUR, x: width / 2 - 6, y: height / 2, anchor: 'end' });
+    // The stage, then the error, on the node's last line.
+    badges.push({ key: 'stage', text: STAGE_LABEL[replication.stage].toUpperCase(), fill: STAGE_COLOUR[replication.stage], x: -width / 2 + 11, y: height / 2 - 10.5, anchor: 'start' });
+    if (replication.error) badges.push({ key: 'error', text: `−${replication.error}`, fill: ERROR_COLOUR, x: width / 2 - 6, y: height / 2 - 10.5, anchor: 'end' });
   }
   if (datum.view && datum.view.faults.length > 0) {
-    badges.push({ key: 'fault', text: `⚡ ${datum.view.faults.join(', ')}`, fill: '#9f1239', x: -width / 2 + 8, y: height / 2, anchor: 'start' });
+    badges.push({ key: 'fault', text: `⚡ ${datum.view.faults.join(', ')}`, fill: '#9f1239', x: width / 2 - 6, y: -height / 2, anchor: 'end' });
   }
   const groups = layer
     .selectAll<SVGGElement, (typeof badges)[number]>('g.badge')

@@ -9,7 +9,7 @@
 import { ALLOCATION, MIXED_CONTENT } from '../../worker/protocol.js';
 import type { GridAnimator, HighlightKind } from '../lib/choreographer.js';
 import { CHAIN, SOURCE_PARTIAL, type DiskImage } from '../lib/disks.js';
-import { byteColour, COPY_COLOUR, EMPTY_COLOUR, ERROR_COLOUR, LAYER_COLOUR, MIXED_STRIPE, UNALLOCATED_STROKE } from '../lib/palette.js';
+import { byteColour, COPY_COLOUR, EMPTY_COLOUR, ERROR_COLOUR, LAYER_COLOUR, MIXED_STRIPE, UNALLOCATED_STROKE, ZERO_CLUSTER_COLOUR } from '../lib/palette.js';
 
 export interface GridState {
   readonly image: DiskImage | undefined;
@@ -141,19 +141,12 @@ export class GridView implements GridAnimator {
     return this.geometry?.cols ?? 1;
   }
 
-  /** Where a cell is, relative to the grid's top-left corner (CSS px). */
-  cellBox(index: number): { x: number; y: number; size: number } | null {
-    const geometry = this.geometry;
-    if (!geometry) return null;
-    return { x: (index % geometry.cols) * geometry.pitch, y: Math.floor(index / geometry.cols) * geometry.pitch, size: geometry.size };
-  }
-
   highlight(startCell: number, endCell: number, kind: HighlightKind, delay: number, duration: number, colour?: string): void {
     const count = this.state?.image?.layout.cellCount ?? 0;
     const start = Math.max(0, startCell);
     const end = Math.min(count, endCell);
     if (end <= start) return;
-    if (this.highlights.length > 400) this.highlights.splice(0, this.highlights.length - 400);
+    if (this.highlights.length > 200) this.highlights.splice(0, this.highlights.length - 200);
     this.highlights.push({ start, end, kind, t0: performance.now() + delay, duration, colour });
     this.requestTick();
   }
@@ -237,7 +230,7 @@ export class GridView implements GridAnimator {
       const source = image.source[index]!;
       colour = LAYER_COLOUR[CHAIN[source % SOURCE_PARTIAL]!] ?? EMPTY_COLOUR;
       striped = source >= SOURCE_PARTIAL;
-    } else colour = byteColour(content);
+    } else colour = content === 0 && image.layout.driver === 'qcow2' ? ZERO_CLUSTER_COLOUR : byteColour(content);
 
     if (allocated === ALLOCATION.all) {
       context.fillStyle = colour;
