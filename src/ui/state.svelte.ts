@@ -101,6 +101,7 @@ export class SimState {
   private tickListeners = new Set<(now: number) => boolean>();
   private tickRequested = false;
   private firstGridMarked = false;
+  private viewBaseToken = 0;
 
   constructor(databaseName: string, createClient: (onNotice: (notice: WorkerNotice) => void) => SimClient = SimClient.create) {
     this.databaseName = databaseName;
@@ -158,6 +159,8 @@ export class SimState {
       this.jobProgress = {};
       this.droppedEvents = 0;
       this.survivor = null;
+      // A new simulation (or a scenario) starts with the worker's clock stopped.
+      this.clock.playing = false;
     }
     const hosts = new Map<string, HostName>();
     for (const node of summary.nodes) hosts.set(node.name, node.host);
@@ -181,7 +184,7 @@ export class SimState {
       now,
     );
     for (const cells of frame.cells) this.disks.get(cells.name)?.apply(cells, frame.layouts ? undefined : plan.revealAt(cells.name), now);
-    this.disks.setViewBase(svmBase(summary));
+    this.updateViewBase(svmBase(summary), now);
     plan.play();
 
     if (frame.events.length > 0) {
@@ -216,6 +219,25 @@ export class SimState {
     if (!sameProgress(this.scenario, frame.scenario)) this.scenario = frame.scenario;
     if (this.persistence === null) this.connecting = false;
     this.requestTick();
+  }
+
+  /**
+   * Switches the secondary VM's view to a new base image (the commit's final swap) only once the
+   * secondary disk shows every cell the commit copied, so the view never seems to change.
+   */
+  private updateViewBase(base: ChainLayer | null, now: number): void {
+    const token = ++this.viewBaseToken;
+    const until = this.disks.get('secondary-disk')?.pendingUntil();
+    if (base === this.disks.base || until === undefined || until <= now) {
+      this.disks.setViewBase(base);
+      return;
+    }
+    setTimeout(() => {
+      if (token !== this.viewBaseToken) return;
+      this.disks.get('secondary-disk')?.reveal(performance.now());
+      this.disks.setViewBase(base);
+      this.requestTick();
+    }, until - now + 5);
   }
 
   // ---- the animation tick ------------------------------------------------------------------

@@ -22,11 +22,15 @@ export interface GraphAnimator {
   /** A line in the graph's feed: what the control plane did. */
   feed(text: string, tone: Tone, delay: number): void;
   linkBurst(delay: number): void;
+  /** Drops every animation under way (a new simulation). */
+  reset(): void;
 }
 
 export interface GridAnimator {
   highlight(startCell: number, endCell: number, kind: HighlightKind, delay: number, duration: number, colour?: string): void;
   sweep(delay: number, duration: number): void;
+  /** Drops every animation under way (a new simulation). */
+  reset(): void;
 }
 
 export interface ChoreographyContext {
@@ -78,8 +82,11 @@ export class Choreographer {
   /** Called at the animated moment of each job-progress event. */
   onJobProgress: ((jobId: string, offsetBytes: number, lenBytes: number) => void) | undefined;
 
+  /** A new simulation: forget requests and stop what is being animated. */
   reset(): void {
     this.requests.clear();
+    this.graph?.reset();
+    for (const grid of this.grids.values()) grid.reset();
   }
 
   plan(events: readonly SimEvent[], context: ChoreographyContext, now: number): Plan {

@@ -127,6 +127,11 @@ export class DiskImage {
     }
   }
 
+  /** When the last pending change of this image is due (wall ms), if any. */
+  pendingUntil(): number | undefined {
+    return this.latestPending();
+  }
+
   private latestPending(): number | undefined {
     let latest = this.pendingFull?.at;
     for (const cell of this.pendingCells.values()) latest = latest === undefined ? cell.at : Math.max(latest, cell.at);

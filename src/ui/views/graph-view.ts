@@ -534,6 +534,15 @@ export class GraphView implements GraphAnimator {
       .remove();
   }
 
+  reset(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.fxLayer?.selectAll('*').interrupt().remove();
+    this.feedLayer?.selectAll('*').interrupt().remove();
+    this.feedLines = [];
+    this.captionStacks.clear();
+  }
+
   private later(delay: number, callback: () => void): void {
     if (delay <= 1) {
       callback();

@@ -151,6 +151,13 @@ export class GridView implements GridAnimator {
     this.requestTick();
   }
 
+  reset(): void {
+    this.highlights = [];
+    this.sweeps = [];
+    this.overlayDirty = true;
+    this.requestTick();
+  }
+
   sweep(delay: number, duration: number): void {
     this.sweeps.push({ t0: performance.now() + delay, duration });
     this.requestTick();
