@@ -31,7 +31,8 @@ test('screenshots of the major states', async ({ page }) => {
   await execute(page, { op: 'checkpoint' });
   await execute(page, { op: 'guest-write', vm: 'secondary', offset: 3 * MiB, length: 512 * 1024, pattern: '0x33' });
   await execute(page, { op: 'guest-write', vm: 'primary', offset: 5 * MiB, length: 256 * 1024, pattern: '0x66' });
-  await page.waitForTimeout(2800);
+  // Commands sent in a row animate one after the other: let them finish.
+  await page.waitForTimeout(6000);
   await shoot(page, '01-after-colo-start');
 
   // 2. In the middle of a copy-before-write: the old cluster goes to the hidden disk first.

@@ -62,6 +62,7 @@ export interface Plan {
 /** Frames with more events than this follow the clock only, and animate a sample. */
 const DENSE_EVENTS = 160;
 const MAX_SPAN_MS = 2600;
+const MAX_BACKLOG_MS = 2000;
 const CHIP_MS = 300;
 const MAX_PACKETS = 40;
 const MAX_HIGHLIGHTS = 600;
@@ -79,12 +80,15 @@ export class Choreographer {
   graph: GraphAnimator | undefined;
   readonly grids = new Map<string, GridAnimator>();
   private readonly requests = new Map<number, RequestInfo>();
+  /** When the animations planned so far end (wall ms): a command's animation starts after them. */
+  private timelineEnd = 0;
   /** Called at the animated moment of each job-progress event. */
   onJobProgress: ((jobId: string, offsetBytes: number, lenBytes: number) => void) | undefined;
 
   /** A new simulation: forget requests and stop what is being animated. */
   reset(): void {
     this.requests.clear();
+    this.timelineEnd = 0;
     this.graph?.reset();
     for (const grid of this.grids.values()) grid.reset();
   }
@@ -111,7 +115,10 @@ export class Choreographer {
     }
     const last = times[times.length - 1] ?? 0;
     const scale = last > MAX_SPAN_MS ? MAX_SPAN_MS / last : 1;
-    for (let position = 0; position < times.length; position++) times[position] = times[position]! * scale;
+    // Commands sent in quick succession play one after the other (up to a short backlog).
+    const start = stretch ? Math.min(MAX_BACKLOG_MS, Math.max(0, this.timelineEnd - now)) : 0;
+    for (let position = 0; position < times.length; position++) times[position] = start + times[position]! * scale;
+    this.timelineEnd = Math.max(this.timelineEnd, now + start + last * scale + 150);
 
     // Landings: when the cells of a write (or make_empty) change on the page.
     const cellBytes = context.cellBytes;
@@ -423,7 +430,7 @@ export class Choreographer {
 /** A quirk's explanation cut to one line for the feed (the log and the toast have it whole). */
 function shortQuirk(quirk: string): string {
   const text = quirk.replace(/^QEMU quirk:\s*/, '');
-  return `QEMU quirk: ${text.length > 72 ? `${text.slice(0, 70).replace(/[ ,;:]+\S*$/, '')}…` : text}`;
+  return `QEMU quirk: ${text.length > 58 ? `${text.slice(0, 56).replace(/[ ,;:]+\S*$/, '')}…` : text}`;
 }
 
 /** How long a chip takes to cross the link, for a one-way virtual delay. */

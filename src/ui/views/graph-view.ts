@@ -58,6 +58,8 @@ interface EdgeDatum {
 const FEED_X = 572;
 const FEED_BOTTOM = 88;
 const FEED_LINES = 4;
+/** Widest feed text: the feed stays clear of the secondary VM's pill. */
+const FEED_MAX_TEXT = 470;
 
 const TONE_COLOUR: Record<Tone, string> = {
   ok: '#22935a',
@@ -485,8 +487,9 @@ export class GraphView implements GraphAnimator {
       for (const line of this.feedLines) line.slot++;
       const group = layer.append('g').attr('class', `feed feed-${tone}`).attr('opacity', 0).attr('transform', `translate(${FEED_X},${FEED_BOTTOM + 8})`);
       group.append('circle').attr('r', 4).attr('fill', TONE_COLOUR[tone]);
-      const textNode = group.append('text').attr('x', 9).attr('dy', '0.35em').text(text);
-      const measured = (textNode.node() as SVGTextElement | null)?.getComputedTextLength?.() ?? text.length * 6;
+      const textNode = group.append('text').attr('x', 9).attr('dy', '0.35em');
+      fitText(textNode, text, FEED_MAX_TEXT);
+      const measured = Math.min(FEED_MAX_TEXT, (textNode.node() as SVGTextElement | null)?.getComputedTextLength?.() ?? text.length * 6);
       group.insert('rect', 'circle').attr('x', -10).attr('y', -10).attr('width', measured + 28).attr('height', 20).attr('rx', 10);
       const line = { group, slot: 0, width: measured + 28 };
       this.feedLines.push(line);
