@@ -81,7 +81,7 @@ export interface JobBitmap {
 export interface SimSummary {
   readonly settings: SimulationSettings;
   readonly nowUs: number;
-  readonly coloState: 'off' | 'running' | 'failed-over';
+  readonly coloState: 'off' | 'running' | 'failing-over' | 'failed-over';
   readonly vmsRunning: boolean;
   readonly linkUp: boolean;
   readonly idle: boolean;

@@ -7,9 +7,6 @@
  *
  * A failure prints fast-check's report (seed, path, shrunk trace), the trace with each step's
  * outcome, and how to replay it with PROPERTY_SEED (support/property-runner.ts).
- *
- * Known engine bugs are excluded precisely (KNOWN_ENGINE_BUGS in support/checked-run.ts);
- * PROPERTY_INCLUDE_KNOWN_BUGS=1 checks them too.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -3,6 +3,7 @@
  * with QEMU's words (block/replication.c, block.c, migration/colo*.c), checks in QEMU's order.
  */
 import { describe, expect, it } from 'vitest';
+import { DataRuns } from '../../src/engine/block/data-runs.js';
 import { BlockBackend } from '../../src/engine/block/graph.js';
 import { QuorumNode } from '../../src/engine/block/quorum.js';
 import { Host } from '../../src/engine/colo/host.js';
@@ -299,8 +300,8 @@ describe('get-error and stop', () => {
 describe('COLO (migration/colo.c, colo-failover.c)', () => {
   it('"VM is not in COLO mode": failover before COLO started', () => {
     const s = sim();
-    expect(failsWith(s.failover('secondary'))).toBe('VM is not in COLO mode');
-    expect(failsWith(s.failover('primary'))).toBe('VM is not in COLO mode');
+    expect(failsWith(s.settle(s.failover('secondary')))).toBe('VM is not in COLO mode');
+    expect(failsWith(s.settle(s.failover('primary')))).toBe('VM is not in COLO mode');
     expect(replicationNode(s, 'replication-secondary').stage).toBe('none');
   });
 
@@ -308,18 +309,33 @@ describe('COLO (migration/colo.c, colo-failover.c)', () => {
   // secondary_vm_do_failover set it to COMPLETED before replication_stop_all), so
   // get_colo_mode() is COLO_MODE_NONE and qmp_x_colo_lost_heartbeat fails on its first check.
   // "COLO failover is already activated" needs a request while the first one is still pending.
-  it.fails('a second failover after the first completed: "VM is not in COLO mode" [engine says "COLO failover is already activated"]', () => {
+  it('a second failover after the first completed: "VM is not in COLO mode"', () => {
     const s = sim();
     expect(s.coloStart().ok).toBe(true);
-    expect(s.failover('secondary').ok).toBe(true);
-    expect(failsWith(s.failover('secondary'))).toBe('VM is not in COLO mode');
+    expect(s.settle(s.failover('secondary')).ok).toBe(true);
+    expect(failsWith(s.settle(s.failover('secondary')))).toBe('VM is not in COLO mode');
+  });
+
+  it('"COLO failover is already activated": a second request while the first drains I/O', () => {
+    const s = sim();
+    expect(s.coloStart().ok).toBe(true);
+    const inFlight = s.guestWrite('primary', 0, DataRuns.fill(65536, 0x42));
+    const first = s.failover('secondary');
+    expect(first.isSettled).toBe(false);
+    expect(s.coloState).toBe('failing-over');
+    expect(s.vmsRunning).toBe(false);
+    expect(failsWith(s.settle(s.failover('primary')))).toBe('COLO failover is already activated');
+    expect(s.settle(first).ok).toBe(true);
+    expect(inFlight.isSettled).toBe(true);
+    expect(s.coloState).toBe('failed-over');
+    expect(s.vmsRunning).toBe(true);
   });
 
   it('a second failover is refused and changes nothing', () => {
     const s = sim();
     expect(s.coloStart().ok).toBe(true);
-    expect(s.failover('secondary').ok).toBe(true);
-    const second = s.failover('primary');
+    expect(s.settle(s.failover('secondary')).ok).toBe(true);
+    const second = s.settle(s.failover('primary'));
     expect(second.ok).toBe(false);
     expect(replicationNode(s, 'replication-primary').stage).toBe('running');
   });
@@ -344,7 +360,7 @@ describe('COLO (migration/colo.c, colo-failover.c)', () => {
     const s = sim();
     expect(s.coloStart().ok).toBe(true);
     expect(s.openReplication('secondary', { nodeName: 'late', mode: 'secondary', topId: 'top-disk', file: 'active-disk' }).ok).toBe(true);
-    expect(failsWith(s.failover('secondary'))).toBe('Block replication is not running');
+    expect(failsWith(s.settle(s.failover('secondary')))).toBe('Block replication is not running');
     expect(s.coloState).toBe('failed-over');
     expect(s.link.isUp).toBe(false);
   });

@@ -60,7 +60,7 @@ describe('snapshot and restore', () => {
     original.runFor(20_000);
     expect(original.settle(original.checkpoint()).ok).toBe(true);
     original.runFor(15_000);
-    expect(original.failover('secondary').ok).toBe(true);
+    expect(original.settle(original.failover('secondary')).ok).toBe(true);
     original.setWorkload({ writesPerSecond: 3000, vm: 'secondary', blockBytes: 4096, maxBlocks: 4 });
     original.runFor(2_000);
     advanceToQuiescent(original);

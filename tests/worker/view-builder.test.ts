@@ -59,7 +59,7 @@ describe('view builder', () => {
           if (op.kind === 'guest-write') sim.settle(sim.guestWrite(op.vm, offset, DataRuns.fill(length, op.byte)));
           else if (op.kind === 'export-write') sim.settle(sim.write('secondary-disk', offset, DataRuns.fill(length, op.byte)));
           else if (op.kind === 'checkpoint') sim.settle(sim.checkpoint());
-          else if (op.kind === 'failover') sim.failover('secondary');
+          else if (op.kind === 'failover') sim.settle(sim.failover('secondary'));
           else sim.runUntilIdle();
           apply(mirror, builder.takeCells());
         }

@@ -44,7 +44,12 @@ export const DEFAULT_SETTINGS: SimulationSettings = {
 
 export type StepOutcome = { readonly ok: true; readonly note?: string } | { readonly ok: false; readonly message: string; readonly quirk?: string };
 
-export type ColoState = 'off' | 'running' | 'failed-over';
+/**
+ * COLO as `get_colo_mode()` sees it: `failing-over` while the failover drains I/O (a second
+ * request then finds the failover state past NONE), `failed-over` once migration is COMPLETED
+ * (the mode is NONE again).
+ */
+export type ColoState = 'off' | 'running' | 'failing-over' | 'failed-over';
 
 export type Fault =
   | { readonly kind: 'io-error'; readonly node: string; readonly on: FaultTarget; readonly count?: number }
@@ -109,10 +114,10 @@ export class Simulation {
 
   /**
    * Nothing in flight that a snapshot could not hold: no request, no NBD message, no checkpoint
-   * draining. A running commit job and a workload are fine; they are saved with their timers.
+   * draining, no failover under way. A running commit job and a workload are fine; they are saved with their timers.
    */
   isQuiescent(): boolean {
-    return this.requestsInFlight === 0 && this.link.messagesInTransit === 0 && this.idleWaiters.length === 0;
+    return this.requestsInFlight === 0 && this.link.messagesInTransit === 0 && this.idleWaiters.length === 0 && this.coloStateValue !== 'failing-over';
   }
 
   /** The whole state but the images' bytes (those are in their stores). Only when quiescent. */
@@ -309,23 +314,36 @@ export class Simulation {
   }
 
   /**
-   * x-colo-lost-heartbeat on the survivor: the other host is gone (its link is down) and the
-   * survivor stops replication with failover. QEMU only logs the stop's errors and fails over
-   * anyway; the step reports them.
+   * x-colo-lost-heartbeat on the survivor: the other host is gone (its link is down).
+   * colo_do_failover stops the VMs first (vm_stop drains every request, so forwards still on
+   * the wire fail before replication stops), then the survivor stops replication with
+   * failover and its VM runs on. QEMU only logs the stop's errors and fails over anyway; the
+   * step reports them.
    */
-  failover(to: HostName): StepOutcome {
-    if (this.coloStateValue === 'off') return this.reportColo('failover', { ok: false, message: MESSAGES.notInColoMode }, to);
-    if (this.coloStateValue === 'failed-over') return this.reportColo('failover', { ok: false, message: MESSAGES.failoverAlreadyActive }, to);
-    this.coloStateValue = 'failed-over';
-    this.link.setUp(false);
-    const stopped = fromAll(this.host(to).stopAll(true));
-    if (to === 'primary') {
-      const coloDisk = this.primary.graph.node(NODE.coloDisk);
-      if (coloDisk instanceof QuorumNode && coloDisk.removeChild('children.1')) {
-        this.events.emit({ kind: 'graph-changed', host: 'primary', change: `x-blockdev-change: ${NODE.replicationPrimary} removed from ${NODE.coloDisk} (children.1)` });
+  failover(to: HostName): Future<StepOutcome> {
+    const self = this;
+    return spawn(this.scheduler, (function* (): Co<StepOutcome> {
+      // qmp_x_colo_lost_heartbeat: get_colo_mode() is NONE before COLO and after a failover.
+      if (self.coloStateValue === 'off' || self.coloStateValue === 'failed-over') {
+        return self.reportColo('failover', { ok: false, message: MESSAGES.notInColoMode }, to);
       }
-    }
-    return this.reportColo('failover', stopped, to);
+      if (self.coloStateValue === 'failing-over') return self.reportColo('failover', { ok: false, message: MESSAGES.failoverAlreadyActive }, to);
+      self.coloStateValue = 'failing-over';
+      self.events.emit({ kind: 'colo', phase: 'failover-begin', to });
+      self.setVmsRunning(false);
+      self.link.setUp(false);
+      yield* self.drain();
+      const stopped = fromAll(self.host(to).stopAll(true));
+      if (to === 'primary') {
+        const coloDisk = self.primary.graph.node(NODE.coloDisk);
+        if (coloDisk instanceof QuorumNode && coloDisk.removeChild('children.1')) {
+          self.events.emit({ kind: 'graph-changed', host: 'primary', change: `x-blockdev-change: ${NODE.replicationPrimary} removed from ${NODE.coloDisk} (children.1)` });
+        }
+      }
+      self.coloStateValue = 'failed-over';
+      self.setVmsRunning(true);
+      return self.reportColo('failover', stopped, to);
+    })());
   }
 
   private *drain(): Co<void> {

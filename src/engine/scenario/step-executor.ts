@@ -56,7 +56,7 @@ export function performStep(sim: Simulation, step: ParsedStep): Performed {
     case 'checkpoint':
       return control(sim.settle(sim.checkpoint()));
     case 'failover':
-      return control(sim.failover(step.to));
+      return control(sim.settle(sim.failover(step.to)));
     case 'open':
       return control(
         sim.openReplication(step.host, {

@@ -51,7 +51,7 @@ export type SimEventBody =
   | { kind: 'fault-injected'; description: string }
   | { kind: 'fault-cleared' }
   | { kind: 'medium-ejected'; node: string }
-  | { kind: 'colo'; phase: 'start' | 'checkpoint-begin' | 'checkpoint-end' | 'failover'; to?: HostName; error?: string }
+  | { kind: 'colo'; phase: 'start' | 'checkpoint-begin' | 'checkpoint-end' | 'failover-begin' | 'failover'; to?: HostName; error?: string }
   | { kind: 'vm-state'; vm: HostName; running: boolean };
 
 export type SimEvent = SimEventBody & { readonly timeUs: number; readonly sequence: number };

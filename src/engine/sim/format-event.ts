@@ -77,7 +77,16 @@ export function qemuFunctionOf(event: SimEvent): string {
     case 'medium-ejected':
       return 'blk_remove_bs';
     case 'colo':
-      return event.phase === 'start' ? 'colo_process_checkpoint / colo_process_incoming_thread' : event.phase === 'failover' ? 'qmp_x_colo_lost_heartbeat → colo_do_failover' : 'colo_do_checkpoint_transaction';
+      switch (event.phase) {
+        case 'start':
+          return 'colo_process_checkpoint / colo_process_incoming_thread';
+        case 'failover-begin':
+          return 'qmp_x_colo_lost_heartbeat → colo_do_failover';
+        case 'failover':
+          return event.to === 'primary' ? 'primary_vm_do_failover' : 'secondary_vm_do_failover';
+        default:
+          return 'colo_do_checkpoint_transaction';
+      }
     case 'vm-state':
       return event.running ? 'vm_start' : 'vm_stop';
   }
@@ -143,6 +152,7 @@ export function describeEvent(event: SimEvent): string {
     case 'medium-ejected':
       return `${event.node}: medium ejected`;
     case 'colo':
+      if (event.phase === 'failover-begin') return `COLO failover to ${event.to ?? 'the survivor'}: VMs stop, I/O drains`;
       return `COLO ${event.phase}${event.to ? ` to ${event.to}` : ''}${event.error ? ` failed: ${event.error}` : ''}`;
     case 'vm-state':
       return `${event.vm} VM ${event.running ? 'running' : 'paused'}`;

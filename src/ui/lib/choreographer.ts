@@ -413,7 +413,7 @@ export class Choreographer {
           break;
         case 'colo':
           if (graph) {
-            const text = event.phase === 'start' ? 'COLO start' : event.phase === 'checkpoint-begin' ? 'COLO checkpoint: VMs pause' : event.phase === 'checkpoint-end' ? 'checkpoint done: VMs resume' : `failover to the ${event.to ?? 'survivor'}`;
+            const text = event.phase === 'start' ? 'COLO start' : event.phase === 'checkpoint-begin' ? 'COLO checkpoint: VMs pause' : event.phase === 'checkpoint-end' ? 'checkpoint done: VMs resume' : event.phase === 'failover-begin' ? 'failover: VMs stop, I/O drains' : `failover to the ${event.to ?? 'survivor'}`;
             graph.feed(event.error ? `${text} failed: ${event.error}` : text, event.error ? 'error' : 'info', at);
           }
           break;

@@ -200,19 +200,6 @@ function isForwardFailure(event: SimEvent): boolean {
   return (event.kind === 'io-failed' && event.node === NODE.nbdClient) || (event.kind === 'forward-completed' && event.errno !== undefined) || event.kind === 'forward-lost';
 }
 
-/**
- * Engine behaviour that disagrees with the reference, found by these properties and excluded
- * precisely (only the checks it breaks, only once it has happened) so the suite stays green
- * until it is fixed. PROPERTY_INCLUDE_KNOWN_BUGS=1 turns the exclusions off, to check a fix.
- */
-export const KNOWN_ENGINE_BUGS = {
-  failoverDoesNotDrain:
-    'Simulation.failover() stops replication without first stopping the VMs (QEMU colo_do_failover: vm_stop_force_state(RUN_STATE_COLO), ' +
-    'which drains all I/O, then primary_vm_do_failover -> replication_stop_all). A forward still in flight fails after the primary node ' +
-    'is DONE, and replication_return_value then sets s->error = -EIO in DONE, so get_error fails on the surviving primary. In QEMU the ' +
-    'forward fails during the drain, before the stop clears s->error.',
-} as const;
-
 // ---- the run -------------------------------------------------------------------------------
 
 export class CheckedTraceRun {
@@ -234,11 +221,8 @@ export class CheckedTraceRun {
   private previousOpWasSuccessfulCheckpoint = false;
   private readonly inFlight: InFlightWrite[] = [];
   private readonly failedForwardRequestIds = new Set<number>();
-  /** Forwards that, in QEMU, end during the drain before a failover's stop (see KNOWN_ENGINE_BUGS). */
+  /** Forwards that end during the drain before a failover's stop (reference §6: colo_do_failover stops the VM first). */
   private readonly forwardsDrainedAtFailover = new Set<number>();
-  /** Known engine bugs that have happened in this run; the checks they break are skipped. */
-  readonly knownBugsHit = new Set<keyof typeof KNOWN_ENGINE_BUGS>();
-  private readonly excludeKnownBugs = process.env['PROPERTY_INCLUDE_KNOWN_BUGS'] !== '1';
   /** How often each kind of check ran or each state was reached, to see what traces exercise. */
   readonly coverage = new Map<string, number>();
 
@@ -480,10 +464,8 @@ export class CheckedTraceRun {
     // §8.2: every forward that failed (by the NBD client's own reports) sets s->error, in any stage.
     for (const event of this.opEvents) {
       if (!isForwardFailure(event) || !('requestId' in event)) continue;
-      if (this.forwardsDrainedAtFailover.has(event.requestId)) {
-        this.knownBugsHit.add('failoverDoesNotDrain'); // in QEMU it failed before the stop cleared s->error
-        continue;
-      }
+      // It failed during the failover's drain, and the primary's stop then cleared s->error.
+      if (this.forwardsDrainedAtFailover.has(event.requestId)) continue;
       m.errorSet.primary = true;
     }
     if (this.inFlight.length > 0) {
@@ -1196,9 +1178,7 @@ export class CheckedTraceRun {
         const outcome = expectControl(this.perform(op));
         // §8.3: get_error fails exactly when the stage is NONE or s->error != 0.
         const expected = stage === 'none' ? [QEMU.notRunning] : m.errorSet[host] ? [QEMU.ioErrorOccurred] : [];
-        // Excluded: KNOWN_ENGINE_BUGS.failoverDoesNotDrain makes the surviving primary's get_error fail.
-        const knownBug = host === 'primary' && this.excludeKnownBugs && this.knownBugsHit.has('failoverDoesNotDrain');
-        if (!knownBug) expectOutcome(outcome, expected, '§8.3 get_error');
+        expectOutcome(outcome, expected, '§8.3 get_error');
         expectUnchanged(pre, this.obs, 'get_error');
         return false;
       }
@@ -1358,9 +1338,7 @@ export class CheckedTraceRun {
       if (obs.mode[host] !== host) throw new InvariantViolation('§8.1 mode', `the ${host} node's mode is ${obs.mode[host]}`);
       if (obs.stage[host] !== m.stage[host]) throw new InvariantViolation('§8.1 stage', `${host} is in ${obs.stage[host]}, expected ${m.stage[host]}`);
       // §8.2 (primary: error != 0 exactly when a forward failed since start/stop) and §8.3.
-      // Excluded: KNOWN_ENGINE_BUGS.failoverDoesNotDrain (s->error set after the failover's stop).
-      const knownBug = host === 'primary' && this.excludeKnownBugs && this.knownBugsHit.has('failoverDoesNotDrain');
-      if (!knownBug && (obs.errno[host] !== 0) !== m.errorSet[host]) {
+      if ((obs.errno[host] !== 0) !== m.errorSet[host]) {
         throw new InvariantViolation(host === 'primary' ? '§8.2 s->error' : 'reference §2/§5 s->error', `${host} error is ${obs.errno[host] || 0}, expected ${m.errorSet[host] ? 'set' : '0'}`);
       }
     }

@@ -320,7 +320,7 @@ export function performOp(sim: Simulation, setup: TraceSetup, op: TraceOp): OpOu
     case 'checkpoint':
       return { kind: 'control', outcome: sim.settle(sim.checkpoint()) };
     case 'failover':
-      return { kind: 'control', outcome: sim.failover(op.to) };
+      return { kind: 'control', outcome: sim.settle(sim.failover(op.to)) };
     case 'replication':
       switch (op.action) {
         case 'start':
