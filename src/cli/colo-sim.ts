@@ -119,4 +119,11 @@ function formatResult(result: FileResult): string {
   );
 }
 
+// A reader that stops early (`colo-sim run --trace ... | head`) closes the pipe: end quietly with
+// the run's exit code instead of Node's unhandled EPIPE stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit();
+});
+
 process.exitCode = main(process.argv.slice(2));

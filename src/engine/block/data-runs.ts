@@ -90,13 +90,16 @@ export class DataRuns {
     return undefined;
   }
 
-  /** The first position where this and `other` differ, or undefined when they are equal. */
+  /**
+   * The first position where this and `other` differ, or undefined when they are equal. Of
+   * different lengths with equal common bytes, they differ where the shorter one ends.
+   */
   firstDifference(other: DataRuns): number | undefined {
-    if (other.lengthBytes !== this.lengthBytes) return Math.min(this.lengthBytes, other.lengthBytes);
+    const commonBytes = Math.min(this.lengthBytes, other.lengthBytes);
     const mine = new RunCursor(this);
     const theirs = new RunCursor(other);
     let position = 0;
-    while (position < this.lengthBytes) {
+    while (position < commonBytes) {
       const span = Math.min(mine.remainingInRun(), theirs.remainingInRun());
       const mineFill = mine.fillByte();
       const theirFill = theirs.fillByte();
@@ -111,7 +114,7 @@ export class DataRuns {
       theirs.advance(span);
       position += span;
     }
-    return undefined;
+    return this.lengthBytes === other.lengthBytes ? undefined : commonBytes;
   }
 
   equals(other: DataRuns): boolean {

@@ -11,9 +11,11 @@ import { DURATION_PATTERN, HEX_BYTE_PATTERN, parseDuration, parsePattern, parseS
 
 export const FORMAT_VERSION = 'colo-sim/1';
 
+const SIZE_MESSAGE = 'must be a size: a whole number of bytes, or a string of digits with an optional K, M or G suffix ("512", "64K", "64M")';
+// The message is on every check: a union reports the failing check of the branch whose type matched.
 const size = z
-  .union([z.number().int().nonnegative(), z.string().regex(SIZE_PATTERN)], {
-    error: 'must be a size: a whole number of bytes, or a string of digits with an optional K, M or G suffix ("512", "64K", "64M")',
+  .union([z.number({ error: SIZE_MESSAGE }).int({ error: (issue) => (issue.code === 'too_big' ? `size ${String(issue.input)} is too large` : SIZE_MESSAGE) }).nonnegative({ error: SIZE_MESSAGE }), z.string({ error: SIZE_MESSAGE }).regex(SIZE_PATTERN, { error: SIZE_MESSAGE })], {
+    error: SIZE_MESSAGE,
   })
   .transform((value, ctx) => {
     const bytes = parseSize(value);
@@ -36,10 +38,15 @@ const duration = z
     return microseconds;
   });
 
+const PATTERN_MESSAGE = 'must be a byte: an integer from 0 to 255, or a hex string "0x00" to "0xff"';
 const pattern = z
-  .union([z.number().int().min(0).max(255), z.string().regex(HEX_BYTE_PATTERN)], {
-    error: 'must be a byte: an integer from 0 to 255, or a hex string "0x00" to "0xff"',
-  })
+  .union(
+    [
+      z.number({ error: PATTERN_MESSAGE }).int({ error: PATTERN_MESSAGE }).min(0, { error: PATTERN_MESSAGE }).max(255, { error: PATTERN_MESSAGE }),
+      z.string({ error: PATTERN_MESSAGE }).regex(HEX_BYTE_PATTERN, { error: PATTERN_MESSAGE }),
+    ],
+    { error: PATTERN_MESSAGE },
+  )
   .transform((value) => parsePattern(value)!);
 
 const nodeName = z.string({ error: 'must be a node name (a string)' }).min(1, { error: 'must not be empty' });

@@ -5,6 +5,8 @@
 import { DEFAULT_SETTINGS, type SimulationSettings } from '../colo/simulation.js';
 import { TOPOLOGY_NODES } from '../colo/topology.js';
 import type { HostName } from '../sim/events.js';
+import type { z } from 'zod';
+import { describeJsonError } from './json-error.js';
 import { KNOWN_ERRNOS, scenarioSchema, type Expectation, type ParsedScenario, type ParsedStep } from './schema.js';
 import { formatSize } from './units.js';
 
@@ -43,9 +45,9 @@ export function validateScenarioDocument(document: unknown): ValidationResult {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     return { ok: false, errors: [{ path: '', message: 'a scenario must be a JSON object' }] };
   }
-  const parsed = scenarioSchema.safeParse(document);
+  const parsed = scenarioSchema.safeParse(document, { error: defaultMessage });
   if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue) })) };
+    return { ok: false, errors: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue, document) })) };
   }
   const errors: ScenarioError[] = [];
   const settings = checkSetup(parsed.data, errors);
@@ -71,26 +73,55 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-function describeIssue(issue: { code: string; message: string; input?: unknown; keys?: string[] }): string {
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+/**
+ * Messages for the checks that carry none of their own (a schema's own message wins over this
+ * map). The input is still known here, so a missing field and a field of the wrong type differ.
+ */
+function defaultMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      return `must be ${withArticle(issue.expected)} (got ${kindOf(issue.input)})`;
+    case 'invalid_value':
+      return `must be ${issue.values.map((value) => JSON.stringify(value)).join(' or ')} (got ${JSON.stringify(issue.input)})`;
+    case 'too_small':
+      return issue.origin === 'string' ? 'must not be empty' : `must be at least ${String(issue.minimum)} (got ${JSON.stringify(issue.input)})`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)} (got ${JSON.stringify(issue.input)})`;
+    default:
+      return undefined;
+  }
+}
+
+/** Whether the path's last key is absent from an object that is present. */
+function isMissing(document: object, path: ReadonlyArray<PropertyKey>): boolean {
+  let parent: unknown = document;
+  for (const key of path.slice(0, -1)) {
+    if (typeof parent !== 'object' || parent === null) return false;
+    parent = (parent as Record<PropertyKey, unknown>)[key];
+  }
+  const last = path[path.length - 1];
+  return last !== undefined && typeof parent === 'object' && parent !== null && !Array.isArray(parent) && !Object.hasOwn(parent, last);
+}
+
+function withArticle(typeName: string): string {
+  return /^[aeiou]/.test(typeName) ? `an ${typeName}` : `a ${typeName}`;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function describeIssue(issue: { code: string; message: string; path: ReadonlyArray<PropertyKey>; keys?: string[] }, document: object): string {
+  if (issue.code !== 'unrecognized_keys' && isMissing(document, issue.path)) return 'is required';
   if (issue.code === 'unrecognized_keys' && issue.keys) {
     const keys = issue.keys.map((key) => JSON.stringify(key)).join(', ');
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys} (typos must not pass silently)`;
   }
   return issue.message;
-}
-
-function describeJsonError(text: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const position = /at position (\d+)/.exec(message);
-  if (position) {
-    const offset = Number(position[1]);
-    const before = text.slice(0, offset);
-    const line = before.split('\n').length;
-    const column = offset - before.lastIndexOf('\n');
-    return `invalid JSON at line ${line}, column ${column}: ${message.replace(/ in JSON at position \d+.*$/, '')}`;
-  }
-  return `invalid JSON: ${message}`;
 }
 
 function checkSetup(parsed: ParsedScenario, errors: ScenarioError[]): SimulationSettings {

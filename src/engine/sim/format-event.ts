@@ -3,6 +3,7 @@
  * event log and anyone reading QEMU's source alongside.
  */
 import { formatByte } from '../block/data-runs.js';
+import { MESSAGES } from '../replication/messages.js';
 import type { SimEvent, SimEventKind } from './events.js';
 
 function range(offsetBytes: number, lengthBytes: number): string {
@@ -83,6 +84,7 @@ export function qemuFunctionOf(event: SimEvent): string {
         case 'failover-begin':
           return 'qmp_x_colo_lost_heartbeat → colo_do_failover';
         case 'failover':
+          if (event.error === MESSAGES.notInColoMode || event.error === MESSAGES.failoverAlreadyActive) return 'qmp_x_colo_lost_heartbeat';
           return event.to === 'primary' ? 'primary_vm_do_failover' : 'secondary_vm_do_failover';
         default:
           return 'colo_do_checkpoint_transaction';
