@@ -111,21 +111,6 @@ export class IndexedDbPersistence<Meta> {
       throw toPersistenceError(error);
     }
   }
-
-  /** Raw batched puts of `valueBytes`-byte values: the benchmark's baseline. */
-  async rawBatchedWrite(keyPrefix: string, count: number, valueBytes: number, batch: number): Promise<void> {
-    for (let start = 0; start < count; start += batch) {
-      await this.useStore('readwrite', (store) => {
-        for (let index = start; index < Math.min(count, start + batch); index++) {
-          const value = new Uint8Array(valueBytes);
-          value[0] = index & 0xff;
-          value[valueBytes - 1] = 1;
-          store.put(value, [keyPrefix, index]);
-        }
-        return promisifyRequest(store.transaction);
-      });
-    }
-  }
 }
 
 function toPersistenceError(error: unknown): PersistenceError {

@@ -68,21 +68,20 @@ async function appFigures(browser: Browser): Promise<AppFigures> {
       await client.execute({ op: 'workload', writesPerSecond: 1000, vm: 'both', blockSize: '4K', maxBlocks: 4 });
       await client.setClock({ playing: true, speed: 1000 });
     });
-    const intervals = await page.evaluate(
-      () =>
-        new Promise<number[]>((resolve) => {
-          const deltas: number[] = [];
-          let last = performance.now();
-          const end = last + 8000;
-          const frame = (now: number) => {
-            deltas.push(now - last);
-            last = now;
-            if (now < end) requestAnimationFrame(frame);
-            else resolve(deltas.slice(30));
-          };
-          requestAnimationFrame(frame);
-        }),
-    );
+    // A string, not a function: tsx would wrap the function's inner names in its __name helper,
+    // which the page does not have.
+    const intervals = await page.evaluate<number[]>(`new Promise((resolve) => {
+      const deltas = [];
+      let last = performance.now();
+      const end = last + 8000;
+      function frame(now) {
+        deltas.push(now - last);
+        last = now;
+        if (now < end) requestAnimationFrame(frame);
+        else resolve(deltas.slice(30));
+      }
+      requestAnimationFrame(frame);
+    })`);
     const sorted = [...intervals].sort((a, b) => a - b);
     const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
     return { firstGridMs, frameP95Ms: at(0.95), frameMedianMs: at(0.5), frames: intervals.length };
