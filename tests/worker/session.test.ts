@@ -83,29 +83,6 @@ describe('worker session', () => {
     expect(frame.events.some((event) => event.kind === 'cbw-copy')).toBe(true);
   });
 
-  it('an idle playing clock saves its time once a second, not on every frame; a write is saved at once', async () => {
-    const { session, ports } = await openSession(`db-${databaseCounter++}`);
-    await session.newSimulation({ diskSizeBytes: 1024 * 1024, clusterSizeBytes: 65536 });
-    const persistence = (session as unknown as { persistence: IndexedDbPersistence<SavedMeta> }).persistence;
-    let saves = 0;
-    const save = persistence.save.bind(persistence);
-    persistence.save = async (changes, meta) => {
-      saves++;
-      await save(changes, meta);
-    };
-    await session.setClock({ playing: true, speed: 1000 });
-    await ports.advance(16);
-    saves = 0;
-    for (let frame = 0; frame < 30; frame++) await ports.advance(16);
-    expect(saves).toBe(0);
-    for (let frame = 0; frame < 40; frame++) await ports.advance(16);
-    expect(saves).toBe(1);
-    expect(ports.lastFrame().saved).toBe(true);
-    await mustExecute(session, { op: 'guest-write', vm: 'primary', offset: 0, length: '4K', pattern: '0x22' });
-    expect(saves).toBe(2);
-    await session.setClock({ playing: false, speed: 1000 });
-  });
-
   it('rejects an invalid command without changing anything', async () => {
     const { session, ports } = await openSession(`db-${databaseCounter++}`);
     const framesBefore = ports.frames().length;
