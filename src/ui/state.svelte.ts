@@ -175,6 +175,7 @@ export class SimState {
       {
         speed: this.clock.speed,
         stretch: stretch && !frame.layouts,
+        commandInFlight: this.commandDepth > 0,
         cellBytes: this.disks.cellBytes,
         secondaryStage,
         commitRunning: summary.jobs.some((job) => job.type === 'commit'),

@@ -38,6 +38,8 @@ export interface ChoreographyContext {
   speed: number;
   /** Spread the events out (a command's frame) rather than follow the clock. */
   stretch: boolean;
+  /** The frame came while a command was being answered (else the worker's clock made it). */
+  commandInFlight: boolean;
   cellBytes: number;
   /** Stage of the secondary's replication filter when the frame arrived. */
   secondaryStage: Stage | undefined;
@@ -68,8 +70,21 @@ const MAX_PACKETS = 40;
 const MAX_HIGHLIGHTS = 600;
 /** Frames of the running clock with more events than this are animated quietly. */
 const QUIET_EVENTS = 40;
+/**
+ * So is a running clock producing more events per second than this, however it splits them into
+ * frames: the worker's frame rate varies, and small frames of a busy workload must not each get
+ * the full animation.
+ */
+const BUSY_EVENTS_PER_SECOND = 600;
+const RATE_WINDOW_MS = 1000;
+/**
+ * A quiet animation's budget of chips and cell highlights: up to this many in one frame, refilled
+ * at the rate per second of wall time, however many frames the worker sends.
+ */
 const QUIET_PACKETS = 6;
+const QUIET_PACKETS_PER_SECOND = 12;
 const QUIET_HIGHLIGHTS = 48;
+const QUIET_HIGHLIGHTS_PER_SECOND = 160;
 
 interface RequestInfo {
   origin: IoOrigin;
@@ -84,11 +99,17 @@ export class Choreographer {
   private timelineEnd = 0;
   /** Called at the animated moment of each job-progress event. */
   onJobProgress: ((jobId: string, offsetBytes: number, lenBytes: number) => void) | undefined;
+  /** Event counts of the recent frames no command asked for (wall ms of arrival), oldest first. */
+  private recentFrames: Array<{ atMs: number; events: number }> = [];
+  private recentEvents = 0;
+  private readonly quietBudget = { packets: QUIET_PACKETS, highlights: QUIET_HIGHLIGHTS, refilledAtMs: 0 };
 
   /** A new simulation: forget requests and stop what is being animated. */
   reset(): void {
     this.requests.clear();
     this.timelineEnd = 0;
+    this.recentFrames = [];
+    this.recentEvents = 0;
     this.graph?.reset();
     for (const grid of this.grids.values()) grid.reset();
   }
@@ -98,7 +119,10 @@ export class Choreographer {
     this.track(events);
     if (events.length === 0 || context.reducedMotion) return { revealAt: () => undefined, play: () => undefined };
     const dense = events.length > DENSE_EVENTS;
-    const stretch = context.stretch && !dense;
+    // A stream of frames no command asked for is the worker's clock running, even if the page
+    // was not told it plays (the clock can be set through the client): never spread those out.
+    const busy = !context.commandInFlight && this.eventsPerSecond(events.length, now) > BUSY_EVENTS_PER_SECOND;
+    const stretch = context.stretch && !dense && !busy;
     const t0 = events[0]!.timeUs;
     const speed = Math.max(1, context.speed);
     const times: number[] = new Array(events.length);
@@ -153,8 +177,25 @@ export class Choreographer {
         };
       },
       // A busy clock (a workload at speed) gets the essentials only: errors, a few chips, writes landing.
-      play: () => this.play(events, times, context, dense || (!stretch && events.length > QUIET_EVENTS), scale),
+      play: () => this.play(events, times, busy ? { ...context, stretch: false } : context, dense || busy || (!stretch && events.length > QUIET_EVENTS), scale, now),
     };
+  }
+
+  /** The event rate of the worker's clock (frames no command asked for) over the last second, this frame included. */
+  private eventsPerSecond(count: number, now: number): number {
+    this.recentFrames.push({ atMs: now, events: count });
+    this.recentEvents += count;
+    while (this.recentFrames.length > 0 && this.recentFrames[0]!.atMs < now - RATE_WINDOW_MS) this.recentEvents -= this.recentFrames.shift()!.events;
+    return (this.recentEvents * 1000) / RATE_WINDOW_MS;
+  }
+
+  /** What a quiet frame may still animate, after refilling the budget for the time since the last. */
+  private refillQuietBudget(now: number): void {
+    const budget = this.quietBudget;
+    const elapsedMs = Math.max(0, now - budget.refilledAtMs);
+    budget.refilledAtMs = now;
+    budget.packets = Math.min(QUIET_PACKETS, budget.packets + (elapsedMs * QUIET_PACKETS_PER_SECOND) / 1000);
+    budget.highlights = Math.min(QUIET_HIGHLIGHTS, budget.highlights + (elapsedMs * QUIET_HIGHLIGHTS_PER_SECOND) / 1000);
   }
 
   /** Requests' origins must be known even when nothing is animated. */
@@ -244,21 +285,23 @@ export class Choreographer {
     }
   }
 
-  private play(events: readonly SimEvent[], times: number[], context: ChoreographyContext, quiet: boolean, scale: number): void {
+  private play(events: readonly SimEvent[], times: number[], context: ChoreographyContext, quiet: boolean, scale: number, now: number): void {
     const graph = this.graph;
-    const maxPackets = quiet ? QUIET_PACKETS : MAX_PACKETS;
-    const maxHighlights = quiet ? QUIET_HIGHLIGHTS : MAX_HIGHLIGHTS;
+    if (quiet) this.refillQuietBudget(now);
+    const maxPackets = quiet ? Math.floor(this.quietBudget.packets) : MAX_PACKETS;
+    const maxHighlights = quiet ? Math.floor(this.quietBudget.highlights) : MAX_HIGHLIGHTS;
     const cellBytes = context.cellBytes;
     const cells = (offset: number, length: number): [number, number] => [Math.floor(offset / cellBytes), Math.ceil((offset + length) / cellBytes)];
     let packets = 0;
     let highlights = 0;
     const chipMs = CHIP_MS * Math.min(1, scale * 1.5);
     const highlight = (disk: string, offset: number, length: number, kind: HighlightKind, delay: number, duration: number, colour?: string) => {
-      if (highlights >= maxHighlights) return;
+      // Errors are what a busy run must still show: they are rare and outside the budget.
+      if (highlights >= maxHighlights && kind !== 'error') return;
       if (quiet && kind !== 'write' && kind !== 'error' && kind !== 'commit') return;
       const grid = this.grids.get(disk);
       if (!grid) return;
-      highlights++;
+      if (kind !== 'error') highlights++;
       const [start, end] = cells(offset, length);
       grid.highlight(start, end, kind, delay, quiet ? Math.min(duration, 400) : duration, colour);
     };
@@ -423,6 +466,10 @@ export class Choreographer {
         default:
           break;
       }
+    }
+    if (quiet) {
+      this.quietBudget.packets -= packets;
+      this.quietBudget.highlights -= highlights;
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The event log's store: the last N events in a ring, with what the log shows for each (its
- * text, QEMU function, group, host and node) computed once when the event arrives.
+ * group, host and node when the event arrives; its text and QEMU function once, when first read).
  */
 import { describeEvent, qemuFunctionOf } from '../../engine/sim/format-event.js';
 import type { HostName, SimEvent, SimEventKind } from '../../engine/sim/events.js';
@@ -23,20 +23,40 @@ export const EVENT_GROUPS: ReadonlyArray<{ id: EventGroup; label: string; kinds:
 const GROUP_OF = new Map<SimEventKind, EventGroup>();
 for (const group of EVENT_GROUPS) for (const kind of group.kinds) GROUP_OF.set(kind, group.id);
 
-export interface LogEntry {
-  /** Position in the whole session's stream (for keys). */
-  readonly serial: number;
-  readonly event: SimEvent;
-  readonly group: EventGroup;
-  readonly text: string;
-  readonly qemu: string;
-  readonly host: HostName | undefined;
-  readonly node: string | undefined;
-  readonly quirk: string | undefined;
-  /** Something failed: shown in red. */
-  readonly failed: boolean;
+/**
+ * One event as the log shows it. The texts are made when first read: a busy clock brings
+ * thousands of events a second and the log shows a screenful, so most entries are never drawn
+ * (and making every text up front kept the page's garbage collector busy).
+ */
+export class LogEntry {
+  private cachedText: string | undefined;
+  private cachedQemu: string | undefined;
+  private cachedHaystack: string | undefined;
+
+  constructor(
+    /** Position in the whole session's stream. */
+    readonly serial: number,
+    readonly event: SimEvent,
+    readonly group: EventGroup,
+    readonly host: HostName | undefined,
+    readonly node: string | undefined,
+    readonly quirk: string | undefined,
+    /** Something failed: shown in red. */
+    readonly failed: boolean,
+  ) {}
+
+  get text(): string {
+    return (this.cachedText ??= describeEvent(this.event));
+  }
+
+  get qemu(): string {
+    return (this.cachedQemu ??= qemuFunctionOf(this.event));
+  }
+
   /** Lower-cased text searched by the filter. */
-  readonly haystack: string;
+  get haystack(): string {
+    return (this.cachedHaystack ??= `${this.event.kind} ${this.text} ${this.qemu} ${this.quirk ?? ''}`.toLowerCase());
+  }
 }
 
 /** The node an event is about, if any. */
@@ -107,6 +127,11 @@ export class EventLog {
     return this.count;
   }
 
+  /** Events pushed since the log was made, including those the ring has since dropped. */
+  get pushedCount(): number {
+    return this.serial;
+  }
+
   clear(): void {
     this.ring.fill(undefined);
     this.start = 0;
@@ -116,21 +141,8 @@ export class EventLog {
   push(event: SimEvent): void {
     const node = nodeOf(event);
     const host = 'host' in event ? (event.host as HostName) : 'vm' in event ? (event.vm as HostName) : node ? this.hostOfNode(node) : undefined;
-    const text = describeEvent(event);
-    const qemu = qemuFunctionOf(event);
     const quirk = event.kind === 'replication-call' ? event.quirk : undefined;
-    const entry: LogEntry = {
-      serial: this.serial++,
-      event,
-      group: GROUP_OF.get(event.kind) ?? 'io',
-      text,
-      qemu,
-      host,
-      node,
-      quirk,
-      failed: failedOf(event),
-      haystack: `${event.kind} ${text} ${qemu} ${quirk ?? ''}`.toLowerCase(),
-    };
+    const entry = new LogEntry(this.serial++, event, GROUP_OF.get(event.kind) ?? 'io', host, node, quirk, failedOf(event));
     if (this.count < LOG_CAPACITY) {
       this.ring[(this.start + this.count) % LOG_CAPACITY] = entry;
       this.count++;

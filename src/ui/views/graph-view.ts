@@ -61,6 +61,16 @@ const FEED_LINES = 4;
 /** Widest feed text: the feed stays clear of the secondary VM's pill. */
 const FEED_MAX_TEXT = 470;
 
+/**
+ * Every live chip or flash is an SVG element restyled and repainted on every animation frame;
+ * a busy clock (1,000 writes/s) asked for hundreds at once and frames missed vsync. Past these
+ * budgets new ones are skipped: they would only pile up on the same few paths and outlines.
+ */
+const MAX_LIVE_CHIPS = 16;
+const MAX_LIVE_FLASHES = 14;
+/** A node's flash starting this soon after its previous one (same tone) adds nothing visible. */
+const FLASH_REPEAT_MS = 260;
+
 const TONE_COLOUR: Record<Tone, string> = {
   ok: '#22935a',
   info: '#475569',
@@ -108,6 +118,11 @@ export class GraphView implements GraphAnimator {
   private feedLines: Array<{ group: Selection<SVGGElement, unknown, null, undefined>; slot: number; width: number }> = [];
   private lastSignature = '';
   private timers = new Set<ReturnType<typeof setTimeout>>();
+  private liveChips = 0;
+  private liveFlashes = 0;
+  /** The latest flash planned on each node: its tone and when it starts (wall ms). */
+  private readonly lastFlash = new Map<string, { tone: Tone; startsAtMs: number }>();
+  private readonly textWidths = new TextWidths();
 
   mount(element: HTMLElement): void {
     const svg = select(element)
@@ -117,6 +132,7 @@ export class GraphView implements GraphAnimator {
       .attr('preserveAspectRatio', 'xMidYMin meet')
       .attr('role', 'img')
       .attr('aria-label', 'Block graphs of the primary and the secondary host');
+    this.textWidths.fontFamily = getComputedStyle(svg.node()!).fontFamily;
     const defs = svg.append('defs');
     for (const [id, colour] of [
       ['arrow-main', '#64748b'],
@@ -363,6 +379,9 @@ export class GraphView implements GraphAnimator {
       if (from && to) curve = chipCurve(from, to);
     }
     if (!curve) return;
+    // A lost reply or request is the point of the animation: never skipped.
+    if (this.liveChips >= MAX_LIVE_CHIPS && options.style !== 'lost') return;
+    this.liveChips++;
     const path = curve;
     const radius = options.style === 'ack' ? 3.5 : 6.5;
     const chip = fx
@@ -407,6 +426,7 @@ export class GraphView implements GraphAnimator {
       .transition()
       .duration(140)
       .attr('opacity', 0)
+      .on('end', () => this.liveChips--)
       .remove();
   }
 
@@ -414,6 +434,12 @@ export class GraphView implements GraphAnimator {
     const point = this.positions.get(node);
     const fx = this.fxLayer;
     if (!point || !fx) return;
+    const startsAtMs = performance.now() + Math.max(0, delay);
+    const previous = this.lastFlash.get(node);
+    if (previous && previous.tone === tone && Math.abs(startsAtMs - previous.startsAtMs) < FLASH_REPEAT_MS) return;
+    if (this.liveFlashes >= MAX_LIVE_FLASHES && tone !== 'error') return;
+    this.lastFlash.set(node, { tone, startsAtMs });
+    this.liveFlashes++;
     const { width, height } = sizeOf(node, this.drivers.get(node));
     const colour = TONE_COLOUR[tone];
     fx.append('rect')
@@ -435,6 +461,7 @@ export class GraphView implements GraphAnimator {
       .duration(tone === 'error' ? 900 : 550)
       .attr('opacity', 0)
       .attr('stroke-width', 1)
+      .on('end', () => this.liveFlashes--)
       .remove();
   }
 
@@ -453,9 +480,8 @@ export class GraphView implements GraphAnimator {
       const roomBelow = bottom + 19 < VIEW_HEIGHT;
       const y = roomBelow ? (stack === 0 && top > 8 ? top : bottom + Math.max(0, stack - 1) * 19) : top - stack * 19;
       const label = fx.append('g').attr('class', `caption caption-${tone}`).attr('opacity', 0);
-      const textNode = label.append('text').attr('text-anchor', 'middle').attr('dy', '0.35em').text(text);
-      const measured = (textNode.node() as SVGTextElement | null)?.getComputedTextLength?.() ?? text.length * 5.5;
-      const width = measured + 14;
+      label.append('text').attr('text-anchor', 'middle').attr('dy', '0.35em').text(text);
+      const width = this.textWidths.measure(text, CAPTION_FONT, 5.5) + 14;
       const x = clamp(point.x, width / 2 + 2, VIEW_WIDTH - width / 2 - 2);
       label.attr('transform', `translate(${x},${y})`);
       label
@@ -488,8 +514,9 @@ export class GraphView implements GraphAnimator {
       const group = layer.append('g').attr('class', `feed feed-${tone}`).attr('opacity', 0).attr('transform', `translate(${FEED_X},${FEED_BOTTOM + 8})`);
       group.append('circle').attr('r', 4).attr('fill', TONE_COLOUR[tone]);
       const textNode = group.append('text').attr('x', 9).attr('dy', '0.35em');
-      fitText(textNode, text, FEED_MAX_TEXT);
-      const measured = Math.min(FEED_MAX_TEXT, (textNode.node() as SVGTextElement | null)?.getComputedTextLength?.() ?? text.length * 6);
+      const natural = this.textWidths.measure(text, FEED_FONT, 6);
+      fitText(textNode, text, FEED_MAX_TEXT, natural);
+      const measured = Math.min(FEED_MAX_TEXT, natural);
       group.insert('rect', 'circle').attr('x', -10).attr('y', -10).attr('width', measured + 28).attr('height', 20).attr('rx', 10);
       const line = { group, slot: 0, width: measured + 28 };
       this.feedLines.push(line);
@@ -544,6 +571,9 @@ export class GraphView implements GraphAnimator {
     this.feedLayer?.selectAll('*').interrupt().remove();
     this.feedLines = [];
     this.captionStacks.clear();
+    this.liveChips = 0;
+    this.liveFlashes = 0;
+    this.lastFlash.clear();
   }
 
   private later(delay: number, callback: () => void): void {
@@ -556,6 +586,34 @@ export class GraphView implements GraphAnimator {
       if (this.svg) callback();
     }, delay);
     this.timers.add(timer);
+  }
+}
+
+/** The fonts of app.css's .caption text and .feed text, for measuring without a layout. */
+const CAPTION_FONT = '600 10.5px';
+const FEED_FONT = '600 11.5px';
+/** Captions and feed lines repeat a few texts; the odd ones (offsets, counts) must not pile up. */
+const MEASURED_TEXTS_KEPT = 500;
+
+/** Text widths (CSS px) measured on a canvas and remembered: no SVG layout is forced. */
+class TextWidths {
+  fontFamily = 'sans-serif';
+  private context: CanvasRenderingContext2D | null | undefined;
+  private readonly widths = new Map<string, number>();
+
+  measure(text: string, font: string, fallbackPxPerChar: number): number {
+    const key = `${font}|${text}`;
+    const known = this.widths.get(key);
+    if (known !== undefined) return known;
+    if (this.context === undefined) this.context = document.createElement('canvas').getContext('2d');
+    let width = text.length * fallbackPxPerChar;
+    if (this.context) {
+      this.context.font = `${font} ${this.fontFamily}`;
+      width = this.context.measureText(text).width;
+    }
+    if (this.widths.size >= MEASURED_TEXTS_KEPT) this.widths.clear();
+    this.widths.set(key, width);
+    return width;
   }
 }
 
@@ -574,8 +632,11 @@ function backendLabel(datum: NodeDatum, summary: SimSummary, lostHost: HostName 
   return `${summary.vmsRunning ? '▶' : '❚❚'} ${vm}`;
 }
 
-/** Sets a text, squeezing it into maxWidth when it is longer (measured only when it changes). */
-function fitText(selection: { node(): unknown }, text: string, maxWidth: number): void {
+/**
+ * Sets a text, squeezing it into maxWidth when it is longer (measured only when it changes, and
+ * not at all when the caller knows the width: measuring an SVG text forces a layout).
+ */
+function fitText(selection: { node(): unknown }, text: string, maxWidth: number, knownWidth?: number): void {
   const node = selection.node() as SVGTextElement | null;
   if (!node) return;
   if (node.textContent === text && node.dataset.fit === String(maxWidth)) return;
@@ -583,7 +644,7 @@ function fitText(selection: { node(): unknown }, text: string, maxWidth: number)
   node.dataset.fit = String(maxWidth);
   node.removeAttribute('textLength');
   node.removeAttribute('lengthAdjust');
-  const length = node.getComputedTextLength?.() ?? 0;
+  const length = knownWidth ?? node.getComputedTextLength?.() ?? 0;
   if (length > maxWidth) {
     node.setAttribute('textLength', String(maxWidth));
     node.setAttribute('lengthAdjust', 'spacingAndGlyphs');

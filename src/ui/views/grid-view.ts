@@ -43,8 +43,21 @@ interface Geometry {
   height: number;
 }
 
+/** The overlay's flash colours (alpha is applied separately). */
+const COMMIT_FLASH = 'rgb(112,72,200)';
+const ERROR_FLASH = 'rgb(214,69,69)';
+
 const MAX_PITCH = 28;
 const MIN_PITCH = 2;
+/**
+ * Highlights alive at once: the overlay redraws every one of them on every animation frame, and
+ * a busy clock keeps adding more. The oldest go first.
+ */
+const MAX_LIVE_HIGHLIGHTS = 120;
+/** A highlight of the same cells and kind starting this close to a live one would look the same. */
+const HIGHLIGHT_MERGE_MS = 120;
+/** How far back among the newest highlights a duplicate is looked for. */
+const MERGE_LOOKBACK = 48;
 
 export function columnsFor(cellCount: number): number {
   if (cellCount <= 8) return Math.max(1, cellCount);
@@ -75,6 +88,7 @@ export class GridView implements GridAnimator {
   private marks: Uint8Array | null = null;
   private readonly dirtyMarks = new Set<number>();
   private drewOnce = false;
+  private readonly segmentBuffer: number[] = [];
 
   constructor(
     private readonly requestTick: () => void,
@@ -146,8 +160,14 @@ export class GridView implements GridAnimator {
     const start = Math.max(0, startCell);
     const end = Math.min(count, endCell);
     if (end <= start) return;
-    if (this.highlights.length > 200) this.highlights.splice(0, this.highlights.length - 200);
-    this.highlights.push({ start, end, kind, t0: performance.now() + delay, duration, colour });
+    const t0 = performance.now() + delay;
+    const highlights = this.highlights;
+    for (let position = highlights.length - 1; position >= Math.max(0, highlights.length - MERGE_LOOKBACK); position--) {
+      const live = highlights[position]!;
+      if (live.start === start && live.end === end && live.kind === kind && live.colour === colour && Math.abs(live.t0 - t0) < HIGHLIGHT_MERGE_MS) return;
+    }
+    if (highlights.length >= MAX_LIVE_HIGHLIGHTS) highlights.splice(0, highlights.length - MAX_LIVE_HIGHLIGHTS + 1);
+    highlights.push({ start, end, kind, t0, duration, colour });
     this.requestTick();
   }
 
@@ -297,26 +317,37 @@ export class GridView implements GridAnimator {
     context.restore();
   }
 
-  /** Row segments covering cells [start, end). */
-  private segments(start: number, end: number, geometry: Geometry): Array<[number, number, number, number]> {
-    const out: Array<[number, number, number, number]> = [];
+  /**
+   * Row segments covering cells [start, end), as x, y, width, height in `this.segmentBuffer`;
+   * returns how many. The buffer is reused: the overlay draws every highlight on every frame.
+   */
+  private segments(start: number, end: number, geometry: Geometry): number {
+    const out = this.segmentBuffer;
+    let count = 0;
     let index = start;
     while (index < end) {
       const row = Math.floor(index / geometry.cols);
       const column = index % geometry.cols;
       const rowEnd = Math.min(end, (row + 1) * geometry.cols);
       const span = rowEnd - index;
+      let x = column * geometry.pitch;
+      let width = span * geometry.pitch;
+      let height = geometry.pitch;
       // Whole rows in one rectangle.
       if (column === 0 && span === geometry.cols) {
         const fullRows = Math.floor((end - index) / geometry.cols);
-        out.push([0, row * geometry.pitch, geometry.cols * geometry.pitch, fullRows * geometry.pitch]);
+        x = 0;
+        width = geometry.cols * geometry.pitch;
+        height = fullRows * geometry.pitch;
         index += fullRows * geometry.cols;
-        continue;
-      }
-      out.push([column * geometry.pitch, row * geometry.pitch, span * geometry.pitch, geometry.pitch]);
-      index = rowEnd;
+      } else index = rowEnd;
+      out[count * 4] = x;
+      out[count * 4 + 1] = row * geometry.pitch;
+      out[count * 4 + 2] = width;
+      out[count * 4 + 3] = height;
+      count++;
     }
-    return out;
+    return count;
   }
 
   private drawOverlay(now: number, geometry: Geometry, cellCount: number): boolean {
@@ -366,65 +397,60 @@ export class GridView implements GridAnimator {
 
   private drawHighlight(context: CanvasRenderingContext2D, highlight: Highlight, progress: number, geometry: Geometry): void {
     const fade = 1 - progress;
-    const segments = this.segments(highlight.start, highlight.end, geometry);
+    const count = this.segments(highlight.start, highlight.end, geometry);
     const inset = geometry.pitch >= 4 ? 0.5 : 0;
-    context.setLineDash([]);
     switch (highlight.kind) {
       case 'write':
-      case 'commit': {
-        const flash = highlight.kind === 'commit' ? `rgba(112,72,200,${0.45 * fade})` : `rgba(255,255,255,${0.6 * fade * fade})`;
-        context.fillStyle = flash;
-        for (const [x, y, w, h] of segments) context.fillRect(x, y, w, h);
-        context.strokeStyle = highlight.kind === 'commit' ? `rgba(112,72,200,${fade})` : `rgba(15,23,42,${0.9 * fade})`;
-        context.lineWidth = 1.5;
-        for (const [x, y, w, h] of segments) context.strokeRect(x + inset, y + inset, w - 2 * inset, h - 2 * inset);
+        this.fillSegments(context, count, '#ffffff', 0.6 * fade * fade);
+        this.strokeSegments(context, count, '#0f172a', 0.9 * fade, 1.5, inset, -2 * inset);
         break;
-      }
+      case 'commit':
+        this.fillSegments(context, count, COMMIT_FLASH, 0.45 * fade);
+        this.strokeSegments(context, count, COMMIT_FLASH, fade, 1.5, inset, -2 * inset);
+        break;
       case 'read': {
         const colour = highlight.colour ?? '#0ea5e9';
-        context.globalAlpha = Math.min(1, fade * 1.6);
-        context.strokeStyle = colour;
-        context.lineWidth = 2.5;
-        for (const [x, y, w, h] of segments) context.strokeRect(x - 1, y - 1, w + 1, h + 1);
-        context.globalAlpha = 0.22 * fade;
-        context.fillStyle = colour;
-        for (const [x, y, w, h] of segments) context.fillRect(x, y, w, h);
-        context.globalAlpha = 1;
+        this.strokeSegments(context, count, colour, Math.min(1, fade * 1.6), 2.5, -1, 1);
+        this.fillSegments(context, count, colour, 0.22 * fade);
         break;
       }
       case 'copy-src': {
-        context.globalAlpha = Math.min(1, fade * 1.5);
-        context.strokeStyle = highlight.colour ?? COPY_COLOUR;
-        context.lineWidth = 2.5;
+        const colour = highlight.colour ?? COPY_COLOUR;
         context.setLineDash([4, 3]);
-        for (const [x, y, w, h] of segments) context.strokeRect(x - 1, y - 1, w + 1, h + 1);
+        this.strokeSegments(context, count, colour, Math.min(1, fade * 1.5), 2.5, -1, 1);
         context.setLineDash([]);
-        context.globalAlpha = 0.25 * fade;
-        context.fillStyle = highlight.colour ?? COPY_COLOUR;
-        for (const [x, y, w, h] of segments) context.fillRect(x, y, w, h);
-        context.globalAlpha = 1;
+        this.fillSegments(context, count, colour, 0.25 * fade);
         break;
       }
-      case 'cow': {
-        context.globalAlpha = fade;
-        context.strokeStyle = LAYER_COLOUR['active-disk']!;
-        context.lineWidth = 1.5;
+      case 'cow':
         context.setLineDash([2, 2]);
-        for (const [x, y, w, h] of segments) context.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+        this.strokeSegments(context, count, LAYER_COLOUR['active-disk']!, fade, 1.5, 0.5, -1);
         context.setLineDash([]);
-        context.globalAlpha = 1;
         break;
-      }
-      case 'error': {
-        context.fillStyle = `rgba(214,69,69,${0.65 * fade})`;
-        for (const [x, y, w, h] of segments) context.fillRect(x, y, w, h);
-        context.strokeStyle = ERROR_COLOUR;
-        context.globalAlpha = fade;
-        context.lineWidth = 2;
-        for (const [x, y, w, h] of segments) context.strokeRect(x - 1, y - 1, w + 1, h + 1);
-        context.globalAlpha = 1;
+      case 'error':
+        this.fillSegments(context, count, ERROR_FLASH, 0.65 * fade);
+        this.strokeSegments(context, count, ERROR_COLOUR, fade, 2, -1, 1);
         break;
-      }
     }
+    context.globalAlpha = 1;
+  }
+
+  // Alpha goes through globalAlpha with fixed colours: a new rgba() string per highlight and
+  // frame would have to be parsed each time.
+  private fillSegments(context: CanvasRenderingContext2D, count: number, colour: string, alpha: number): void {
+    const box = this.segmentBuffer;
+    context.globalAlpha = alpha;
+    context.fillStyle = colour;
+    for (let segment = 0; segment < count; segment++) context.fillRect(box[segment * 4]!, box[segment * 4 + 1]!, box[segment * 4 + 2]!, box[segment * 4 + 3]!);
+  }
+
+  /** Strokes each segment moved by `offset` and resized by `grow` (CSS px). */
+  private strokeSegments(context: CanvasRenderingContext2D, count: number, colour: string, alpha: number, lineWidth: number, offset: number, grow: number): void {
+    const box = this.segmentBuffer;
+    context.globalAlpha = alpha;
+    context.strokeStyle = colour;
+    context.lineWidth = lineWidth;
+    for (let segment = 0; segment < count; segment++)
+      context.strokeRect(box[segment * 4]! + offset, box[segment * 4 + 1]! + offset, box[segment * 4 + 2]! + grow, box[segment * 4 + 3]! + grow);
   }
 }
