@@ -23,10 +23,19 @@ export default defineConfig({
     viewport: { width: 1600, height: 1000 },
     trace: 'off',
   },
-  webServer: {
-    command: 'npx vite build --logLevel warn && npx vite preview --host 127.0.0.1 --port 4173 --strictPort',
-    url: 'http://127.0.0.1:4173',
-    reuseExistingServer: false,
-    timeout: 180_000,
-  },
+  webServer: [
+    {
+      command: 'npx vite build --logLevel warn && npx vite preview --host 127.0.0.1 --port 4173 --strictPort',
+      url: 'http://127.0.0.1:4173',
+      reuseExistingServer: false,
+      timeout: 180_000,
+    },
+    // The dev server that `npm start` runs (on another port, so a running `npm start` does not clash).
+    {
+      command: 'npx vite --host 127.0.0.1 --port 5174 --strictPort',
+      url: 'http://127.0.0.1:5174',
+      reuseExistingServer: false,
+      timeout: 180_000,
+    },
+  ],
 });

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig, type Plugin } from 'vite';
 
@@ -24,7 +24,7 @@ function scenarioIndex(): Plugin {
       const entries = listJson(SCENARIO_DIRECTORY)
         .sort()
         .map((file) => {
-          this.addWatchFile(file);
+          this.addWatchFile(resolve(file));
           const path = relative(SCENARIO_DIRECTORY, file).split(sep).join('/');
           let title = path;
           let description = '';
