@@ -507,7 +507,8 @@ export class SimState {
       const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
       const link = document.createElement('a');
       link.href = url;
-      link.download = `${(title || 'colo-sim-session').replace(/[^A-Za-z0-9._-]+/g, '-').toLowerCase()}.json`;
+      const stem = title.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
+      link.download = `${stem || 'colo-sim-session'}.json`;
       document.body.append(link);
       link.click();
       link.remove();
