@@ -76,6 +76,8 @@ export class SimState {
   bitmapVersion = $state(0);
   /** Commands sent and not answered yet. */
   busy = $state(0);
+  /** The image the SVM view starts at, as `disks.base` (which is not reactive) has it. */
+  svmViewBase = $state<ChainLayer | null>('active-disk');
   /** The byte pattern cell clicks write. */
   brush = $state(0x22);
   /** The latest animated progress of each job (offset, len), ahead of the summary. */
@@ -231,12 +233,14 @@ export class SimState {
     const until = this.disks.get('secondary-disk')?.pendingUntil();
     if (base === this.disks.base || until === undefined || until <= now) {
       this.disks.setViewBase(base);
+      this.svmViewBase = base;
       return;
     }
     setTimeout(() => {
       if (token !== this.viewBaseToken) return;
       this.disks.get('secondary-disk')?.reveal(performance.now());
       this.disks.setViewBase(base);
+      this.svmViewBase = base;
       this.requestTick();
     }, until - now + 5);
   }
