@@ -45,7 +45,14 @@ export function validateScenarioDocument(document: unknown): ValidationResult {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     return { ok: false, errors: [{ path: '', message: 'a scenario must be a JSON object' }] };
   }
-  const parsed = scenarioSchema.safeParse(document, { error: defaultMessage });
+  let parsed: ReturnType<typeof scenarioSchema.safeParse>;
+  try {
+    parsed = scenarioSchema.safeParse(document, { error: defaultMessage });
+  } catch (error) {
+    // A document nested deeper than the call stack allows is not a scenario either.
+    if (error instanceof RangeError) return { ok: false, errors: [{ path: '', message: 'the document is nested too deeply to be a scenario' }] };
+    throw error;
+  }
   if (!parsed.success) {
     return { ok: false, errors: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue, document) })) };
   }
