@@ -2,7 +2,7 @@ import { execute, expect, openApp, test } from './helpers';
 
 // `npm start` runs Vite's dev server, which builds modules on request (and the worker from its
 // TypeScript source): the app and its scenario library must work there too, not only when built.
-const DEV_SERVER = 'http://127.0.0.1:5174/';
+const DEV_SERVER = `http://127.0.0.1:${process.env.E2E_DEV_PORT ?? 5174}/`;
 
 test('the dev server of npm start serves the app, its worker and the scenario library', async ({ page }) => {
   await openApp(page, DEV_SERVER);
