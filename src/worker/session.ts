@@ -15,7 +15,7 @@ import { digestImages } from './disk-digest.js';
 import { describeStep } from '../engine/scenario/describe.js';
 import { ScenarioRunner, type RunnerProgress, type StepResult } from '../engine/scenario/runner.js';
 import { FORMAT_VERSION } from '../engine/scenario/schema.js';
-import { judgeStep, observeSettled, performStep, type Observed } from '../engine/scenario/step-executor.js';
+import { judgeStep, performStep, settleAsync, type Observed } from '../engine/scenario/step-executor.js';
 import { formatDuration } from '../engine/scenario/units.js';
 import { validateScenarioDocument, validateScenarioText, type Scenario } from '../engine/scenario/validate.js';
 import type { SimEvent } from '../engine/sim/events.js';
@@ -143,10 +143,8 @@ export class SimSession {
       const gapUs = this.sim.nowUs - this.lastCommandEndUs;
       const performed = performStep(this.sim, parsed);
       let observed: Observed;
-      if (performed.kind === 'pending') {
-        this.sim.settle(performed.future);
-        observed = observeSettled(performed);
-      } else observed = performed.observed;
+      if (performed.kind === 'pending') observed = settleAsync(this.sim, performed);
+      else observed = performed.observed;
       const result = judgeStep(this.sessionSteps.length, { ...parsed, expect: undefined } as typeof parsed, observed, this.sim.nowUs);
       this.recordStep(step, observed, gapUs);
       this.dirtySinceSave = true;
@@ -275,11 +273,6 @@ export class SimSession {
       }
     }
     if (reachedTarget) scheduler.runUntilTime(targetUs);
-    // Finish the requests in flight, so this instant can be saved.
-    const deadlineMs = startedMs + 2 * BURST_BUDGET_MS;
-    while (!this.sim.isQuiescent() && this.ports.wallClockMs() < deadlineMs) {
-      if (!scheduler.runNext()) break;
-    }
     // Even an idle clock is saved on every frame: the page shows the time, and what the page
     // shows is stored. The record is small (the snapshot holds no disk bytes, about 2 KB).
     this.dirtySinceSave = true;
@@ -317,7 +310,6 @@ export class SimSession {
   private async save(): Promise<boolean> {
     const persistence = this.persistence;
     if (!persistence) return this.persistenceStatus.kind === 'memory';
-    if (!this.sim.isQuiescent()) return false;
     if (!this.dirtySinceSave) return true;
     const changes = this.stores.takeChanges();
     try {

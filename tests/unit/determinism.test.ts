@@ -1,10 +1,13 @@
 /**
- * Determinism: the scheduler runs same-instant callbacks in the order they were scheduled,
- * coroutines resume only from the scheduler, the PRNG is xoshiro128** and follows its seed,
- * and the same scenario run twice gives the same events, byte for byte.
+ * Determinism: the scheduler runs same-instant actions in the order they were scheduled and
+ * saves its queue exactly, requests in flight are frames of plain data resumed from their
+ * children's answers, the PRNG is xoshiro128** and follows its seed, and the same scenario
+ * run twice gives the same events, byte for byte.
  */
 import { describe, expect, it } from 'vitest';
-import { awaitAll, awaitFuture, Future, sleep, spawn, type Co } from '../../src/engine/sim/coroutine.js';
+import { DataRuns } from '../../src/engine/block/data-runs.js';
+import type { WriteResult } from '../../src/engine/block/errno.js';
+import { FrameTable, Suspended, type IoFrame, type IoOutcome, type IoResult } from '../../src/engine/block/io-frames.js';
 import { Prng } from '../../src/engine/sim/prng.js';
 import { Scheduler } from '../../src/engine/sim/scheduler.js';
 import { ScenarioRunner } from '../../src/engine/scenario/runner.js';
@@ -12,164 +15,208 @@ import { validateScenarioText } from '../../src/engine/scenario/validate.js';
 import type { SimEvent } from '../../src/engine/sim/events.js';
 import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
 
+/** A scheduler whose actions are labels, recording the order they run in. */
+function labelScheduler(): { scheduler: Scheduler<{ type: 'label'; label: string }>; ran: string[] } {
+  const scheduler = new Scheduler<{ type: 'label'; label: string }>();
+  const ran: string[] = [];
+  scheduler.dispatch = (action) => ran.push(action.label);
+  return { scheduler, ran };
+}
+
+const label = (text: string) => ({ type: 'label' as const, label: text });
+
 describe('Scheduler', () => {
-  it('runs callbacks in time order, and those of one instant in the order they were scheduled', () => {
-    const scheduler = new Scheduler();
-    const ran: string[] = [];
-    scheduler.schedule(30, () => ran.push('c@30'));
-    scheduler.schedule(10, () => ran.push('a@10'));
-    for (let index = 0; index < 20; index++) scheduler.schedule(20, () => ran.push(`b${index}@20`));
-    scheduler.schedule(10, () => ran.push('a2@10'));
+  it('runs actions in time order, and those of one instant in the order they were scheduled', () => {
+    const { scheduler, ran } = labelScheduler();
+    scheduler.schedule(30, label('c@30'));
+    scheduler.schedule(10, label('a@10'));
+    for (let index = 0; index < 20; index++) scheduler.schedule(20, label(`b${index}@20`));
+    scheduler.schedule(10, label('a2@10'));
     while (scheduler.runNext());
     expect(ran).toEqual(['a@10', 'a2@10', ...Array.from({ length: 20 }, (_, index) => `b${index}@20`), 'c@30']);
     expect(scheduler.nowUs).toBe(30);
   });
 
-  it('a callback scheduled during an instant with delay 0 runs after those already queued for it', () => {
-    const scheduler = new Scheduler();
-    const ran: string[] = [];
-    scheduler.schedule(5, () => {
-      ran.push('first');
-      scheduler.schedule(0, () => ran.push('added by first'));
-    });
-    scheduler.schedule(5, () => ran.push('second'));
-    scheduler.schedule(6, () => ran.push('later'));
+  it('an action scheduled during an instant with delay 0 runs after those already queued for it', () => {
+    const { scheduler, ran } = labelScheduler();
+    scheduler.dispatch = (action) => {
+      ran.push(action.label);
+      if (action.label === 'first') scheduler.schedule(0, label('added by first'));
+    };
+    scheduler.schedule(5, label('first'));
+    scheduler.schedule(5, label('second'));
+    scheduler.schedule(6, label('later'));
     while (scheduler.runNext());
     expect(ran).toEqual(['first', 'second', 'added by first', 'later']);
   });
 
-  it('sets the clock to each callback’s time as it runs it', () => {
-    const scheduler = new Scheduler();
+  it('sets the clock to each action’s time as it runs it', () => {
+    const { scheduler } = labelScheduler();
     const seen: number[] = [];
-    for (const delay of [7, 3, 3, 12]) scheduler.schedule(delay, () => seen.push(scheduler.nowUs));
+    scheduler.dispatch = () => seen.push(scheduler.nowUs);
+    for (const delay of [7, 3, 3, 12]) scheduler.schedule(delay, label(String(delay)));
     while (scheduler.runNext());
     expect(seen).toEqual([3, 3, 7, 12]);
   });
 
-  it('cancelled callbacks never run', () => {
-    const scheduler = new Scheduler();
-    const ran: string[] = [];
-    const handle = scheduler.schedule(1, () => ran.push('cancelled'));
-    scheduler.schedule(1, () => ran.push('kept'));
-    handle.cancel();
+  it('cancelled actions never run, and are not saved', () => {
+    const { scheduler, ran } = labelScheduler();
+    const cancelled = scheduler.schedule(1, label('cancelled'));
+    scheduler.schedule(1, label('kept'));
+    scheduler.cancel(cancelled);
+    expect(scheduler.snapshot().entries.map((entry) => entry.action.label)).toEqual(['kept']);
+    expect(scheduler.pendingCount).toBe(1);
     while (scheduler.runNext());
     expect(ran).toEqual(['kept']);
+    scheduler.cancel(cancelled);
+    expect(scheduler.pendingCount).toBe(0);
   });
 
   it('runUntilTime runs what is due, leaves the rest, and sets the clock', () => {
-    const scheduler = new Scheduler();
-    const ran: number[] = [];
-    for (const delay of [5, 10, 15]) scheduler.schedule(delay, () => ran.push(delay));
+    const { scheduler, ran } = labelScheduler();
+    for (const delay of [5, 10, 15]) scheduler.schedule(delay, label(String(delay)));
     scheduler.runUntilTime(10);
-    expect(ran).toEqual([5, 10]);
+    expect(ran).toEqual(['5', '10']);
     expect(scheduler.nowUs).toBe(10);
     expect(scheduler.nextTimeUs()).toBe(15);
     scheduler.runUntilTime(12);
     expect(scheduler.nowUs).toBe(12);
-    expect(ran).toEqual([5, 10]);
+    expect(ran).toEqual(['5', '10']);
   });
 
   it('scheduleAt a past time runs now; bad delays are refused', () => {
-    const scheduler = new Scheduler();
+    const { scheduler } = labelScheduler();
     scheduler.runUntilTime(100);
-    const handle = scheduler.scheduleAt(40, () => {});
-    expect(handle.timeUs).toBe(100);
-    expect(() => scheduler.schedule(-1, () => {})).toThrow(RangeError);
-    expect(() => scheduler.schedule(Number.NaN, () => {})).toThrow(RangeError);
-    expect(() => scheduler.schedule(Number.POSITIVE_INFINITY, () => {})).toThrow(RangeError);
+    scheduler.scheduleAt(40, label('late'));
+    expect(scheduler.nextTimeUs()).toBe(100);
+    expect(() => scheduler.schedule(-1, label('x'))).toThrow(RangeError);
+    expect(() => scheduler.schedule(Number.NaN, label('x'))).toThrow(RangeError);
+    expect(() => scheduler.schedule(Number.POSITIVE_INFINITY, label('x'))).toThrow(RangeError);
   });
 
-  it('keeps the order over many interleaved callbacks (heap order = (time, sequence))', () => {
-    const scheduler = new Scheduler();
+  it('keeps the order over many interleaved actions (heap order = (time, sequence))', () => {
+    const { scheduler, ran } = labelScheduler();
     const prng = new Prng(7);
     const expected: Array<[number, number]> = [];
-    const ran: Array<[number, number]> = [];
     for (let index = 0; index < 500; index++) {
       const delay = prng.nextInt(0, 20);
       expected.push([delay, index]);
-      scheduler.schedule(delay, () => ran.push([delay, index]));
+      scheduler.schedule(delay, label(`${delay}:${index}`));
     }
     while (scheduler.runNext());
     expected.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    expect(ran).toEqual(expected);
+    expect(ran).toEqual(expected.map(([delay, index]) => `${delay}:${index}`));
+  });
+
+  it('a saved queue restored into a fresh scheduler runs the same actions at the same times, sequence numbers and all', () => {
+    const { scheduler, ran } = labelScheduler();
+    const prng = new Prng(11);
+    for (let index = 0; index < 200; index++) scheduler.schedule(prng.nextInt(0, 50), label(`x${index}`));
+    scheduler.runUntilTime(20);
+    const saved = structuredClone(scheduler.snapshot());
+    const copy = labelScheduler();
+    copy.scheduler.restore(saved);
+    expect(copy.scheduler.nowUs).toBe(scheduler.nowUs);
+    // New entries get the same sequence numbers on both sides, so ties still break the same way.
+    for (const side of [scheduler, copy.scheduler]) side.schedule(5, label('added'));
+    const seenBefore = ran.length;
+    while (scheduler.runNext());
+    while (copy.scheduler.runNext());
+    expect(copy.ran).toEqual(ran.slice(seenBefore));
+    expect(copy.scheduler.nowUs).toBe(scheduler.nowUs);
+    expect(() => copy.scheduler.restore(saved)).toThrow(/fresh scheduler/);
   });
 });
 
-describe('coroutines', () => {
-  it('a coroutine that never waits completes inside spawn', () => {
-    const scheduler = new Scheduler();
-    // eslint-disable-next-line require-yield
-    const future = spawn(scheduler, (function* (): Co<number> {
-      return 42;
-    })());
-    expect(future.isSettled).toBe(true);
-    expect(future.value).toBe(42);
-    expect(scheduler.hasPending()).toBe(false);
+describe('frames of requests in flight', () => {
+  /** A table whose owners are test handlers by name. */
+  function table(handlers: Record<string, (frame: IoFrame, slot: number, result: IoResult) => IoOutcome>): FrameTable {
+    return new FrameTable((owner) => {
+      if (owner.kind !== 'node') throw new Error('unexpected owner');
+      return { resumeFrame: (frame, slot, result) => handlers[owner.node]!(frame, slot, result) };
+    });
+  }
+  const owner = (node: string) => ({ kind: 'node' as const, host: 'primary' as const, node });
+  const ok: WriteResult = { ok: true };
+  const eio: WriteResult = { ok: false, errno: 'EIO' };
+
+  it('a completed leaf resumes its parents in turn, each with the answer of the one below', () => {
+    const seen: string[] = [];
+    const frames = table({
+      middle: (frame, _slot, result) => {
+        seen.push(`middle(${(frame.state as { tag: string }).tag}) got ${result.ok}`);
+        return result.ok ? eio : ok;
+      },
+      top: (_frame, _slot, result) => {
+        seen.push(`top got ${result.ok}`);
+        return result;
+      },
+    });
+    const leaf = frames.create(owner('leaf'), 'wait', {});
+    const middle = frames.suspendOn(new Suspended(leaf.id), owner('middle'), 'after', { tag: 'm' });
+    frames.suspendOn(middle, owner('top'), 'after', {});
+    expect(frames.size).toBe(3);
+    frames.complete(leaf.id, ok);
+    expect(seen).toEqual(['middle(m) got true', 'top got false']);
+    expect(frames.size).toBe(0);
   });
 
-  it('runs synchronously up to its first wait, and resumes only from the scheduler', () => {
-    const scheduler = new Scheduler();
-    const gate = new Future<string>();
-    const trace: string[] = [];
-    const future = spawn(scheduler, (function* (): Co<string> {
-      trace.push('started');
-      const value = yield* awaitFuture(gate);
-      trace.push(`resumed with ${value}`);
-      return value.toUpperCase();
-    })());
-    expect(trace).toEqual(['started']);
-    gate.resolve('go');
-    // Resolving queues the resumption; it has not run inside resolve().
-    expect(trace).toEqual(['started']);
-    expect(future.isSettled).toBe(false);
-    expect(scheduler.runNext()).toBe(true);
-    expect(trace).toEqual(['started', 'resumed with go']);
-    expect(future.value).toBe('GO');
+  it('a parent waiting on several children (a quorum write) resumes once per child and finishes with the last', () => {
+    const answers: string[] = [];
+    const frames = table({
+      quorum: (frame, slot, result) => {
+        const state = frame.state as { pending: number };
+        answers.push(`${slot}:${result.ok}`);
+        return --state.pending > 0 ? new Suspended(frame.id) : ok;
+      },
+    });
+    const parent = frames.create(owner('quorum'), 'gather', { pending: 2 });
+    const a = frames.create(owner('a'), 'wait', {});
+    const b = frames.create(owner('b'), 'wait', {});
+    frames.link(new Suspended(a.id), parent, 0);
+    frames.link(new Suspended(b.id), parent, 1);
+    frames.complete(b.id, eio);
+    expect(frames.get(parent.id)).toBeDefined();
+    frames.complete(a.id, ok);
+    expect(answers).toEqual(['1:false', '0:true']);
+    expect(frames.size).toBe(0);
   });
 
-  it('sleep waits exactly its virtual time; same-length sleeps wake in spawn order', () => {
-    const scheduler = new Scheduler();
-    const woke: Array<[string, number]> = [];
-    const sleeper = (name: string, durationUs: number) =>
-      spawn(scheduler, (function* (): Co<void> {
-        yield* sleep(scheduler, durationUs);
-        woke.push([name, scheduler.nowUs]);
-      })());
-    sleeper('a', 100);
-    sleeper('b', 50);
-    sleeper('c', 100);
-    sleeper('d', 50);
-    while (scheduler.runNext());
-    expect(woke).toEqual([
-      ['b', 50],
-      ['d', 50],
-      ['a', 100],
-      ['c', 100],
-    ]);
+  it('a parent that waits on something new hands its place to the new chain', () => {
+    const frames = table({
+      loop: (frame) => {
+        const state = frame.state as { round: number };
+        if (state.round === 2) return ok;
+        const next = frames.create(owner('leaf'), 'wait', {});
+        return frames.suspendOn(new Suspended(next.id), owner('loop'), 'again', { round: state.round + 1 });
+      },
+      top: (_frame, _slot, result) => result,
+    });
+    const first = frames.create(owner('leaf'), 'wait', {});
+    const loop = frames.suspendOn(new Suspended(first.id), owner('loop'), 'again', { round: 1 });
+    const top = frames.suspendOn(loop, owner('top'), 'done', {});
+    frames.complete(first.id, ok);
+    const waiting = [...frames.all()];
+    expect(waiting.map((frame) => frame.owner.kind === 'node' && frame.owner.node)).toEqual(['top', 'leaf', 'loop']);
+    const newLoop = waiting.find((frame) => frame.owner.kind === 'node' && frame.owner.node === 'loop')!;
+    expect(newLoop.parent).toEqual({ frameId: top.frameId, slot: 0 });
+    const leaf = waiting.find((frame) => frame.owner.kind === 'node' && frame.owner.node === 'leaf')!;
+    frames.complete(leaf.id, ok);
+    expect(frames.size).toBe(0);
   });
 
-  it('awaitAll returns values in the order of the futures, not of completion', () => {
-    const scheduler = new Scheduler();
-    const delayed = (value: string, durationUs: number) =>
-      spawn(scheduler, (function* (): Co<string> {
-        yield* sleep(scheduler, durationUs);
-        return value;
-      })());
-    const all = spawn(scheduler, awaitAll([delayed('slow', 30), delayed('fast', 10), delayed('now', 0)]));
-    while (scheduler.runNext());
-    expect(all.value).toEqual(['slow', 'fast', 'now']);
-    expect(scheduler.nowUs).toBe(30);
-  });
-
-  it('Future.value before settling throws; resolving twice keeps the first value', () => {
-    const future = new Future<number>();
-    expect(() => future.value).toThrow();
-    future.resolve(1);
-    future.resolve(2);
-    expect(future.value).toBe(1);
-    const seen: number[] = [];
-    future.onSettled((value) => seen.push(value));
-    expect(seen).toEqual([1]);
+  it('frames are saved as plain data (bytes in flight included) and restored exactly', () => {
+    const frames = table({});
+    const leaf = frames.create(owner('nbd'), 'nbd-request', { data: DataRuns.concat([DataRuns.fill(512, 0x22), DataRuns.fromBytes(new Uint8Array([1, 2, 3]))]) });
+    frames.suspendOn(new Suspended(leaf.id), owner('quorum'), 'gather', { results: [{ ok: true }, null] });
+    const saved = structuredClone(frames.snapshot());
+    const copy = table({});
+    copy.restore(saved);
+    expect(copy.snapshot()).toEqual(frames.snapshot());
+    const data = (copy.get(leaf.id)!.state as { data: DataRuns }).data;
+    expect(data).toBeInstanceOf(DataRuns);
+    expect([...data.toBytes().slice(510)]).toEqual([0x22, 0x22, 1, 2, 3]);
+    expect(() => frames.complete(999, ok)).toThrow(/not in flight/);
   });
 });
 

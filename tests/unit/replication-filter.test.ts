@@ -191,7 +191,7 @@ function primaryIn(stage: Stage) {
   const node = replicationNode(sim, 'replication-primary');
   if (stage === 'running' || stage === 'done') expect(sim.replication('primary', 'start').ok).toBe(true);
   if (stage === 'done') expect(sim.replication('primary', 'stop').ok).toBe(true);
-  if (stage === 'failover' || stage === 'failover-failed') node.restoreState({ stage, error: 0 });
+  if (stage === 'failover' || stage === 'failover-failed') node.restoreState({ stage, error: 0, backupJob: undefined, commitJob: undefined });
   expect(node.stage).toBe(stage);
   return { sim, node };
 }
@@ -362,7 +362,7 @@ describe('QEMU quirks of stop on the secondary', () => {
   it('the primary’s stop makes it DONE with error 0, whatever the failover flag', () => {
     for (const failover of [false, true]) {
       const { sim, node } = primaryIn('running');
-      node.restoreState({ stage: 'running', error: 'EIO' });
+      node.restoreState({ stage: 'running', error: 'EIO', backupJob: undefined, commitJob: undefined });
       expect(sim.replication('primary', 'stop', { failover })).toEqual({ ok: true });
       expect(node.stage).toBe('done');
       expect(node.error).toBe(0);

@@ -8,11 +8,32 @@
  * the epoch. If a copy fails, its bits are set again and the write fails
  * (on-cbw-error=break-guest-write).
  */
-import type { Co } from '../sim/coroutine.js';
 import type { HostName } from '../sim/events.js';
 import type { DataRuns } from './data-runs.js';
-import { failed, type ReadResult, type WriteResult } from './errno.js';
+import { failed, type Errno, type ReadResult, type WriteResult } from './errno.js';
+import { isSuspended, type IoFrame, type IoOutcome, type IoResult } from './io-frames.js';
 import { BlockNode, type BlockEnv, type IoContext } from './node.js';
+
+const CBW_COPY_READ = 'cbw-copy-read';
+const CBW_COPY_WRITE = 'cbw-copy-write';
+
+/** One copy task: clusters [firstCluster, endCluster), bytes [startBytes, endBytes) (the last cluster cut at the disk's end). */
+interface CopyTask {
+  readonly firstCluster: number;
+  readonly endCluster: number;
+  readonly startBytes: number;
+  readonly endBytes: number;
+  zeroes?: boolean;
+}
+
+interface CbwWriteState {
+  readonly offsetBytes: number;
+  readonly data: DataRuns;
+  readonly ctx: IoContext;
+  clusterIndex: number;
+  readonly lastCluster: number;
+  task?: CopyTask | undefined;
+}
 
 /** The backup job's copy bitmap; stores only copied clusters so that a reset costs what was copied. */
 export class BlockCopyState {
@@ -77,65 +98,92 @@ export class CopyBeforeWriteFilter extends BlockNode {
     return this.source.lengthBytes();
   }
 
-  protected *readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): Co<ReadResult> {
-    return yield* this.source.read(offsetBytes, lengthBytes, ctx);
+  protected readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): IoOutcome<ReadResult> {
+    return this.source.read(offsetBytes, lengthBytes, ctx);
   }
 
-  protected *writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): Co<WriteResult> {
-    const copied = yield* this.copyBeforeWrite(offsetBytes, data.lengthBytes, ctx);
-    if (!copied.ok) return copied;
-    return yield* this.source.write(offsetBytes, data, ctx);
+  protected writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): IoOutcome<WriteResult> {
+    const clusterBytes = this.copyState.clusterSizeBytes;
+    return this.continueWrite({
+      offsetBytes,
+      data,
+      ctx,
+      clusterIndex: Math.floor(offsetBytes / clusterBytes),
+      lastCluster: Math.floor((offsetBytes + data.lengthBytes - 1) / clusterBytes),
+    });
   }
 
-  /** cbw_do_copy_before_write: copies the not-yet-copied clusters under [offset, offset+length). */
-  private *copyBeforeWrite(offsetBytes: number, lengthBytes: number, ctx: IoContext): Co<WriteResult> {
-    const state = this.copyState;
-    const clusterBytes = state.clusterSizeBytes;
-    const lastCluster = Math.floor((offsetBytes + lengthBytes - 1) / clusterBytes);
-    let clusterIndex = Math.floor(offsetBytes / clusterBytes);
-    while (clusterIndex <= lastCluster) {
-      if (!state.needsCopy(clusterIndex)) {
-        clusterIndex++;
+  /**
+   * cbw_do_copy_before_write, then the write itself: each run of clusters still to copy is one
+   * copy task (read from the source, write to the target), its bits cleared as the task is
+   * created. Copies answer at once in every graph colo-sim builds (source and target are local
+   * images), so QEMU's wait for overlapping copies in flight never has anything to wait for.
+   */
+  private continueWrite(state: CbwWriteState): IoOutcome<WriteResult> {
+    const copyState = this.copyState;
+    const clusterBytes = copyState.clusterSizeBytes;
+    while (state.clusterIndex <= state.lastCluster) {
+      if (!copyState.needsCopy(state.clusterIndex)) {
+        state.clusterIndex++;
         continue;
       }
-      // One copy task: the run of clusters still to copy, bits cleared as the task is created.
-      const taskFirst = clusterIndex;
-      while (clusterIndex <= lastCluster && state.needsCopy(clusterIndex)) state.markCopied(clusterIndex++);
-      const taskStart = taskFirst * clusterBytes;
-      const taskEnd = Math.min(clusterIndex * clusterBytes, state.sizeBytes);
-      const copy = yield* this.copyTask(taskStart, taskEnd, ctx);
-      if (!copy.ok) {
-        for (let index = taskFirst; index < clusterIndex; index++) state.markNeedsCopy(index);
-        return copy;
-      }
+      const taskFirst = state.clusterIndex;
+      while (state.clusterIndex <= state.lastCluster && copyState.needsCopy(state.clusterIndex)) copyState.markCopied(state.clusterIndex++);
+      const task: CopyTask = { firstCluster: taskFirst, endCluster: state.clusterIndex, startBytes: taskFirst * clusterBytes, endBytes: Math.min(state.clusterIndex * clusterBytes, copyState.sizeBytes) };
+      state.task = task;
+      const copyCtx: IoContext = { requestId: state.ctx.requestId, origin: 'copy-before-write' };
+      const read = this.source.read(task.startBytes, task.endBytes - task.startBytes, copyCtx);
+      if (isSuspended(read)) return this.suspendOn(read, CBW_COPY_READ, state);
+      const afterRead = this.copyRead(state, read);
+      if (afterRead !== undefined) return afterRead;
     }
-    return { ok: true };
+    return this.source.write(state.offsetBytes, state.data, state.ctx);
   }
 
-  private *copyTask(startBytes: number, endBytes: number, ctx: IoContext): Co<WriteResult> {
-    const copyCtx: IoContext = { requestId: ctx.requestId, origin: 'copy-before-write' };
-    const lengthBytes = endBytes - startBytes;
-    const read = yield* this.source.read(startBytes, lengthBytes, copyCtx);
+  /** The copy task's read answered: write it to the target. Returns the write's failure or suspension, or undefined to go on. */
+  private copyRead(state: CbwWriteState, read: ReadResult): IoOutcome<WriteResult> | undefined {
+    const task = state.task!;
     if (!read.ok) {
-      this.emitCopy(startBytes, lengthBytes, false, ctx, read.errno);
-      return failed(read.errno);
+      this.emitCopy(task, false, state.ctx, read.errno);
+      return this.copyFailed(task, read.errno);
     }
     // A cluster that reads as zeros is copied with write-zeroes; it still masks the source.
-    const zeroes = read.data.isAllZero();
-    const written = yield* this.target.write(startBytes, read.data, copyCtx);
-    this.emitCopy(startBytes, lengthBytes, zeroes, ctx, written.ok ? undefined : written.errno);
-    return written;
+    task.zeroes = read.data.isAllZero();
+    const written = this.target.write(task.startBytes, read.data, { requestId: state.ctx.requestId, origin: 'copy-before-write' });
+    if (isSuspended(written)) return this.suspendOn(written, CBW_COPY_WRITE, state);
+    return this.copyWritten(state, written);
   }
 
-  private emitCopy(offsetBytes: number, lengthBytes: number, zeroes: boolean, ctx: IoContext, errno: import('./errno.js').Errno | undefined): void {
+  private copyWritten(state: CbwWriteState, written: WriteResult): IoOutcome<WriteResult> | undefined {
+    const task = state.task!;
+    this.emitCopy(task, task.zeroes ?? false, state.ctx, written.ok ? undefined : written.errno);
+    if (!written.ok) return this.copyFailed(task, written.errno);
+    state.task = undefined;
+    return undefined;
+  }
+
+  /** on-cbw-error=break-guest-write: the task's bits are set again and the write fails. */
+  private copyFailed(task: CopyTask, errno: Errno): WriteResult {
+    for (let index = task.firstCluster; index < task.endCluster; index++) this.copyState.markNeedsCopy(index);
+    return failed(errno);
+  }
+
+  protected override resumeDriver(frame: IoFrame, slot: number, result: IoResult): IoOutcome {
+    const state = frame.state as CbwWriteState;
+    if (frame.step === CBW_COPY_READ) return this.copyRead(state, result as ReadResult) ?? this.continueWrite(state);
+    if (frame.step === CBW_COPY_WRITE) return this.copyWritten(state, result as WriteResult) ?? this.continueWrite(state);
+    return super.resumeDriver(frame, slot, result);
+  }
+
+  private emitCopy(task: CopyTask, zeroes: boolean, ctx: IoContext, errno: Errno | undefined): void {
     this.env.events.emit({
       kind: 'cbw-copy',
       requestId: ctx.requestId,
       filter: this.nodeName,
       source: this.source.nodeName,
       target: this.target.nodeName,
-      offsetBytes,
-      lengthBytes,
+      offsetBytes: task.startBytes,
+      lengthBytes: task.endBytes - task.startBytes,
       zeroes,
       ...(errno ? { errno } : {}),
     });

@@ -3,9 +3,9 @@
  * (block/mirror.c). I/O passes straight through to the active disk, whose dirty bitmap records
  * every write for the commit to copy again.
  */
-import type { Co } from '../sim/coroutine.js';
 import type { DataRuns } from './data-runs.js';
 import type { ReadResult, WriteResult } from './errno.js';
+import type { IoOutcome } from './io-frames.js';
 import { BlockNode, type IoContext } from './node.js';
 
 export class MirrorTopFilter extends BlockNode {
@@ -20,11 +20,11 @@ export class MirrorTopFilter extends BlockNode {
     return this.below.lengthBytes();
   }
 
-  protected *readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): Co<ReadResult> {
-    return yield* this.below.read(offsetBytes, lengthBytes, ctx);
+  protected readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): IoOutcome<ReadResult> {
+    return this.below.read(offsetBytes, lengthBytes, ctx);
   }
 
-  protected *writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): Co<WriteResult> {
-    return yield* this.below.write(offsetBytes, data, ctx);
+  protected writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): IoOutcome<WriteResult> {
+    return this.below.write(offsetBytes, data, ctx);
   }
 }

@@ -6,17 +6,44 @@
  * A request sent while the link is down fails at once. One in flight when the link goes down
  * fails then; if it had already reached the server, its write has landed and only the reply is
  * lost.
+ *
+ * Each request in flight is a frame of the client node (io-frames.ts) and each message on the
+ * wire an entry of the scheduler, so both can be saved mid-flight.
  */
-import { awaitFuture, Future, type Co } from '../sim/coroutine.js';
 import type { HostName, IoKind } from '../sim/events.js';
 import type { DataRuns } from './data-runs.js';
 import { failed, type Errno, type ReadResult, type WriteResult } from './errno.js';
 import type { BlockBackend } from './graph.js';
+import { isSuspended, Suspended, type IoFrame, type IoOutcome, type IoResult } from './io-frames.js';
 import { BlockNode, type BlockEnv, type IoContext } from './node.js';
+
+const NBD_REQUEST = 'nbd-request';
+
+/** Where a message of a request is: on the wire to the server, served (awaiting the export), or the reply on the wire. */
+type NbdPhase = 'request' | 'serving' | 'reply';
+
+interface NbdRequestState {
+  readonly io: IoKind;
+  readonly offsetBytes: number;
+  readonly lengthBytes: number;
+  /** A write's bytes, until they reach the server. */
+  data?: DataRuns;
+  readonly ctx: IoContext;
+  phase: NbdPhase;
+  /** The server's answer, carried back by the reply. */
+  reply?: IoResult;
+}
+
+export interface NbdLinkSnapshot {
+  readonly up: boolean;
+  /** Frames whose message is on the wire, in the order they were sent. */
+  readonly inTransit: readonly number[];
+}
 
 export class NbdLink {
   private up = true;
-  private readonly inTransit = new Set<Future<boolean>>();
+  /** Frame ids of the requests whose message (request or reply) is on the wire, in send order. */
+  private readonly inTransit = new Set<number>();
 
   constructor(
     private readonly env: BlockEnv,
@@ -32,6 +59,7 @@ export class NbdLink {
     return this.inTransit.size;
   }
 
+  /** Brings the link down (every message on the wire is lost, and its sender learns it in this instant) or up. */
   setUp(up: boolean): void {
     if (up === this.up) return;
     this.up = up;
@@ -39,24 +67,29 @@ export class NbdLink {
     if (!up) {
       const lost = [...this.inTransit];
       this.inTransit.clear();
-      for (const message of lost) message.resolve(false);
+      for (const frameId of lost) this.env.scheduler.schedule(0, { type: 'nbd-lost', frameId });
     }
   }
 
-  /** Sets the state without events, for a restored simulation (nothing is in transit then). */
-  setUpSilently(up: boolean): void {
-    this.up = up;
+  /** Puts a message of frame `frameId` on the wire; it arrives after the latency unless the link goes down. */
+  send(frameId: number, arrival: 'nbd-arrive' | 'nbd-reply'): void {
+    this.inTransit.add(frameId);
+    this.env.scheduler.schedule(this.latencyUs, { type: arrival, frameId });
   }
 
-  /** Carries one message across; false when the link is or goes down before it arrives. */
-  *carry(): Co<boolean> {
-    if (!this.up) return false;
-    const arrival = new Future<boolean>();
-    this.inTransit.add(arrival);
-    this.env.scheduler.schedule(this.latencyUs, () => {
-      if (this.inTransit.delete(arrival)) arrival.resolve(true);
-    });
-    return yield* awaitFuture(arrival);
+  /** Takes a message off the wire when it arrives; false when it was lost on the way. */
+  receive(frameId: number): boolean {
+    return this.inTransit.delete(frameId);
+  }
+
+  snapshot(): NbdLinkSnapshot {
+    return { up: this.up, inTransit: [...this.inTransit] };
+  }
+
+  restore(saved: NbdLinkSnapshot): void {
+    this.up = saved.up;
+    this.inTransit.clear();
+    for (const frameId of saved.inTransit) this.inTransit.add(frameId);
   }
 }
 
@@ -84,7 +117,7 @@ export class NbdClientNode extends BlockNode {
     nodeName: string,
     host: HostName,
     env: BlockEnv,
-    private readonly link: NbdLink,
+    readonly link: NbdLink,
     private readonly exportBackend: BlockBackend,
     private readonly exportSizeBytes: number,
   ) {
@@ -95,46 +128,107 @@ export class NbdClientNode extends BlockNode {
     return this.exportSizeBytes;
   }
 
-  protected *readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): Co<ReadResult> {
-    const outcome = yield* this.roundTrip('read', offsetBytes, lengthBytes, undefined, ctx);
-    return outcome;
+  protected readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): IoOutcome<ReadResult> {
+    return this.sendRequest({ io: 'read', offsetBytes, lengthBytes, ctx, phase: 'request' });
   }
 
-  protected *writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): Co<WriteResult> {
-    const outcome = yield* this.roundTrip('write', offsetBytes, data.lengthBytes, data, ctx);
-    return outcome.ok ? { ok: true } : outcome;
+  protected writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): IoOutcome<WriteResult> {
+    return this.sendRequest({ io: 'write', offsetBytes, lengthBytes: data.lengthBytes, data, ctx, phase: 'request' });
   }
 
-  private *roundTrip(io: IoKind, offsetBytes: number, lengthBytes: number, data: DataRuns | undefined, ctx: IoContext): Co<ReadResult> {
-    const events = this.env.events;
-    const request = { requestId: ctx.requestId, io, offsetBytes, lengthBytes };
+  private sendRequest(state: NbdRequestState): Suspended | { readonly ok: false; readonly errno: Errno } {
+    const { io, offsetBytes, lengthBytes, ctx } = state;
     if (!this.link.isUp) {
       this.reportFailure(io, offsetBytes, lengthBytes, ctx, 'EIO', 'NBD link down');
       return failed('EIO');
     }
-    const fillByte = data?.uniformByte();
-    events.emit({ kind: 'forward-sent', ...request, ...(fillByte === undefined ? {} : { fillByte }), arrivesAtUs: this.env.scheduler.nowUs + this.link.latencyUs });
-    if (!(yield* this.link.carry())) {
-      events.emit({ kind: 'forward-lost', ...request, landed: false });
-      this.reportFailure(io, offsetBytes, lengthBytes, ctx, 'EIO', 'NBD link went down before the request arrived');
-      return failed('EIO');
-    }
-    const serverCtx: IoContext = { requestId: ctx.requestId, origin: 'nbd-export' };
+    const fillByte = state.data?.uniformByte();
+    this.env.events.emit({
+      kind: 'forward-sent',
+      requestId: ctx.requestId,
+      io,
+      offsetBytes,
+      lengthBytes,
+      ...(fillByte === undefined ? {} : { fillByte }),
+      arrivesAtUs: this.env.scheduler.nowUs + this.link.latencyUs,
+    });
+    const frame = this.env.frames.create(this.frameOwner, NBD_REQUEST, state);
+    this.link.send(frame.id, 'nbd-arrive');
+    return new Suspended(frame.id);
+  }
+
+  /** The request reaches the NBD server, which runs it on its export. */
+  onArrive(frame: IoFrame): void {
+    if (!this.link.receive(frame.id)) return;
+    const state = frame.state as NbdRequestState;
+    const serverCtx: IoContext = { requestId: state.ctx.requestId, origin: 'nbd-export' };
     const root = this.exportBackend.root;
-    let result: ReadResult;
-    if (!root) result = failed('ENOMEDIUM');
-    else if (data) {
-      const written = yield* root.write(offsetBytes, data, serverCtx);
-      result = written.ok ? { ok: true, data } : written;
-    } else result = yield* root.read(offsetBytes, lengthBytes, serverCtx);
-    const errno = result.ok ? undefined : errnoOverNbd(result.errno);
-    events.emit({ kind: 'forward-landed', ...request, ...(errno ? { errno } : {}) });
-    if (!(yield* this.link.carry())) {
-      events.emit({ kind: 'forward-lost', ...request, landed: true });
-      this.reportFailure(io, offsetBytes, lengthBytes, ctx, 'EIO', 'NBD link went down before the reply arrived');
+    const data = state.data;
+    delete state.data;
+    let outcome: IoOutcome;
+    if (!root) outcome = failed('ENOMEDIUM');
+    else if (data) outcome = root.write(state.offsetBytes, data, serverCtx);
+    else outcome = root.read(state.offsetBytes, state.lengthBytes, serverCtx);
+    if (isSuspended(outcome)) {
+      state.phase = 'serving';
+      this.env.frames.link(outcome, frame, 0);
+      return;
+    }
+    const answer = this.served(frame, outcome);
+    if (!isSuspended(answer)) this.env.frames.complete(frame.id, answer);
+  }
+
+  /** The export answered: the reply goes back over the link (or is lost at once if the link is down). */
+  private served(frame: IoFrame, result: IoResult): IoOutcome {
+    const state = frame.state as NbdRequestState;
+    const request = { requestId: state.ctx.requestId, io: state.io, offsetBytes: state.offsetBytes, lengthBytes: state.lengthBytes };
+    const serverResult: IoResult = result.ok ? result : failed(errnoOverNbd(result.errno));
+    this.env.events.emit({ kind: 'forward-landed', ...request, ...(serverResult.ok ? {} : { errno: serverResult.errno }) });
+    if (!this.link.isUp) {
+      this.env.events.emit({ kind: 'forward-lost', ...request, landed: true });
+      this.reportFailure(state.io, state.offsetBytes, state.lengthBytes, state.ctx, 'EIO', 'NBD link went down before the reply arrived');
       return failed('EIO');
     }
-    events.emit({ kind: 'forward-completed', ...request, ...(errno ? { errno } : {}) });
-    return errno ? failed(errno) : result;
+    state.phase = 'reply';
+    state.reply = serverResult;
+    this.link.send(frame.id, 'nbd-reply');
+    return new Suspended(frame.id);
+  }
+
+  /** The reply reaches the client: the request completes with the server's answer. */
+  onReply(frame: IoFrame): void {
+    if (!this.link.receive(frame.id)) return;
+    const state = frame.state as NbdRequestState;
+    const reply = state.reply!;
+    this.env.events.emit({
+      kind: 'forward-completed',
+      requestId: state.ctx.requestId,
+      io: state.io,
+      offsetBytes: state.offsetBytes,
+      lengthBytes: state.lengthBytes,
+      ...(reply.ok ? {} : { errno: reply.errno }),
+    });
+    this.env.frames.complete(frame.id, reply);
+  }
+
+  /** The link went down with this request's message on the wire. */
+  onLost(frame: IoFrame): void {
+    const state = frame.state as NbdRequestState;
+    const landed = state.phase === 'reply';
+    this.env.events.emit({ kind: 'forward-lost', requestId: state.ctx.requestId, io: state.io, offsetBytes: state.offsetBytes, lengthBytes: state.lengthBytes, landed });
+    this.reportFailure(
+      state.io,
+      state.offsetBytes,
+      state.lengthBytes,
+      state.ctx,
+      'EIO',
+      landed ? 'NBD link went down before the reply arrived' : 'NBD link went down before the request arrived',
+    );
+    this.env.frames.complete(frame.id, failed('EIO'));
+  }
+
+  protected override resumeDriver(frame: IoFrame, slot: number, result: IoResult): IoOutcome {
+    if (frame.step === NBD_REQUEST) return this.served(frame, result);
+    return super.resumeDriver(frame, slot, result);
   }
 }

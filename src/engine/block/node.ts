@@ -2,18 +2,23 @@
  * A node of a host's block graph, shaped like QEMU's BlockDriverState: a driver, its own state,
  * and children reached through named roles (file, backing, children.N, ...). A node only ever
  * calls its children; it never knows what sits above it.
+ *
+ * Reads and writes answer at once or return `Suspended` (see io-frames.ts): a driver that has
+ * work left after a child that waits records a frame and resumes in `resumeDriver`.
  */
-import type { Co } from '../sim/coroutine.js';
+import type { EngineAction } from '../sim/actions.js';
 import type { EventBus, HostName, IoKind, IoOrigin } from '../sim/events.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import type { DataRuns } from './data-runs.js';
 import { failed, type Errno, type ReadResult, type WriteResult } from './errno.js';
 import type { DirtyBitmap } from './dirty-bitmap.js';
 import { NodeFaults } from './faults.js';
+import { Suspended, type FrameOwner, type FrameResumer, type FrameTable, type IoFrame, type IoOutcome, type IoResult } from './io-frames.js';
 
 export interface BlockEnv {
-  readonly scheduler: Scheduler;
+  readonly scheduler: Scheduler<EngineAction>;
   readonly events: EventBus;
+  readonly frames: FrameTable;
 }
 
 /** Carried down the graph with each request, so every event names the request it belongs to. */
@@ -26,7 +31,10 @@ export type ChildRole = 'file' | 'backing' | 'target' | 'hidden disk' | 'seconda
 
 export type DriverName = 'raw' | 'qcow2' | 'quorum' | 'replication' | 'nbd' | 'copy-before-write' | 'mirror_top';
 
-export abstract class BlockNode {
+/** The step of BlockNode.write that marks dirty bitmaps once the driver has answered. */
+const WRITE_FINISH = 'write-req-finish';
+
+export abstract class BlockNode implements FrameResumer {
   abstract readonly driver: DriverName;
   /** Filters pass I/O to one child (QEMU's is_filter); COW images have a backing child. */
   abstract readonly isFilter: boolean;
@@ -34,31 +42,61 @@ export abstract class BlockNode {
   readonly faults = new NodeFaults();
   /** The medium was removed: QEMU's bs->drv == NULL. */
   ejected = false;
-  /** Bitmaps marked by every successful write to this node (bdrv_co_write_req_finish). */
+  /** Bitmaps marked by every write the driver answered, failed or not (bdrv_co_write_req_finish). */
   readonly dirtyBitmaps = new Set<DirtyBitmap>();
+  /** This node as the owner of its frames. */
+  readonly frameOwner: FrameOwner;
 
   constructor(
     readonly nodeName: string,
     readonly host: HostName,
     protected readonly env: BlockEnv,
-  ) {}
-
-  *read(offsetBytes: number, lengthBytes: number, ctx: IoContext): Co<ReadResult> {
-    const refusal = this.refusal('read', offsetBytes, lengthBytes, ctx);
-    if (refusal) return failed(refusal);
-    return yield* this.readFromDriver(offsetBytes, lengthBytes, ctx);
+  ) {
+    this.frameOwner = { kind: 'node', host, node: nodeName };
   }
 
-  *write(offsetBytes: number, data: DataRuns, ctx: IoContext): Co<WriteResult> {
-    const refusal = this.refusal('write', offsetBytes, data.lengthBytes, ctx);
-    if (refusal) return failed(refusal);
-    const result = yield* this.writeToDriver(offsetBytes, data, ctx);
-    if (result.ok) for (const bitmap of this.dirtyBitmaps) bitmap.markRange(offsetBytes, data.lengthBytes);
+  /** bdrv_co_preadv: an ejected medium fails with ENOMEDIUM, an injected fault with EIO, else the driver reads. */
+  read(offsetBytes: number, lengthBytes: number, ctx: IoContext): IoOutcome<ReadResult> {
+    if (this.ejected) return this.refuse('read', offsetBytes, lengthBytes, ctx, 'ENOMEDIUM', 'medium ejected');
+    if (this.faults.trigger('read')) return this.refuse('read', offsetBytes, lengthBytes, ctx, 'EIO', 'injected fault');
+    return this.readFromDriver(offsetBytes, lengthBytes, ctx);
+  }
+
+  /**
+   * bdrv_co_pwritev_part then bdrv_aligned_pwritev. An ejected medium fails before the tracked
+   * request begins, so no dirty bit is set. Otherwise the driver writes (an injected fault fails
+   * inside it, as blkdebug's would) and bdrv_co_write_req_finish sets this node's dirty bits
+   * whatever the result: QEMU 7.2 marks a failed write dirty too (block/io.c).
+   */
+  write(offsetBytes: number, data: DataRuns, ctx: IoContext): IoOutcome<WriteResult> {
+    if (this.ejected) return this.refuse('write', offsetBytes, data.lengthBytes, ctx, 'ENOMEDIUM', 'medium ejected');
+    let outcome: IoOutcome<WriteResult>;
+    if (this.faults.trigger('write')) outcome = this.refuse('write', offsetBytes, data.lengthBytes, ctx, 'EIO', 'injected fault');
+    else outcome = this.writeToDriver(offsetBytes, data, ctx);
+    if (outcome instanceof Suspended) return this.env.frames.suspendOn(outcome, this.frameOwner, WRITE_FINISH, { offsetBytes, lengthBytes: data.lengthBytes });
+    return this.finishWrite(offsetBytes, data.lengthBytes, outcome);
+  }
+
+  resumeFrame(frame: IoFrame, slot: number, result: IoResult): IoOutcome {
+    if (frame.step === WRITE_FINISH) {
+      const state = frame.state as { offsetBytes: number; lengthBytes: number };
+      return this.finishWrite(state.offsetBytes, state.lengthBytes, result as WriteResult);
+    }
+    return this.resumeDriver(frame, slot, result);
+  }
+
+  private finishWrite(offsetBytes: number, lengthBytes: number, result: WriteResult): WriteResult {
+    for (const bitmap of this.dirtyBitmaps) bitmap.markRange(offsetBytes, lengthBytes);
     return result;
   }
 
-  protected abstract readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): Co<ReadResult>;
-  protected abstract writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): Co<WriteResult>;
+  protected abstract readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): IoOutcome<ReadResult>;
+  protected abstract writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): IoOutcome<WriteResult>;
+
+  /** Continues one of the driver's own steps; drivers that never wait have none. */
+  protected resumeDriver(frame: IoFrame, _slot: number, _result: IoResult): IoOutcome {
+    throw new Error(`${this.driver} node ${this.nodeName} has no step ${frame.step}`);
+  }
 
   /** The node's length (bdrv_getlength), or undefined when it cannot be known (ejected). */
   lengthBytes(): number | undefined {
@@ -77,25 +115,18 @@ export abstract class BlockNode {
     return this.children.get(role);
   }
 
-  /** Why a request must fail before the driver sees it: an ejected medium or an injected fault. */
-  protected refusal(io: IoKind, offsetBytes: number, lengthBytes: number, ctx: IoContext): Errno | undefined {
-    let errno: Errno | undefined;
-    let cause = '';
-    if (this.ejected) {
-      errno = 'ENOMEDIUM';
-      cause = 'medium ejected';
-    } else if (this.faults.trigger(io)) {
-      errno = 'EIO';
-      cause = 'injected fault';
-    }
-    if (errno) {
-      this.env.events.emit({ kind: 'io-failed', requestId: ctx.requestId, node: this.nodeName, io, offsetBytes, lengthBytes, errno, cause });
-    }
-    return errno;
+  private refuse(io: IoKind, offsetBytes: number, lengthBytes: number, ctx: IoContext, errno: Errno, cause: string): { readonly ok: false; readonly errno: Errno } {
+    this.reportFailure(io, offsetBytes, lengthBytes, ctx, errno, cause);
+    return failed(errno);
   }
 
   /** Reports a request failed by the driver itself (a stage that refuses I/O, a lost link, ...). */
   protected reportFailure(io: IoKind, offsetBytes: number, lengthBytes: number, ctx: IoContext, errno: Errno, cause: string): void {
     this.env.events.emit({ kind: 'io-failed', requestId: ctx.requestId, node: this.nodeName, io, offsetBytes, lengthBytes, errno, cause });
+  }
+
+  /** Waits on `child` in a new frame of this node, to continue at `step` with `state`. */
+  protected suspendOn(child: Suspended, step: string, state: unknown): Suspended {
+    return this.env.frames.suspendOn(child, this.frameOwner, step, state);
   }
 }

@@ -7,13 +7,39 @@
  *   from the backing file (copy-on-write), so a cluster is always whole in one layer.
  * - make_empty drops every cluster, so the image reads as its backing file again.
  */
-import type { Co } from '../sim/coroutine.js';
 import type { HostName } from '../sim/events.js';
 import type { SectorStore } from '../store.js';
 import { DataRuns } from './data-runs.js';
 import { failed, WRITE_OK, type Errno, type ReadResult, type WriteResult } from './errno.js';
 import { ImageNode, type AllocationRun } from './image.js';
+import { isSuspended, type IoFrame, type IoOutcome, type IoResult } from './io-frames.js';
 import type { BlockEnv, IoContext } from './node.js';
+
+const READ_BACKING = 'qcow2-read-backing';
+const COW_READ = 'qcow2-cow-read';
+
+interface ReadState {
+  positionBytes: number;
+  readonly endBytes: number;
+  readonly parts: DataRuns[];
+  /** Length of the backing read being waited for. */
+  pendingRunBytes: number;
+  readonly ctx: IoContext;
+}
+
+interface CowPiece {
+  readonly offsetBytes: number;
+  readonly lengthBytes: number;
+}
+
+interface WriteState {
+  readonly offsetBytes: number;
+  readonly data: DataRuns;
+  /** The parts of the first and last clusters outside the write, to copy up from the backing file. */
+  readonly pieces: CowPiece[];
+  readonly copied: DataRuns[];
+  readonly ctx: IoContext;
+}
 
 export class Qcow2Image extends ImageNode {
   readonly driver = 'qcow2' as const;
@@ -64,66 +90,91 @@ export class Qcow2Image extends ImageNode {
     return { allocated, runBytes: Math.min(runEnd, end) - offsetBytes };
   }
 
-  protected *readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): Co<ReadResult> {
-    const parts: DataRuns[] = [];
-    let position = offsetBytes;
-    const end = offsetBytes + lengthBytes;
-    while (position < end) {
-      const run = this.allocationAt(position, end - position);
-      if (run.allocated) {
-        parts.push(this.store.read(position, run.runBytes));
-        this.emitServed(position, run.runBytes, ctx);
-      } else {
-        const backing = this.backing;
-        if (backing) {
-          const result = yield* backing.read(position, run.runBytes, ctx);
-          if (!result.ok) return result;
-          parts.push(result.data);
-        } else {
-          parts.push(DataRuns.zeros(run.runBytes));
-          this.emitServed(position, run.runBytes, ctx);
-        }
-      }
-      position += run.runBytes;
-    }
-    return { ok: true, data: DataRuns.concat(parts) };
+  protected readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): IoOutcome<ReadResult> {
+    return this.continueRead({ positionBytes: offsetBytes, endBytes: offsetBytes + lengthBytes, parts: [], pendingRunBytes: 0, ctx });
   }
 
-  protected *writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): Co<WriteResult> {
+  /** Reads run by run: allocated runs from this layer, the rest from the backing file. */
+  private continueRead(state: ReadState): IoOutcome<ReadResult> {
+    while (state.positionBytes < state.endBytes) {
+      const run = this.allocationAt(state.positionBytes, state.endBytes - state.positionBytes);
+      const backing = this.backing;
+      if (run.allocated || !backing) {
+        state.parts.push(run.allocated ? this.store.read(state.positionBytes, run.runBytes) : DataRuns.zeros(run.runBytes));
+        this.emitServed(state.positionBytes, run.runBytes, state.ctx);
+        state.positionBytes += run.runBytes;
+        continue;
+      }
+      const outcome = backing.read(state.positionBytes, run.runBytes, state.ctx);
+      if (isSuspended(outcome)) return this.suspendOn(outcome, READ_BACKING, { ...state, pendingRunBytes: run.runBytes });
+      if (!outcome.ok) return outcome;
+      state.parts.push(outcome.data);
+      state.positionBytes += run.runBytes;
+    }
+    return { ok: true, data: DataRuns.concat(state.parts) };
+  }
+
+  protected writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): IoOutcome<WriteResult> {
     const end = offsetBytes + data.lengthBytes;
     const firstCluster = Math.floor(offsetBytes / this.clusterSizeBytes);
     const lastCluster = Math.floor((end - 1) / this.clusterSizeBytes);
     const headStart = firstCluster * this.clusterSizeBytes;
     const tailEnd = Math.min((lastCluster + 1) * this.clusterSizeBytes, this.sizeBytes);
+    const pieces: CowPiece[] = [];
+    if (headStart < offsetBytes && !this.allocatedClusters.has(firstCluster)) pieces.push({ offsetBytes: headStart, lengthBytes: offsetBytes - headStart });
+    if (end < tailEnd && !this.allocatedClusters.has(lastCluster)) pieces.push({ offsetBytes: end, lengthBytes: tailEnd - end });
+    return this.continueWrite({ offsetBytes, data, pieces, copied: [], ctx });
+  }
 
-    // Copy-on-write reads happen before anything changes, so a failed read leaves the image as it was.
-    let head = DataRuns.empty;
-    let tail = DataRuns.empty;
-    const cow: { offsetBytes: number; lengthBytes: number }[] = [];
-    if (headStart < offsetBytes && !this.allocatedClusters.has(firstCluster)) {
-      const result = yield* this.readBelow(headStart, offsetBytes - headStart, ctx);
-      if (!result.ok) return result;
-      head = result.data;
-      cow.push({ offsetBytes: headStart, lengthBytes: head.lengthBytes });
+  /**
+   * Copy-on-write reads happen before anything changes, so a failed read leaves the image as
+   * it was; then the head, the data and the tail land together.
+   */
+  private continueWrite(state: WriteState): IoOutcome<WriteResult> {
+    while (state.copied.length < state.pieces.length) {
+      const piece = state.pieces[state.copied.length]!;
+      const backing = this.backing;
+      if (!backing) {
+        state.copied.push(DataRuns.zeros(piece.lengthBytes));
+        continue;
+      }
+      const outcome = backing.read(piece.offsetBytes, piece.lengthBytes, state.ctx);
+      if (isSuspended(outcome)) return this.suspendOn(outcome, COW_READ, state);
+      if (!outcome.ok) return outcome;
+      state.copied.push(outcome.data);
     }
-    if (end < tailEnd && !this.allocatedClusters.has(lastCluster)) {
-      const result = yield* this.readBelow(end, tailEnd - end, ctx);
-      if (!result.ok) return result;
-      tail = result.data;
-      cow.push({ offsetBytes: end, lengthBytes: tail.lengthBytes });
-    }
-    if (head.lengthBytes > 0) this.store.write(headStart, head);
+    const { offsetBytes, data } = state;
+    state.pieces.forEach((piece, index) => {
+      if (piece.offsetBytes < offsetBytes) this.store.write(piece.offsetBytes, state.copied[index]!);
+    });
     this.store.write(offsetBytes, data);
-    if (tail.lengthBytes > 0) this.store.write(end, tail);
+    state.pieces.forEach((piece, index) => {
+      if (piece.offsetBytes >= offsetBytes) this.store.write(piece.offsetBytes, state.copied[index]!);
+    });
+    const firstCluster = Math.floor(offsetBytes / this.clusterSizeBytes);
+    const lastCluster = Math.floor((offsetBytes + data.lengthBytes - 1) / this.clusterSizeBytes);
     for (let clusterIndex = firstCluster; clusterIndex <= lastCluster; clusterIndex++) this.allocatedClusters.add(clusterIndex);
-    this.emitLanded(offsetBytes, data, ctx, cow);
+    this.emitLanded(offsetBytes, data, state.ctx, state.pieces);
     return WRITE_OK;
   }
 
-  private *readBelow(offsetBytes: number, lengthBytes: number, ctx: IoContext): Co<ReadResult> {
-    const backing = this.backing;
-    if (!backing) return { ok: true, data: DataRuns.zeros(lengthBytes) };
-    return yield* backing.read(offsetBytes, lengthBytes, ctx);
+  protected override resumeDriver(frame: IoFrame, slot: number, result: IoResult): IoOutcome {
+    if (frame.step === READ_BACKING) {
+      const state = frame.state as ReadState;
+      const read = result as ReadResult;
+      if (!read.ok) return read;
+      state.parts.push(read.data);
+      state.positionBytes += state.pendingRunBytes;
+      return this.continueRead(state);
+    }
+    if (frame.step === COW_READ) {
+      const state = frame.state as WriteState;
+      const read = result as ReadResult;
+      if (!read.ok) return read;
+      state.copied.push(read.data);
+      return this.continueWrite(state);
+    }
+    return super.resumeDriver(frame, slot, result);
   }
 
   /**

@@ -2,7 +2,6 @@
  * A raw image: bytes at their offsets, every byte its own. It has no allocation map (all of it
  * counts as allocated) and no make_empty.
  */
-import type { Co } from '../sim/coroutine.js';
 import type { DataRuns } from './data-runs.js';
 import { WRITE_OK, type ReadResult, type WriteResult } from './errno.js';
 import { ImageNode, type AllocationRun } from './image.js';
@@ -12,15 +11,13 @@ export class RawImage extends ImageNode {
   readonly driver = 'raw' as const;
   readonly supportsMakeEmpty = false;
 
-  // eslint-disable-next-line require-yield
-  protected *readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): Co<ReadResult> {
+  protected readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): ReadResult {
     const data = this.store.read(offsetBytes, lengthBytes);
     this.emitServed(offsetBytes, lengthBytes, ctx);
     return { ok: true, data };
   }
 
-  // eslint-disable-next-line require-yield
-  protected *writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): Co<WriteResult> {
+  protected writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): WriteResult {
     this.store.write(offsetBytes, data);
     this.emitLanded(offsetBytes, data, ctx, []);
     return WRITE_OK;

@@ -7,11 +7,13 @@ import { DataRuns } from '../block/data-runs.js';
 import type { ReadResult, WriteResult } from '../block/errno.js';
 import type { FaultTarget } from '../block/faults.js';
 import { ImageNode } from '../block/image.js';
-import { NbdLink } from '../block/nbd.js';
+import { FrameTable, isSuspended, type FrameOwner, type FrameResumer, type IoFrame, type IoOutcome, type IoResult } from '../block/io-frames.js';
+import { NbdClientNode, NbdLink } from '../block/nbd.js';
 import type { BlockEnv, BlockNode, IoContext } from '../block/node.js';
 import { QuorumNode } from '../block/quorum.js';
+import { CommitJob } from '../jobs/commit-job.js';
+import type { EngineAction } from '../sim/actions.js';
 import type { JobType } from '../sim/events.js';
-import { awaitFuture, Future, spawn, type Co } from '../sim/coroutine.js';
 import { EventBus, type HostName, type IoKind, type IoOrigin, type ReplicationAction, type ReplicationMode } from '../sim/events.js';
 import { Prng } from '../sim/prng.js';
 import { Scheduler } from '../sim/scheduler.js';
@@ -19,7 +21,7 @@ import type { StoreFactory } from '../store.js';
 import { MESSAGES } from '../replication/messages.js';
 import { ReplicationNode } from '../replication/replication-node.js';
 import { Host, type AllOutcome, type ReplicationOpenOptions } from './host.js';
-import { restoreSimulation, takeSnapshot, type SimulationSnapshot } from './snapshot.js';
+import { restoreSimulation, takeSnapshot, type ColoOperation, type RootRequest, type SimulationSnapshot } from './snapshot.js';
 import { Workload, type WorkloadSettings } from './workload.js';
 import { BACKEND, buildTopology, NODE } from './topology.js';
 
@@ -61,9 +63,25 @@ export type Fault =
 
 const OK: StepOutcome = { ok: true };
 
-export class Simulation {
-  readonly scheduler = new Scheduler();
+/**
+ * Something the simulation will answer later: a request's result or a COLO operation's outcome.
+ * Plain data (a kind and an id), so whoever waits for it (a scenario's async step) can be saved
+ * and restored with the simulation; `Simulation.settle` runs the clock until it is answered.
+ */
+export class Pending<T> {
+  declare private readonly answerType: T;
+  constructor(
+    readonly kind: 'request' | 'operation',
+    readonly id: number,
+  ) {}
+}
+
+const REQUEST_COMPLETE = 'request-complete';
+
+export class Simulation implements FrameResumer {
+  readonly scheduler = new Scheduler<EngineAction>();
   readonly events = new EventBus(() => this.scheduler.nowUs);
+  readonly frames = new FrameTable((owner) => this.resumerOf(owner));
   readonly prng: Prng;
   readonly link: NbdLink;
   readonly primary: Host;
@@ -72,13 +90,19 @@ export class Simulation {
   private vmsRunningValue = true;
   private requestsInFlight = 0;
   private nextRequestNumber = 1;
+  private nextOperationNumber = 1;
   private workloadValue: Workload | undefined;
-  private readonly idleWaiters: Array<Future<void>> = [];
+  /** The COLO operation waiting for I/O to drain (vm_stop), if any. */
+  private coloOperation: ColoOperation | undefined;
+  /** Answers of watched requests and of operations, until whoever waits takes them. */
+  private readonly requestResults = new Map<number, IoResult>();
+  private readonly operationResults = new Map<number, StepOutcome>();
   private readonly env: BlockEnv;
 
   /**
    * A new simulation on the topology of docs/block-replication.txt, or, given a snapshot, the
-   * saved simulation exactly as it was (its images' stores must hold the saved bytes).
+   * saved simulation exactly as it was, requests in flight included (its images' stores must
+   * hold the saved bytes). Throws when the snapshot does not fit together.
    */
   constructor(
     readonly settings: SimulationSettings,
@@ -86,7 +110,8 @@ export class Simulation {
     snapshot?: SimulationSnapshot,
   ) {
     this.prng = new Prng(settings.seed);
-    this.env = { scheduler: this.scheduler, events: this.events };
+    this.scheduler.dispatch = (action) => this.dispatch(action);
+    this.env = { scheduler: this.scheduler, events: this.events, frames: this.frames };
     this.link = new NbdLink(this.env, settings.nbdLatencyUs);
     const hostSettings = { copyTimeUs: settings.copyTimeUs, nextRequestId: () => this.nextRequestNumber++ };
     this.primary = new Host('primary', this.env, hostSettings);
@@ -103,37 +128,42 @@ export class Simulation {
       createStore,
       startWorkload: (state) => {
         this.workloadValue = new Workload(this, state.settings);
-        return this.workloadValue;
+        this.workloadValue.resume(state);
       },
     });
     this.prng.restore(restored.prng);
     this.coloStateValue = restored.coloState;
     this.vmsRunningValue = restored.vmsRunning;
     this.nextRequestNumber = restored.nextRequestNumber;
+    this.nextOperationNumber = restored.nextOperationNumber;
+    this.coloOperation = restored.coloOperation;
+    for (const [requestId, result] of restored.requestResults) this.requestResults.set(requestId, result);
+    for (const [operationId, outcome] of restored.operationResults) this.operationResults.set(operationId, outcome);
+    this.requestsInFlight = [...this.frames.all()].filter((frame) => frame.owner.kind === 'request').length;
   }
 
   /**
-   * Nothing in flight that a snapshot could not hold: no request, no NBD message, no checkpoint
-   * draining, no failover under way. A running commit job and a workload are fine; they are saved with their timers.
+   * The whole state but the images' bytes (those are in their stores), at any instant between
+   * two scheduler entries: requests in flight, messages on the wire, timers, jobs, COLO.
    */
-  isQuiescent(): boolean {
-    return this.requestsInFlight === 0 && this.link.messagesInTransit === 0 && this.idleWaiters.length === 0 && this.coloStateValue !== 'failing-over';
-  }
-
-  /** The whole state but the images' bytes (those are in their stores). Only when quiescent. */
   snapshot(): SimulationSnapshot {
-    if (!this.isQuiescent()) throw new Error('snapshot() needs a quiescent simulation: requests are in flight');
     return takeSnapshot({
       settings: this.settings,
-      nowUs: this.nowUs,
+      scheduler: this.scheduler.snapshot(),
+      eventSequence: this.events.nextSequenceValue,
+      frames: this.frames.snapshot(),
       nextRequestNumber: this.nextRequestNumber,
+      nextOperationNumber: this.nextOperationNumber,
       prng: this.prng.snapshot(),
       coloState: this.coloStateValue,
       vmsRunning: this.vmsRunningValue,
-      linkUp: this.link.isUp,
+      link: this.link.snapshot(),
+      coloOperation: this.coloOperation,
+      requestResults: [...this.requestResults],
+      operationResults: [...this.operationResults],
       primary: this.primary,
       secondary: this.secondary,
-      ...(this.workloadValue ? { workload: this.workloadValue.saveState() } : {}),
+      workload: this.workloadValue?.saveState(),
     });
   }
 
@@ -190,22 +220,23 @@ export class Simulation {
   /**
    * Issues a read through a node. A node with a BlockBackend of its own (the NBD export, the
    * guests' disks) is reached through that backend, so the request passes every filter QEMU
-   * has put above it, as a real request would.
+   * has put above it, as a real request would. The answer is kept for `settle` unless
+   * `watch` is false (the workload's writes, which nobody waits for).
    */
-  read(nodeName: string, offsetBytes: number, lengthBytes: number, origin: IoOrigin = 'step'): Future<ReadResult> {
-    return this.issue(nodeName, 'read', offsetBytes, lengthBytes, origin, undefined, (entry, ctx) => entry.read(offsetBytes, lengthBytes, ctx));
+  read(nodeName: string, offsetBytes: number, lengthBytes: number, origin: IoOrigin = 'step', options: { watch?: boolean } = {}): Pending<ReadResult> {
+    return this.issue(nodeName, 'read', offsetBytes, lengthBytes, origin, undefined, options.watch ?? true, (entry, ctx) => entry.read(offsetBytes, lengthBytes, ctx));
   }
 
-  write(nodeName: string, offsetBytes: number, data: DataRuns, origin: IoOrigin = 'step'): Future<WriteResult> {
-    return this.issue(nodeName, 'write', offsetBytes, data.lengthBytes, origin, data.uniformByte(), (entry, ctx) => entry.write(offsetBytes, data, ctx));
+  write(nodeName: string, offsetBytes: number, data: DataRuns, origin: IoOrigin = 'step', options: { watch?: boolean } = {}): Pending<WriteResult> {
+    return this.issue(nodeName, 'write', offsetBytes, data.lengthBytes, origin, data.uniformByte(), options.watch ?? true, (entry, ctx) => entry.write(offsetBytes, data, ctx));
   }
 
-  guestRead(vm: HostName, offsetBytes: number, lengthBytes: number): Future<ReadResult> {
+  guestRead(vm: HostName, offsetBytes: number, lengthBytes: number): Pending<ReadResult> {
     return this.read(vm === 'primary' ? NODE.coloDisk : NODE.topDisk, offsetBytes, lengthBytes, vm === 'primary' ? 'primary-vm' : 'secondary-vm');
   }
 
-  guestWrite(vm: HostName, offsetBytes: number, data: DataRuns): Future<WriteResult> {
-    return this.write(vm === 'primary' ? NODE.coloDisk : NODE.topDisk, offsetBytes, data, vm === 'primary' ? 'primary-vm' : 'secondary-vm');
+  guestWrite(vm: HostName, offsetBytes: number, data: DataRuns, options: { watch?: boolean } = {}): Pending<WriteResult> {
+    return this.write(vm === 'primary' ? NODE.coloDisk : NODE.topDisk, offsetBytes, data, vm === 'primary' ? 'primary-vm' : 'secondary-vm', options);
   }
 
   /** The node a request addressed to `nodeName` enters: its own backend's root, or the node. */
@@ -217,29 +248,42 @@ export class Simulation {
     return backend?.root ?? graph.node(nodeName)!;
   }
 
-  private issue<T extends ReadResult | WriteResult>(
+  private issue<R extends IoResult>(
     nodeName: string,
     io: IoKind,
     offsetBytes: number,
     lengthBytes: number,
     origin: IoOrigin,
     fillByte: number | undefined,
-    request: (entry: BlockNode, ctx: IoContext) => Co<T>,
-  ): Future<T> {
+    watched: boolean,
+    request: (entry: BlockNode, ctx: IoContext) => IoOutcome<R>,
+  ): Pending<R> {
     const entry = this.entryNode(nodeName);
-    const ctx: IoContext = { requestId: this.nextRequestNumber++, origin };
-    const requestId = ctx.requestId;
+    const requestId = this.nextRequestNumber++;
+    const ctx: IoContext = { requestId, origin };
     this.events.emit({ kind: 'io-issued', requestId, origin, node: nodeName, io, offsetBytes, lengthBytes, ...(fillByte === undefined ? {} : { fillByte }) });
     this.requestsInFlight++;
-    const future = spawn(this.scheduler, request(entry, ctx));
-    const finished = new Future<T>();
-    future.onSettled((result) => {
-      this.requestsInFlight--;
-      this.events.emit({ kind: 'io-completed', requestId, origin, node: nodeName, io, offsetBytes, lengthBytes, ...(result.ok ? {} : { errno: result.errno }) });
-      if (this.requestsInFlight === 0) for (const waiter of this.idleWaiters.splice(0)) waiter.resolve();
-      finished.resolve(result);
-    });
-    return finished;
+    const root: RootRequest = { requestId, origin, node: nodeName, io, offsetBytes, lengthBytes, watched };
+    const outcome = request(entry, ctx);
+    if (isSuspended(outcome)) this.frames.suspendOn(outcome, { kind: 'request', requestId }, REQUEST_COMPLETE, root);
+    else this.completeRequest(root, outcome);
+    return new Pending<R>('request', requestId);
+  }
+
+  private completeRequest(root: RootRequest, result: IoResult): void {
+    this.requestsInFlight--;
+    const { requestId, origin, node, io, offsetBytes, lengthBytes } = root;
+    this.events.emit({ kind: 'io-completed', requestId, origin, node, io, offsetBytes, lengthBytes, ...(result.ok ? {} : { errno: result.errno }) });
+    if (root.watched) this.requestResults.set(requestId, result);
+    // vm_stop's drain is over: the operation goes on in its own turn of the main loop.
+    if (this.requestsInFlight === 0 && this.coloOperation) this.scheduler.schedule(0, { type: 'colo-continue', operationId: this.coloOperation.id });
+  }
+
+  /** The frame of a request's issuer: the request completes. */
+  resumeFrame(frame: IoFrame, _slot: number, result: IoResult): IoOutcome {
+    if (frame.step !== REQUEST_COMPLETE) throw new Error(`a request has no step ${frame.step}`);
+    this.completeRequest(frame.state as RootRequest, result);
+    return result;
   }
 
   get inFlightRequests(): number {
@@ -249,6 +293,77 @@ export class Simulation {
   /** No request in flight and no block job with work left (the sync=none backup job never has any). */
   isIdle(): boolean {
     return this.requestsInFlight === 0 && !this.primary.jobs.busy && !this.secondary.jobs.busy;
+  }
+
+  /** Whether `pending` has been answered (and not yet taken by settle). */
+  isSettled(pending: Pending<unknown>): boolean {
+    return pending.kind === 'request' ? this.requestResults.has(pending.id) : this.operationResults.has(pending.id);
+  }
+
+  /** The answer to `pending` if it has come (and not been taken by settle), without taking it. */
+  peek<T>(pending: Pending<T>): T | undefined {
+    return (pending.kind === 'request' ? this.requestResults.get(pending.id) : this.operationResults.get(pending.id)) as T | undefined;
+  }
+
+  /** Runs the clock until `pending` is answered, and takes the answer. Throws when nothing can answer it any more. */
+  settle<T>(pending: Pending<T>): T {
+    const results: Map<number, unknown> = pending.kind === 'request' ? this.requestResults : this.operationResults;
+    while (!results.has(pending.id)) {
+      if (!this.scheduler.runNext()) throw new Error('the simulation stalled: a request can never complete');
+    }
+    const answer = results.get(pending.id) as T;
+    results.delete(pending.id);
+    return answer;
+  }
+
+  // ---- the scheduler's actions -------------------------------------------------------------
+
+  private dispatch(action: EngineAction): void {
+    switch (action.type) {
+      case 'nbd-arrive':
+      case 'nbd-reply':
+      case 'nbd-lost': {
+        // A message lost on the way leaves its arrival behind, with its frame long gone.
+        const frame = this.frames.get(action.frameId);
+        if (!frame) return;
+        const client = this.resumerOf(frame.owner);
+        if (!(client instanceof NbdClientNode)) throw new Error(`frame ${frame.id} is not an NBD request`);
+        if (action.type === 'nbd-arrive') client.onArrive(frame);
+        else if (action.type === 'nbd-reply') client.onReply(frame);
+        else client.onLost(frame);
+        return;
+      }
+      case 'job-run': {
+        const job = this.host(action.host).jobs.get(action.jobId);
+        if (!(job instanceof CommitJob)) throw new Error(`no commit job ${action.jobId} on the ${action.host} host`);
+        job.run();
+        return;
+      }
+      case 'workload-arrival':
+        this.workloadValue?.arrive();
+        return;
+      case 'colo-continue':
+        if (this.coloOperation?.id === action.operationId) this.continueOperation();
+        return;
+    }
+  }
+
+  /** The live object behind a frame's owner. Throws when it is gone (a bug: owners outlive their frames). */
+  private resumerOf(owner: FrameOwner): FrameResumer {
+    switch (owner.kind) {
+      case 'request':
+        return this;
+      case 'node': {
+        const node = this.host(owner.host).graph.node(owner.node);
+        if (!node) throw new Error(`frame owner ${owner.node} is not on the ${owner.host} host`);
+        return node;
+      }
+      case 'job': {
+        const job = this.host(owner.host).jobs.get(owner.jobId);
+        if (!(job instanceof CommitJob)) throw new Error(`frame owner job ${owner.jobId} is not on the ${owner.host} host`);
+        return job;
+      }
+    }
   }
 
   // ---- time ------------------------------------------------------------------------------
@@ -263,14 +378,6 @@ export class Simulation {
       if (!this.scheduler.runNext()) return false;
     }
     return true;
-  }
-
-  /** Runs the clock until `future` settles. */
-  settle<T>(future: { readonly isSettled: boolean; readonly value: T }): T {
-    while (!future.isSettled) {
-      if (!this.scheduler.runNext()) throw new Error('the simulation stalled: a request can never complete');
-    }
-    return future.value;
   }
 
   // ---- replication and COLO --------------------------------------------------------------
@@ -295,22 +402,15 @@ export class Simulation {
   }
 
   /**
-   * One COLO checkpoint: both VMs stop (draining I/O, so in-flight forwarded writes land), the
-   * primary checkpoints, the secondary checks get-error and checkpoints. The first error fails
-   * the whole checkpoint.
+   * One COLO checkpoint: both VMs stop (vm_stop drains I/O, so in-flight forwarded writes
+   * land), then the primary checkpoints, the secondary checks get-error and checkpoints. The
+   * first error fails the whole checkpoint.
    */
-  checkpoint(): Future<StepOutcome> {
-    const self = this;
-    return spawn(this.scheduler, (function* (): Co<StepOutcome> {
-      self.events.emit({ kind: 'colo', phase: 'checkpoint-begin' });
-      self.setVmsRunning(false);
-      yield* self.drain();
-      let outcome: StepOutcome = fromAll(self.primary.checkpointAll());
-      if (outcome.ok) outcome = fromAll(self.secondary.getErrorAll());
-      if (outcome.ok) outcome = fromAll(self.secondary.checkpointAll());
-      self.setVmsRunning(true);
-      return self.reportColo('checkpoint-end', outcome);
-    })());
+  checkpoint(): Pending<StepOutcome> {
+    const operation: ColoOperation = { id: this.nextOperationNumber++, kind: 'checkpoint', to: null };
+    this.events.emit({ kind: 'colo', phase: 'checkpoint-begin' });
+    this.setVmsRunning(false);
+    return this.startOperation(operation);
   }
 
   /**
@@ -320,38 +420,56 @@ export class Simulation {
    * failover and its VM runs on. QEMU only logs the stop's errors and fails over anyway; the
    * step reports them.
    */
-  failover(to: HostName): Future<StepOutcome> {
-    const self = this;
-    return spawn(this.scheduler, (function* (): Co<StepOutcome> {
-      // qmp_x_colo_lost_heartbeat: get_colo_mode() is NONE before COLO and after a failover.
-      if (self.coloStateValue === 'off' || self.coloStateValue === 'failed-over') {
-        return self.reportColo('failover', { ok: false, message: MESSAGES.notInColoMode }, to);
-      }
-      if (self.coloStateValue === 'failing-over') return self.reportColo('failover', { ok: false, message: MESSAGES.failoverAlreadyActive }, to);
-      self.coloStateValue = 'failing-over';
-      self.events.emit({ kind: 'colo', phase: 'failover-begin', to });
-      self.setVmsRunning(false);
-      self.link.setUp(false);
-      yield* self.drain();
-      const stopped = fromAll(self.host(to).stopAll(true));
-      if (to === 'primary') {
-        const coloDisk = self.primary.graph.node(NODE.coloDisk);
-        if (coloDisk instanceof QuorumNode && coloDisk.removeChild('children.1')) {
-          self.events.emit({ kind: 'graph-changed', host: 'primary', change: `x-blockdev-change: ${NODE.replicationPrimary} removed from ${NODE.coloDisk} (children.1)` });
-        }
-      }
-      self.coloStateValue = 'failed-over';
-      self.setVmsRunning(true);
-      return self.reportColo('failover', stopped, to);
-    })());
+  failover(to: HostName): Pending<StepOutcome> {
+    const operation: ColoOperation = { id: this.nextOperationNumber++, kind: 'failover', to };
+    // qmp_x_colo_lost_heartbeat: get_colo_mode() is NONE before COLO and after a failover.
+    if (this.coloStateValue === 'off' || this.coloStateValue === 'failed-over') {
+      return this.answerOperation(operation, this.reportColo('failover', { ok: false, message: MESSAGES.notInColoMode }, to));
+    }
+    if (this.coloStateValue === 'failing-over') {
+      return this.answerOperation(operation, this.reportColo('failover', { ok: false, message: MESSAGES.failoverAlreadyActive }, to));
+    }
+    this.coloStateValue = 'failing-over';
+    this.events.emit({ kind: 'colo', phase: 'failover-begin', to });
+    this.setVmsRunning(false);
+    this.link.setUp(false);
+    return this.startOperation(operation);
   }
 
-  private *drain(): Co<void> {
-    while (this.requestsInFlight > 0) {
-      const idle = new Future<void>();
-      this.idleWaiters.push(idle);
-      yield* awaitFuture(idle);
+  /** The operation waits for the drain, or goes on at once when nothing is in flight. */
+  private startOperation(operation: ColoOperation): Pending<StepOutcome> {
+    this.coloOperation = operation;
+    if (this.requestsInFlight === 0) this.continueOperation();
+    return new Pending<StepOutcome>('operation', operation.id);
+  }
+
+  private continueOperation(): void {
+    const operation = this.coloOperation!;
+    this.coloOperation = undefined;
+    if (operation.kind === 'checkpoint') {
+      let outcome: StepOutcome = fromAll(this.primary.checkpointAll());
+      if (outcome.ok) outcome = fromAll(this.secondary.getErrorAll());
+      if (outcome.ok) outcome = fromAll(this.secondary.checkpointAll());
+      this.setVmsRunning(true);
+      this.answerOperation(operation, this.reportColo('checkpoint-end', outcome));
+      return;
     }
+    const to = operation.to!;
+    const stopped = fromAll(this.host(to).stopAll(true));
+    if (to === 'primary') {
+      const coloDisk = this.primary.graph.node(NODE.coloDisk);
+      if (coloDisk instanceof QuorumNode && coloDisk.removeChild('children.1')) {
+        this.events.emit({ kind: 'graph-changed', host: 'primary', change: `x-blockdev-change: ${NODE.replicationPrimary} removed from ${NODE.coloDisk} (children.1)` });
+      }
+    }
+    this.coloStateValue = 'failed-over';
+    this.setVmsRunning(true);
+    this.answerOperation(operation, this.reportColo('failover', stopped, to));
+  }
+
+  private answerOperation(operation: ColoOperation, outcome: StepOutcome): Pending<StepOutcome> {
+    this.operationResults.set(operation.id, outcome);
+    return new Pending<StepOutcome>('operation', operation.id);
   }
 
   private setVmsRunning(running: boolean): void {

@@ -1,33 +1,58 @@
 /**
- * Saving and restoring a simulation, so the app survives a reload: every node of both graphs
- * with its edges and driver state, the block jobs with their bitmaps and timers, the link, the
- * clock, the PRNG. Images' bytes are not here: they stay in their stores, which the app keeps in
- * IndexedDB. Snapshots are plain data (structured-clone friendly) and only taken when no request
- * is in flight, so no coroutine needs saving; a commit job and a workload are resumed from their
- * saved timers.
+ * Saving and restoring a simulation, at any instant between two scheduler entries: every node
+ * of both graphs with its edges and driver state, the block jobs, the requests in flight (their
+ * frames), the messages on the wire, the scheduler's queue, the clock, the PRNG, the COLO state.
+ * Images' bytes are not here: they stay in their stores, which the app keeps in IndexedDB.
+ *
+ * A snapshot is plain, structured-clone friendly data and the single description of what a
+ * saved simulation is. Every field is required (absent things are `null`), so a field cannot
+ * be dropped on the way out or back without a type error; `SNAPSHOT_VERSION` names the shape
+ * and `migrateSnapshot` brings older saved shapes up to it.
  */
-import { BlockCopyState } from '../block/copy-before-write.js';
-import { DataRuns, type DataRun } from '../block/data-runs.js';
+import type { StepOutcome } from './simulation.js';
+import { BlockGraph, BlockBackend } from '../block/graph.js';
+import { CopyBeforeWriteFilter } from '../block/copy-before-write.js';
 import type { Errno } from '../block/errno.js';
 import type { FaultRule } from '../block/faults.js';
-import { BlockBackend } from '../block/graph.js';
-import type { NbdLink } from '../block/nbd.js';
-import { NbdClientNode } from '../block/nbd.js';
+import type { FrameTableSnapshot, IoResult } from '../block/io-frames.js';
+import { NbdClientNode, type NbdLink, type NbdLinkSnapshot } from '../block/nbd.js';
 import type { BlockEnv, BlockNode, ChildRole, DriverName } from '../block/node.js';
 import { Qcow2Image } from '../block/qcow2-image.js';
 import { QuorumNode } from '../block/quorum.js';
 import { RawImage } from '../block/raw-image.js';
+import { decodeData, encodeData, type SavedData } from '../block/saved-data.js';
 import { BackupJob } from '../jobs/backup-job.js';
 import { CommitJob, type CommitJobState } from '../jobs/commit-job.js';
 import { ReplicationNode } from '../replication/replication-node.js';
-import type { HostName, ReplicationMode, Stage } from '../sim/events.js';
+import type { EngineAction } from '../sim/actions.js';
+import type { HostName, IoKind, IoOrigin, ReplicationMode, Stage } from '../sim/events.js';
+import type { SchedulerSnapshot } from '../sim/scheduler.js';
 import type { StoreFactory } from '../store.js';
 import type { Host } from './host.js';
 import type { ColoState, SimulationSettings } from './simulation.js';
 import { BACKEND } from './topology.js';
-import type { Workload, WorkloadState } from './workload.js';
+import type { WorkloadState } from './workload.js';
 
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
+
+/** A request as its issuer sees it while it is in flight (the state of its issuer's frame). */
+export interface RootRequest {
+  readonly requestId: number;
+  readonly origin: IoOrigin;
+  readonly node: string;
+  readonly io: IoKind;
+  readonly offsetBytes: number;
+  readonly lengthBytes: number;
+  /** Whether the answer is kept for whoever waits for it. */
+  readonly watched: boolean;
+}
+
+/** A COLO checkpoint or failover waiting for I/O to drain. */
+export interface ColoOperation {
+  readonly id: number;
+  readonly kind: 'checkpoint' | 'failover';
+  readonly to: HostName | null;
+}
 
 interface NodeCommon {
   readonly name: string;
@@ -42,7 +67,15 @@ export type NodeSnapshot = NodeCommon &
     | { readonly driver: 'qcow2'; readonly filename: string; readonly clusterSizeBytes: number; readonly allocatedClusters: number[] }
     | { readonly driver: 'quorum'; readonly voteThreshold: number }
     | { readonly driver: 'nbd' }
-    | { readonly driver: 'replication'; readonly mode: ReplicationMode; readonly topId?: string; readonly stage: Stage; readonly error: Errno | 0 }
+    | {
+        readonly driver: 'replication';
+        readonly mode: ReplicationMode;
+        readonly topId: string | null;
+        readonly stage: Stage;
+        readonly error: Errno | 0;
+        readonly backupJobId: string | null;
+        readonly commitJobId: string | null;
+      }
     | { readonly driver: 'copy-before-write'; readonly copiedClusters: number[] }
     | { readonly driver: 'mirror_top' }
   );
@@ -51,19 +84,18 @@ export type JobSnapshot =
   | { readonly type: 'backup'; readonly id: string; readonly owner: string; readonly source: string; readonly target: string; readonly clusterSizeBytes: number }
   | {
       readonly type: 'commit';
+      readonly id: string;
       readonly owner: string;
       readonly source: string;
       readonly intermediate: string;
       readonly base: string;
       readonly granularityBytes: number;
-      readonly state: Omit<CommitJobState, 'inFlight'> & { inFlight?: { granule: number; wakeAtUs: number; runs: SavedRun[] } };
+      readonly state: SavedData;
     };
-
-type SavedRun = { lengthBytes: number; fillByte: number } | { lengthBytes: number; bytes: Uint8Array };
 
 export interface HostSnapshot {
   readonly nodes: NodeSnapshot[];
-  readonly backends: Array<{ name: string; root: string | null; attachedNodeName: string }>;
+  readonly backends: Array<{ readonly name: string; readonly root: string | null; readonly attachedNodeName: string }>;
   /** Replication nodes, newest first. */
   readonly replicationOrder: string[];
   readonly jobs: JobSnapshot[];
@@ -73,64 +105,80 @@ export interface HostSnapshot {
 export interface SimulationSnapshot {
   readonly version: typeof SNAPSHOT_VERSION;
   readonly settings: SimulationSettings;
-  readonly nowUs: number;
+  readonly scheduler: SchedulerSnapshot<EngineAction>;
+  readonly eventSequence: number;
+  readonly frames: FrameTableSnapshot;
   readonly nextRequestNumber: number;
+  readonly nextOperationNumber: number;
   readonly prng: [number, number, number, number];
   readonly coloState: ColoState;
   readonly vmsRunning: boolean;
-  readonly linkUp: boolean;
+  readonly link: NbdLinkSnapshot;
+  readonly coloOperation: ColoOperation | null;
+  /** Answers of watched requests not yet taken, encoded (a read's bytes are DataRuns). */
+  readonly requestResults: Array<[number, SavedData]>;
+  readonly operationResults: Array<[number, StepOutcome]>;
   readonly hosts: Record<HostName, HostSnapshot>;
-  readonly workload?: WorkloadState;
+  readonly workload: WorkloadState | null;
 }
 
 export interface SnapshotSource {
   readonly settings: SimulationSettings;
-  readonly nowUs: number;
+  readonly scheduler: SchedulerSnapshot<EngineAction>;
+  readonly eventSequence: number;
+  readonly frames: FrameTableSnapshot;
   readonly nextRequestNumber: number;
+  readonly nextOperationNumber: number;
   readonly prng: [number, number, number, number];
   readonly coloState: ColoState;
   readonly vmsRunning: boolean;
-  readonly linkUp: boolean;
+  readonly link: NbdLinkSnapshot;
+  readonly coloOperation: ColoOperation | undefined;
+  readonly requestResults: Array<[number, IoResult]>;
+  readonly operationResults: Array<[number, StepOutcome]>;
   readonly primary: Host;
   readonly secondary: Host;
-  readonly workload?: WorkloadState;
+  readonly workload: WorkloadState | undefined;
 }
 
+/** Plain data of the whole simulation; shares nothing mutable with it. */
 export function takeSnapshot(source: SnapshotSource): SimulationSnapshot {
   return {
     version: SNAPSHOT_VERSION,
-    settings: source.settings,
-    nowUs: source.nowUs,
+    settings: { ...source.settings },
+    scheduler: encodeData(source.scheduler) as unknown as SchedulerSnapshot<EngineAction>,
+    eventSequence: source.eventSequence,
+    frames: source.frames,
     nextRequestNumber: source.nextRequestNumber,
-    prng: source.prng,
+    nextOperationNumber: source.nextOperationNumber,
+    prng: [...source.prng],
     coloState: source.coloState,
     vmsRunning: source.vmsRunning,
-    linkUp: source.linkUp,
+    link: source.link,
+    coloOperation: source.coloOperation ?? null,
+    requestResults: source.requestResults.map(([requestId, result]) => [requestId, encodeData(result)]),
+    operationResults: source.operationResults.map(([operationId, outcome]) => [operationId, { ...outcome }]),
     hosts: { primary: snapshotHost(source.primary), secondary: snapshotHost(source.secondary) },
-    ...(source.workload ? { workload: source.workload } : {}),
+    workload: source.workload ? { ...source.workload, settings: { ...source.workload.settings } } : null,
   };
 }
 
 function snapshotHost(host: Host): HostSnapshot {
   const nodes = [...host.graph.nodes()].map(snapshotNode);
   const jobs: JobSnapshot[] = [];
-  for (const node of host.replicationNodes) {
-    if (node.backup) {
-      const job = node.backup;
-      jobs.push({ type: 'backup', id: job.id, owner: node.nodeName, source: job.sourceNode.nodeName, target: job.filter.child('target')!.nodeName, clusterSizeBytes: job.copyState.clusterSizeBytes });
-    }
-    if (node.commit) {
-      const job = node.commit;
-      const state = job.saveState();
-      const { inFlight, ...rest } = state;
+  for (const job of host.jobs.all()) {
+    if (job instanceof BackupJob) {
+      jobs.push({ type: 'backup', id: job.id, owner: ownerOf(host, job.id), source: job.sourceNode.nodeName, target: job.filter.child('target')!.nodeName, clusterSizeBytes: job.copyState.clusterSizeBytes });
+    } else if (job instanceof CommitJob) {
       jobs.push({
         type: 'commit',
-        owner: node.nodeName,
+        id: job.id,
+        owner: ownerOf(host, job.id),
         source: job.sourceNode.nodeName,
         intermediate: job.intermediateNode.nodeName,
         base: job.baseNode.nodeName,
         granularityBytes: job.granularityBytes,
-        state: { ...rest, ...(inFlight ? { inFlight: { granule: inFlight.granule, wakeAtUs: inFlight.wakeAtUs, runs: inFlight.data.runs.map(saveRun) } } : {}) },
+        state: encodeData(job.saveState()),
       });
     }
   }
@@ -143,8 +191,11 @@ function snapshotHost(host: Host): HostSnapshot {
   };
 }
 
-function saveRun(run: DataRun): SavedRun {
-  return run.bytes ? { lengthBytes: run.lengthBytes, bytes: run.bytes.slice() } : { lengthBytes: run.lengthBytes, fillByte: run.fillByte };
+/** The replication node a job belongs to (every job colo-sim runs is started by one). */
+function ownerOf(host: Host, jobId: string): string {
+  const owner = host.replicationNodes.find((node) => node.backup?.id === jobId || node.commit?.id === jobId);
+  if (!owner) throw new Error(`job ${jobId} on the ${host.name} host belongs to no replication node`);
+  return owner.nodeName;
 }
 
 function snapshotNode(node: BlockNode): NodeSnapshot {
@@ -161,13 +212,20 @@ function snapshotNode(node: BlockNode): NodeSnapshot {
   if (node instanceof QuorumNode) return { ...common, driver: 'quorum', voteThreshold: node.voteThreshold };
   if (node instanceof NbdClientNode) return { ...common, driver: 'nbd' };
   if (node instanceof ReplicationNode) {
-    return { ...common, driver: 'replication', mode: node.mode, ...(node.topId === undefined ? {} : { topId: node.topId }), stage: node.stage, error: node.error };
+    return {
+      ...common,
+      driver: 'replication',
+      mode: node.mode,
+      topId: node.topId ?? null,
+      stage: node.stage,
+      error: node.error,
+      backupJobId: node.backup?.id ?? null,
+      commitJobId: node.commit?.id ?? null,
+    };
   }
+  if (node instanceof CopyBeforeWriteFilter) return { ...common, driver: 'copy-before-write', copiedClusters: [...node.copyState.copiedClusterIndices()].sort((a, b) => a - b) };
   const driver: DriverName = node.driver;
-  if (driver === 'copy-before-write') {
-    const state = (node as unknown as { copyState: BlockCopyState }).copyState;
-    return { ...common, driver: 'copy-before-write', copiedClusters: [...state.copiedClusterIndices()].sort((a, b) => a - b) };
-  }
+  if (driver !== 'mirror_top') throw new Error(`cannot save a ${driver} node`);
   return { ...common, driver: 'mirror_top' };
 }
 
@@ -179,41 +237,51 @@ export interface RestoreTarget {
   readonly secondary: Host;
   readonly link: NbdLink;
   readonly createStore: StoreFactory;
-  readonly startWorkload: (state: WorkloadState) => Workload;
+  readonly startWorkload: (state: WorkloadState) => void;
 }
 
-/** Rebuilds both hosts from a snapshot; returns what the Simulation itself must take back. */
-export function restoreSimulation(snapshot: SimulationSnapshot, target: RestoreTarget): Pick<SimulationSnapshot, 'prng' | 'coloState' | 'vmsRunning' | 'nextRequestNumber'> {
+/** What the Simulation itself takes back from a snapshot. */
+export interface RestoredCore {
+  readonly prng: [number, number, number, number];
+  readonly coloState: ColoState;
+  readonly vmsRunning: boolean;
+  readonly nextRequestNumber: number;
+  readonly nextOperationNumber: number;
+  readonly coloOperation: ColoOperation | undefined;
+  readonly requestResults: Array<[number, IoResult]>;
+  readonly operationResults: Array<[number, StepOutcome]>;
+}
+
+/** Rebuilds both hosts, the queue, the frames and the link from a snapshot. Throws when the snapshot does not fit together. */
+export function restoreSimulation(snapshot: SimulationSnapshot, target: RestoreTarget): RestoredCore {
   if (snapshot.version !== SNAPSHOT_VERSION) throw new Error(`unsupported snapshot version ${String(snapshot.version)}`);
   const { env, link } = target;
-  env.scheduler.restoreTime(snapshot.nowUs);
-  link.setUpSilently(snapshot.linkUp);
+  env.scheduler.restore(decodeData(snapshot.scheduler as unknown as SavedData) as SchedulerSnapshot<EngineAction>);
+  env.events.restoreSequence(snapshot.eventSequence);
+  env.frames.restore(snapshot.frames);
+  link.restore(snapshot.link);
 
-  const resumers: Array<{ sequence: number; resume: () => void }> = [];
   // The secondary first: the primary's NBD client needs the secondary's export.
-  restoreHost(target.secondary, snapshot.hosts.secondary, snapshot.settings, target, undefined, resumers);
+  restoreHost(target.secondary, snapshot.hosts.secondary, snapshot.settings, target, undefined);
   const nbdExport = target.secondary.graph.backendNamed(BACKEND.nbdExport);
-  restoreHost(target.primary, snapshot.hosts.primary, snapshot.settings, target, nbdExport, resumers);
+  restoreHost(target.primary, snapshot.hosts.primary, snapshot.settings, target, nbdExport);
 
-  if (snapshot.workload) {
-    const state = snapshot.workload;
-    resumers.push({ sequence: state.timerSequence, resume: () => target.startWorkload(state).resume(state) });
-  }
-  // Timers go back in their original order, so callbacks of one instant keep their order.
-  resumers.sort((a, b) => a.sequence - b.sequence).forEach((entry) => entry.resume());
-  return { prng: snapshot.prng, coloState: snapshot.coloState, vmsRunning: snapshot.vmsRunning, nextRequestNumber: snapshot.nextRequestNumber };
+  if (snapshot.workload) target.startWorkload(snapshot.workload);
+  return {
+    prng: snapshot.prng,
+    coloState: snapshot.coloState,
+    vmsRunning: snapshot.vmsRunning,
+    nextRequestNumber: snapshot.nextRequestNumber,
+    nextOperationNumber: snapshot.nextOperationNumber,
+    coloOperation: snapshot.coloOperation ?? undefined,
+    requestResults: snapshot.requestResults.map(([requestId, result]) => [requestId, decodeData(result) as IoResult]),
+    operationResults: snapshot.operationResults.map(([operationId, outcome]) => [operationId, { ...outcome }]),
+  };
 }
 
-function restoreHost(
-  host: Host,
-  saved: HostSnapshot,
-  settings: SimulationSettings,
-  target: RestoreTarget,
-  nbdExport: BlockBackend | undefined,
-  resumers: Array<{ sequence: number; resume: () => void }>,
-): void {
+function restoreHost(host: Host, saved: HostSnapshot, settings: SimulationSettings, target: RestoreTarget, nbdExport: BlockBackend | undefined): void {
   const { env, createStore } = target;
-  const graph = host.graph;
+  const graph: BlockGraph = host.graph;
   const store = (imageName: string) => createStore({ imageName, sizeBytes: settings.diskSizeBytes });
   const savedByName = new Map(saved.nodes.map((node) => [node.name, node]));
 
@@ -238,16 +306,13 @@ function restoreHost(
         created = new NbdClientNode(node.name, host.name, env, target.link, nbdExport, settings.diskSizeBytes);
         break;
       case 'replication':
-        created = host.createReplicationNode(node.name, node.mode, node.topId);
+        created = host.createReplicationNode(node.name, node.mode, node.topId ?? undefined);
         break;
-      default:
+      case 'copy-before-write':
+      case 'mirror_top':
         break;
     }
-    if (created) {
-      created.ejected = node.ejected;
-      created.faults.restoreState(node.faults);
-      graph.add(created);
-    }
+    if (created) graph.add(created);
   }
   const lookup = (name: string): BlockNode => {
     const node = graph.node(name);
@@ -257,17 +322,19 @@ function restoreHost(
   for (const name of [...saved.replicationOrder].reverse()) host.registerReplicationNode(lookup(name) as ReplicationNode);
 
   // 2. Jobs, with their filters.
-  const jobsByOwner = new Map<string, { backup?: BackupJob; commit?: CommitJob }>();
+  const jobsById = new Map<string, BackupJob | CommitJob>();
   for (const job of saved.jobs) {
-    const owner = lookup(job.owner) as ReplicationNode;
-    const entry = jobsByOwner.get(job.owner) ?? {};
+    const owner = lookup(job.owner);
+    if (!(owner instanceof ReplicationNode)) throw new Error(`job ${job.id} belongs to ${job.owner}, which is not a replication node`);
     if (job.type === 'backup') {
       const backup = new BackupJob(env, host.jobs, graph, lookup(job.source), lookup(job.target), job.clusterSizeBytes, () => owner.onBackupJobCompleted(), job.id);
       graph.add(backup.filter);
       const filterSaved = savedByName.get(backup.filter.nodeName);
-      backup.resume(filterSaved?.driver === 'copy-before-write' ? filterSaved.copiedClusters : []);
-      entry.backup = backup;
+      if (filterSaved?.driver !== 'copy-before-write') throw new Error(`snapshot has backup job ${job.id} but not its filter ${backup.filter.nodeName}`);
+      backup.resume(filterSaved.copiedClusters);
+      jobsById.set(job.id, backup);
     } else {
+      const state = decodeData(job.state) as CommitJobState;
       const commit = new CommitJob(
         env,
         host.jobs,
@@ -278,26 +345,29 @@ function restoreHost(
           base: lookup(job.base),
           granularityBytes: job.granularityBytes,
           copyTimeUs: settings.copyTimeUs,
-          requestId: () => job.state.requestId,
+          requestId: () => state.requestId,
         },
         (errno) => owner.onCommitDone(errno),
-        job.state.id,
+        job.id,
       );
+      if (!savedByName.has(commit.mirrorTop.nodeName)) throw new Error(`snapshot has commit job ${job.id} but not its filter ${commit.mirrorTop.nodeName}`);
       graph.add(commit.mirrorTop);
-      const { inFlight, ...rest } = job.state;
-      const state: CommitJobState = {
-        ...rest,
-        ...(inFlight ? { inFlight: { granule: inFlight.granule, wakeAtUs: inFlight.wakeAtUs, data: loadRuns(inFlight.runs) } } : {}),
-      };
-      resumers.push({ sequence: state.timerSequence, resume: () => commit.resume(state) });
-      entry.commit = commit;
+      commit.resume(state);
+      jobsById.set(job.id, commit);
     }
-    jobsByOwner.set(job.owner, entry);
   }
+  const jobOf = (jobId: string | null): BackupJob | CommitJob | undefined => {
+    if (jobId === null) return undefined;
+    const job = jobsById.get(jobId);
+    if (!job) throw new Error(`snapshot refers to a missing job ${jobId}`);
+    return job;
+  };
 
-  // 3. Every edge as it was saved.
+  // 3. Every node's own state and edges as they were saved.
   for (const node of saved.nodes) {
     const restored = lookup(node.name);
+    restored.ejected = node.ejected;
+    restored.faults.restoreState(node.faults);
     restored.children.clear();
     for (const [role, childName] of node.children) restored.children.set(role, lookup(childName));
   }
@@ -305,15 +375,14 @@ function restoreHost(
     graph.backends.push(new BlockBackend(backend.name, backend.root === null ? undefined : lookup(backend.root), backend.attachedNodeName));
   }
 
-  // 4. Replication state.
+  // 4. Replication state, with the jobs it holds.
   for (const node of saved.nodes) {
     if (node.driver !== 'replication') continue;
-    const jobs = jobsByOwner.get(node.name) ?? {};
-    (lookup(node.name) as ReplicationNode).restoreState({ stage: node.stage, error: node.error, ...jobs });
+    const backupJob = jobOf(node.backupJobId);
+    const commitJob = jobOf(node.commitJobId);
+    if (backupJob !== undefined && !(backupJob instanceof BackupJob)) throw new Error(`${node.name}'s backup job ${node.backupJobId} is not a backup job`);
+    if (commitJob !== undefined && !(commitJob instanceof CommitJob)) throw new Error(`${node.name}'s commit job ${node.commitJobId} is not a commit job`);
+    (lookup(node.name) as ReplicationNode).restoreState({ stage: node.stage, error: node.error, backupJob, commitJob });
   }
   host.jobs.restoreNextJobNumber(saved.nextJobNumber);
-}
-
-function loadRuns(runs: readonly SavedRun[]): DataRuns {
-  return DataRuns.concat(runs.map((run) => ('bytes' in run ? DataRuns.fromBytes(run.bytes.slice()) : DataRuns.fill(run.lengthBytes, run.fillByte))));
 }

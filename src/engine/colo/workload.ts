@@ -5,7 +5,6 @@
  * is issued; arrivals resume when they run again.
  */
 import { DataRuns } from '../block/data-runs.js';
-import type { TimerHandle } from '../sim/scheduler.js';
 import type { Simulation } from './simulation.js';
 
 export interface WorkloadSettings {
@@ -22,14 +21,13 @@ export const DEFAULT_WORKLOAD: WorkloadSettings = { writesPerSecond: 100, vm: 'p
 
 export interface WorkloadState {
   readonly settings: WorkloadSettings;
-  readonly nextArrivalUs: number;
+  /** The pending arrival's scheduler entry (the entry itself is saved with the scheduler). */
   readonly timerSequence: number;
   readonly writesIssued: number;
 }
 
 export class Workload {
-  private timer: TimerHandle | undefined;
-  private nextArrivalUs = 0;
+  private timerSequence = -1;
   private issued = 0;
 
   constructor(
@@ -42,34 +40,34 @@ export class Workload {
   }
 
   start(): void {
-    this.scheduleNext(this.sim.nowUs + this.intervalUs());
+    this.scheduleNext();
   }
 
-  /** Continues a saved workload. */
+  /** Continues a saved workload: its next arrival is already back in the scheduler. */
   resume(state: WorkloadState): void {
     this.issued = state.writesIssued;
-    this.scheduleNext(state.nextArrivalUs);
+    this.timerSequence = state.timerSequence;
   }
 
   stop(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.sim.scheduler.cancel(this.timerSequence);
+    this.timerSequence = -1;
   }
 
   saveState(): WorkloadState {
-    return { settings: this.settings, nextArrivalUs: this.nextArrivalUs, timerSequence: this.timer?.sequence ?? 0, writesIssued: this.issued };
+    return { settings: this.settings, timerSequence: this.timerSequence, writesIssued: this.issued };
   }
 
   private intervalUs(): number {
     return Math.max(1, Math.round(1_000_000 / this.settings.writesPerSecond));
   }
 
-  private scheduleNext(atUs: number): void {
-    this.nextArrivalUs = atUs;
-    this.timer = this.sim.scheduler.scheduleAt(atUs, () => this.arrive());
+  private scheduleNext(): void {
+    this.timerSequence = this.sim.scheduler.schedule(this.intervalUs(), { type: 'workload-arrival' });
   }
 
-  private arrive(): void {
+  /** The scheduler's `workload-arrival`: one write, unless the VMs are paused, then the next arrival. */
+  arrive(): void {
     const sim = this.sim;
     if (sim.vmsRunning) {
       const { blockBytes, maxBlocks, vm } = this.settings;
@@ -78,9 +76,9 @@ export class Workload {
       const offsetBytes = sim.prng.nextInt(0, diskBlocks - blocks + 1) * blockBytes;
       const pattern = sim.prng.nextInt(1, 256);
       const target = vm === 'both' ? (sim.prng.nextFloat() < 0.5 ? 'primary' : 'secondary') : vm;
-      sim.guestWrite(target, offsetBytes, DataRuns.fill(blocks * blockBytes, pattern));
+      sim.guestWrite(target, offsetBytes, DataRuns.fill(blocks * blockBytes, pattern), { watch: false });
       this.issued++;
     }
-    this.scheduleNext(this.sim.nowUs + this.intervalUs());
+    this.scheduleNext();
   }
 }

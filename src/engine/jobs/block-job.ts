@@ -34,7 +34,8 @@ export abstract class BlockJob {
 }
 
 export class JobRegistry {
-  private readonly jobs = new Set<BlockJob>();
+  /** By id, in creation order. */
+  private readonly jobs = new Map<string, BlockJob>();
   private nextJobNumber = 1;
 
   constructor(readonly host: HostName) {}
@@ -52,24 +53,28 @@ export class JobRegistry {
   }
 
   add(job: BlockJob): void {
-    this.jobs.add(job);
+    this.jobs.set(job.id, job);
   }
 
   remove(job: BlockJob): void {
-    this.jobs.delete(job);
+    this.jobs.delete(job.id);
+  }
+
+  get(jobId: string): BlockJob | undefined {
+    return this.jobs.get(jobId);
   }
 
   ofType(type: JobType): BlockJob | undefined {
-    for (const job of this.jobs) if (job.type === type) return job;
+    for (const job of this.jobs.values()) if (job.type === type) return job;
     return undefined;
   }
 
   all(): BlockJob[] {
-    return [...this.jobs];
+    return [...this.jobs.values()];
   }
 
   get busy(): boolean {
-    for (const job of this.jobs) if (job.hasPendingWork()) return true;
+    for (const job of this.jobs.values()) if (job.hasPendingWork()) return true;
     return false;
   }
 }

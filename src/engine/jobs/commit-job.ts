@@ -21,7 +21,8 @@ import { Qcow2Image } from '../block/qcow2-image.js';
 import { MirrorTopFilter } from '../block/mirror-top.js';
 import type { BlockEnv, BlockNode, IoContext } from '../block/node.js';
 import type { DataRuns } from '../block/data-runs.js';
-import { sleepUntil, spawn, type Co } from '../sim/coroutine.js';
+import type { ReadResult, WriteResult } from '../block/errno.js';
+import { isSuspended, type FrameOwner, type FrameResumer, type IoFrame, type IoOutcome, type IoResult } from '../block/io-frames.js';
 import { BlockJob, type JobRegistry } from './block-job.js';
 
 /** bdrv_get_default_bitmap_granularity: the target's cluster size clamped to 4-64 KiB, else 64 KiB. */
@@ -43,10 +44,15 @@ export interface CommitJobParts {
 export interface InFlightCopy {
   readonly granule: number;
   readonly data: DataRuns;
-  readonly wakeAtUs: number;
 }
 
-/** Everything needed to resume a commit job in a restored simulation. */
+/**
+ * Where the job's coroutine is: `between` copies (it runs at once when woken), `copying`
+ * (a granule read, waiting out its copy time), or waiting for its own read or write to answer.
+ */
+export type CommitPhase = 'between' | 'copying' | 'reading' | 'writing';
+
+/** Everything needed to resume a commit job in a restored simulation (its timer is in the scheduler, its I/O in the frame table). */
 export interface CommitJobState {
   readonly id: string;
   readonly initialized: boolean;
@@ -55,12 +61,14 @@ export interface CommitJobState {
   readonly offsetBytes: number;
   readonly cancelRequested: boolean;
   readonly requestId: number;
-  readonly inFlight?: InFlightCopy;
-  /** Sequence of the job's pending timer, to keep its place among others of the same instant. */
-  readonly timerSequence: number;
+  readonly phase: CommitPhase;
+  readonly inFlight: InFlightCopy | undefined;
 }
 
-export class CommitJob extends BlockJob {
+const COMMIT_READ = 'commit-read';
+const COMMIT_WRITE = 'commit-write';
+
+export class CommitJob extends BlockJob implements FrameResumer {
   readonly type = 'commit' as const;
   readonly mirrorTop: MirrorTopFilter;
   readonly dirty: DirtyBitmap;
@@ -69,7 +77,7 @@ export class CommitJob extends BlockJob {
   private cancelRequested = false;
   private initialized = false;
   private requestId = 0;
-  private timerSequence = 0;
+  private phase: CommitPhase = 'between';
 
   constructor(
     env: BlockEnv,
@@ -102,6 +110,10 @@ export class CommitJob extends BlockJob {
     return this.parts.granularityBytes;
   }
 
+  private get frameOwner(): FrameOwner {
+    return { kind: 'job', host: this.host, jobId: this.id };
+  }
+
   start(): void {
     const { source } = this.parts;
     this.graph.insertAbove(source, this.mirrorTop);
@@ -112,10 +124,10 @@ export class CommitJob extends BlockJob {
     events.emit({ kind: 'graph-changed', host: this.host, change: `mirror_top ${this.mirrorTop.nodeName} inserted above ${source.nodeName}` });
     events.emit({ kind: 'job-created', host: this.host, jobId: this.id, jobType: 'commit', granularityBytes: this.parts.granularityBytes });
     // job_start: the job's coroutine first runs from the main loop, not inside the caller.
-    this.timerSequence = this.env.scheduler.schedule(0, () => spawn(this.env.scheduler, this.run())).sequence;
+    this.env.scheduler.schedule(0, { type: 'job-run', host: this.host, jobId: this.id });
   }
 
-  /** Puts a job back as it was saved; the graph (mirror_top above the source) is restored by the caller. */
+  /** Puts a job back as it was saved; the graph (mirror_top above the source), its timer and its frames are restored by the caller. */
   resume(state: CommitJobState): void {
     this.initialized = state.initialized;
     for (const granule of state.dirtyGranules) this.dirty.setGranule(granule);
@@ -123,12 +135,11 @@ export class CommitJob extends BlockJob {
     this.offsetBytes = state.offsetBytes;
     this.cancelRequested = state.cancelRequested;
     this.requestId = state.requestId;
+    this.phase = state.phase;
     this.inFlight = state.inFlight;
     this.parts.source.dirtyBitmaps.add(this.dirty);
     this.registry.add(this);
     this.updateLen();
-    const wakeAtUs = state.inFlight?.wakeAtUs ?? this.env.scheduler.nowUs;
-    this.timerSequence = this.env.scheduler.scheduleAt(wakeAtUs, () => spawn(this.env.scheduler, this.run())).sequence;
   }
 
   saveState(): CommitJobState {
@@ -142,8 +153,8 @@ export class CommitJob extends BlockJob {
       offsetBytes: this.offsetBytes,
       cancelRequested: this.cancelRequested,
       requestId: this.requestId,
-      ...(this.inFlight ? { inFlight: this.inFlight } : {}),
-      timerSequence: this.timerSequence,
+      phase: this.phase,
+      inFlight: this.inFlight,
     };
   }
 
@@ -156,10 +167,13 @@ export class CommitJob extends BlockJob {
     this.cancelRequested = true;
   }
 
-  private *run(): Co<void> {
-    const { source, intermediate, base, copyTimeUs } = this.parts;
-    const scheduler = this.env.scheduler;
-    const ctx: IoContext = { requestId: this.requestId, origin: 'commit-job' };
+  private get ctx(): IoContext {
+    return { requestId: this.requestId, origin: 'commit-job' };
+  }
+
+  /** mirror_run's loop, from wherever the job was woken (its start, or the end of a copy time). */
+  run(): void {
+    const { source, intermediate, base } = this.parts;
     if (!this.initialized) {
       if (source.lengthBytes() === undefined || base.lengthBytes() === undefined || intermediate.ejected) {
         this.finish('ENOMEDIUM');
@@ -171,41 +185,78 @@ export class CommitJob extends BlockJob {
       this.updateLen();
       this.emitProgress(0, 0);
     }
-
-    for (;;) {
-      if (!this.inFlight) {
-        if (this.cancelRequested) {
-          this.finish('ECANCELED');
-          return;
-        }
-        const granule = this.dirty.nextDirty(this.cursorGranule);
-        if (granule === undefined) break;
-        this.dirty.clearGranule(granule);
-        this.cursorGranule = granule + 1;
-        const read = yield* source.read(granule * this.dirty.granularityBytes, this.dirty.granuleBytes(granule), ctx);
-        if (!read.ok) {
-          this.finish(read.errno);
-          return;
-        }
-        this.inFlight = { granule, data: read.data, wakeAtUs: scheduler.nowUs + copyTimeUs };
-        this.updateLen();
-      }
-      const copy = this.inFlight;
-      yield* sleepUntil(scheduler, copy.wakeAtUs);
-      const offsetBytes = copy.granule * this.dirty.granularityBytes;
-      const written = yield* base.write(offsetBytes, copy.data, ctx);
-      this.inFlight = undefined;
-      if (!written.ok) {
-        this.finish(written.errno);
-        return;
-      }
-      this.offsetBytes += copy.data.lengthBytes;
-      this.updateLen();
-      this.emitProgress(offsetBytes, copy.data.lengthBytes);
+    if (this.phase === 'copying') {
+      this.writeCopy();
+      return;
     }
-    this.status = 'ready';
-    this.env.events.emit({ kind: 'job-ready', jobId: this.id, jobType: 'commit' });
-    this.finish(undefined);
+    this.nextCopy();
+  }
+
+  /** Picks the next dirty granule and reads it, or completes when nothing is dirty. */
+  private nextCopy(): void {
+    if (this.cancelRequested) {
+      this.finish('ECANCELED');
+      return;
+    }
+    const granule = this.dirty.nextDirty(this.cursorGranule);
+    if (granule === undefined) {
+      this.status = 'ready';
+      this.env.events.emit({ kind: 'job-ready', jobId: this.id, jobType: 'commit' });
+      this.finish(undefined);
+      return;
+    }
+    this.dirty.clearGranule(granule);
+    this.cursorGranule = granule + 1;
+    const read = this.parts.source.read(granule * this.dirty.granularityBytes, this.dirty.granuleBytes(granule), this.ctx);
+    if (isSuspended(read)) {
+      this.phase = 'reading';
+      this.env.frames.suspendOn(read, this.frameOwner, COMMIT_READ, { granule });
+      return;
+    }
+    this.copyRead(granule, read);
+  }
+
+  private copyRead(granule: number, read: ReadResult): void {
+    if (!read.ok) {
+      this.finish(read.errno);
+      return;
+    }
+    this.inFlight = { granule, data: read.data };
+    this.phase = 'copying';
+    this.updateLen();
+    this.env.scheduler.schedule(this.parts.copyTimeUs, { type: 'job-run', host: this.host, jobId: this.id });
+  }
+
+  private writeCopy(): void {
+    const copy = this.inFlight!;
+    const written = this.parts.base.write(copy.granule * this.dirty.granularityBytes, copy.data, this.ctx);
+    if (isSuspended(written)) {
+      this.phase = 'writing';
+      this.env.frames.suspendOn(written, this.frameOwner, COMMIT_WRITE, {});
+      return;
+    }
+    this.copyWritten(written);
+  }
+
+  private copyWritten(written: WriteResult): void {
+    const copy = this.inFlight!;
+    this.inFlight = undefined;
+    this.phase = 'between';
+    if (!written.ok) {
+      this.finish(written.errno);
+      return;
+    }
+    this.offsetBytes += copy.data.lengthBytes;
+    this.updateLen();
+    this.emitProgress(copy.granule * this.dirty.granularityBytes, copy.data.lengthBytes);
+    this.nextCopy();
+  }
+
+  resumeFrame(frame: IoFrame, _slot: number, result: IoResult): IoOutcome {
+    if (frame.step === COMMIT_READ) this.copyRead((frame.state as { granule: number }).granule, result as ReadResult);
+    else if (frame.step === COMMIT_WRITE) this.copyWritten(result as WriteResult);
+    else throw new Error(`commit job ${this.id} has no step ${frame.step}`);
+    return result;
   }
 
   /** mirror_dirty_init: granules allocated in this layer start dirty. */

@@ -17,12 +17,12 @@ import type { DataRuns } from '../block/data-runs.js';
 import { failed, type Errno, type ReadResult, type WriteResult } from '../block/errno.js';
 import { reaches, type BlockGraph } from '../block/graph.js';
 import { ImageNode } from '../block/image.js';
+import { isSuspended, type IoFrame, type IoOutcome, type IoResult } from '../block/io-frames.js';
 import { BlockNode, type BlockEnv, type IoContext } from '../block/node.js';
 import { Qcow2Image } from '../block/qcow2-image.js';
 import type { JobRegistry } from '../jobs/block-job.js';
 import { BackupJob, backupClusterSizeBytes } from '../jobs/backup-job.js';
 import { CommitJob, commitGranularityBytes } from '../jobs/commit-job.js';
-import type { Co } from '../sim/coroutine.js';
 import type { HostName, ReplicationAction, ReplicationMode, Stage } from '../sim/events.js';
 import { MESSAGES } from './messages.js';
 
@@ -39,6 +39,16 @@ export type ControlOutcome =
   | { readonly outcome: 'ok'; readonly quirk?: string }
   | { readonly outcome: 'ignored' }
   | { readonly outcome: 'error'; readonly message: string; readonly quirk?: string };
+
+const PRIMARY_FORWARD = 'replication-primary-forward';
+const ROUTE_EXTENT = 'replication-route-extent';
+
+interface RoutingState {
+  readonly offsetBytes: number;
+  readonly data: DataRuns;
+  doneBytes: number;
+  readonly ctx: IoContext;
+}
 
 const OK: ControlOutcome = { outcome: 'ok' };
 const IGNORED: ControlOutcome = { outcome: 'ignored' };
@@ -122,7 +132,7 @@ export class ReplicationNode extends BlockNode {
     }
   }
 
-  protected *readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): Co<ReadResult> {
+  protected readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): IoOutcome<ReadResult> {
     if (this.mode === 'primary') {
       this.reportFailure('read', offsetBytes, lengthBytes, ctx, 'EIO', 'the primary replication node only forwards writes');
       return failed('EIO');
@@ -131,40 +141,56 @@ export class ReplicationNode extends BlockNode {
       this.reportFailure('read', offsetBytes, lengthBytes, ctx, 'EIO', `replication stage is ${this.currentStage}`);
       return failed('EIO');
     }
-    return yield* this.file!.read(offsetBytes, lengthBytes, ctx);
+    return this.file!.read(offsetBytes, lengthBytes, ctx);
   }
 
-  protected *writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): Co<WriteResult> {
+  protected writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): IoOutcome<WriteResult> {
     const status = this.ioStatus();
     if (status < 0) {
       this.reportFailure('write', offsetBytes, data.lengthBytes, ctx, 'EIO', `replication stage is ${this.currentStage} (${this.mode})`);
       return failed('EIO');
     }
     if (status === 0) {
-      const result = yield* this.file!.write(offsetBytes, data, ctx);
-      if (this.mode === 'primary' && !result.ok) {
-        // replication_return_value: the primary swallows forwarding errors into s->error.
-        this.recordError(result.errno, 'a forwarded write failed');
-        return { ok: true };
-      }
-      return result;
+      const outcome = this.file!.write(offsetBytes, data, ctx);
+      if (this.mode !== 'primary') return outcome;
+      if (isSuspended(outcome)) return this.suspendOn(outcome, PRIMARY_FORWARD, {});
+      return this.returnValue(outcome);
     }
-    return yield* this.writeRoutedPerExtent(offsetBytes, data, ctx);
+    return this.continueRouting({ offsetBytes, data, doneBytes: 0, ctx });
+  }
+
+  /** replication_return_value: the primary swallows forwarding errors into s->error. */
+  private returnValue(result: WriteResult): WriteResult {
+    if (result.ok) return result;
+    this.recordError(result.errno, 'a forwarded write failed');
+    return { ok: true };
   }
 
   /** FAILOVER_FAILED: extents allocated in active or hidden go to the active disk, the rest to the secondary disk. */
-  private *writeRoutedPerExtent(offsetBytes: number, data: DataRuns, ctx: IoContext): Co<WriteResult> {
+  private continueRouting(state: RoutingState): IoOutcome<WriteResult> {
     const top = this.file!;
     const base = this.children.get('secondary disk')!;
-    let done = 0;
-    while (done < data.lengthBytes) {
-      const run = isAllocatedAbove(top, base, false, offsetBytes + done, data.lengthBytes - done);
+    const { offsetBytes, data } = state;
+    while (state.doneBytes < data.lengthBytes) {
+      const run = isAllocatedAbove(top, base, false, offsetBytes + state.doneBytes, data.lengthBytes - state.doneBytes);
       const target = run.allocated ? top : base;
-      const result = yield* target.write(offsetBytes + done, data.slice(done, done + run.runBytes), ctx);
-      if (!result.ok) return result;
-      done += run.runBytes;
+      const outcome = target.write(offsetBytes + state.doneBytes, data.slice(state.doneBytes, state.doneBytes + run.runBytes), state.ctx);
+      if (isSuspended(outcome)) return this.suspendOn(outcome, ROUTE_EXTENT, { ...state, pendingRunBytes: run.runBytes });
+      if (!outcome.ok) return outcome;
+      state.doneBytes += run.runBytes;
     }
     return { ok: true };
+  }
+
+  protected override resumeDriver(frame: IoFrame, slot: number, result: IoResult): IoOutcome {
+    if (frame.step === PRIMARY_FORWARD) return this.returnValue(result as WriteResult);
+    if (frame.step === ROUTE_EXTENT) {
+      const state = frame.state as RoutingState & { pendingRunBytes: number };
+      if (!result.ok) return result;
+      state.doneBytes += state.pendingRunBytes;
+      return this.continueRouting(state);
+    }
+    return super.resumeDriver(frame, slot, result);
   }
 
   // ---- control ---------------------------------------------------------------------------
@@ -346,8 +372,8 @@ export class ReplicationNode extends BlockNode {
 
   // ---- bookkeeping ----------------------------------------------------------------------
 
-  /** Puts saved state back (a restored simulation); emits nothing. */
-  restoreState(state: { stage: Stage; error: Errno | 0; backupJob?: BackupJob; commitJob?: CommitJob }): void {
+  /** Puts saved state back (a restored simulation); emits nothing. Every key is required, so none can be forgotten. */
+  restoreState(state: { readonly stage: Stage; readonly error: Errno | 0; readonly backupJob: BackupJob | undefined; readonly commitJob: CommitJob | undefined }): void {
     this.currentStage = state.stage;
     this.recordedError = state.error;
     this.backupJob = state.backupJob;

@@ -12,7 +12,7 @@ import { Simulation } from '../colo/simulation.js';
 import type { EventListener } from '../sim/events.js';
 import type { StoreFactory } from '../store.js';
 import type { ParsedStep } from './schema.js';
-import { judgeStep, observeSettled, performStep, type Performed, type StepResult } from './step-executor.js';
+import { isAnswered, judgeStep, performStep, settleAsync, type Performed, type StepResult } from './step-executor.js';
 import type { Scenario } from './validate.js';
 
 export type { StepResult } from './step-executor.js';
@@ -26,16 +26,17 @@ export interface ScenarioOutcome {
   readonly virtualTimeUs: number;
 }
 
+/** Async steps issued and not yet judged: plain data, so a run can be saved with them in flight. */
+export interface PendingAsync {
+  readonly index: number;
+  readonly performed: Extract<Performed, { kind: 'pending' }>;
+}
+
 export interface RunnerProgress {
   readonly nextIndex: number;
   readonly finished: boolean;
-  readonly failure?: StepResult;
-}
-
-interface PendingAsync {
-  readonly index: number;
-  readonly step: ParsedStep;
-  readonly performed: Extract<Performed, { kind: 'pending' }>;
+  readonly failure: StepResult | null;
+  readonly pending: PendingAsync[];
 }
 
 export class ScenarioRunner {
@@ -54,14 +55,20 @@ export class ScenarioRunner {
     if (options.onEvent) this.simulation.events.subscribe(options.onEvent);
     if (options.resume) {
       this.nextIndex = options.resume.nextIndex;
-      this.firstFailure = options.resume.failure;
+      this.firstFailure = options.resume.failure ?? undefined;
       this.finished = options.resume.finished;
+      this.pending.push(...options.resume.pending.map((entry) => ({ index: entry.index, performed: { ...entry.performed } })));
     }
   }
 
-  /** Where the run is, for saving it (only meaningful when no async step is pending). */
+  /** Where the run is, for saving it with the simulation (async steps in flight included). */
   progress(): RunnerProgress {
-    return { nextIndex: this.nextIndex, finished: this.finished, ...(this.firstFailure ? { failure: this.firstFailure } : {}) };
+    return {
+      nextIndex: this.nextIndex,
+      finished: this.finished,
+      failure: this.firstFailure ?? null,
+      pending: this.pending.map((entry) => ({ index: entry.index, performed: { ...entry.performed } })),
+    };
   }
 
   get done(): boolean {
@@ -90,11 +97,12 @@ export class ScenarioRunner {
       const step = this.scenario.steps[index]!;
       const performed = performStep(this.simulation, step);
       if (performed.kind === 'done') results.push(judgeStep(index, step, performed.observed, this.simulation.nowUs));
-      else this.pending.push({ index, step, performed });
+      else this.pending.push({ index, performed });
       results.push(...this.collectSettledAsync());
     } else {
-      for (const pending of this.pending) this.simulation.settle(pending.performed.future);
-      results.push(...this.collectSettledAsync());
+      for (const pending of this.pending.splice(0)) {
+        results.push(judgeStep(pending.index, this.stepAt(pending.index), settleAsync(this.simulation, pending.performed), this.simulation.nowUs));
+      }
       this.finished = true;
     }
     for (const result of results) {
@@ -120,16 +128,20 @@ export class ScenarioRunner {
     };
   }
 
+  private stepAt(index: number): ParsedStep {
+    return this.scenario.steps[index]!;
+  }
+
   private collectSettledAsync(): StepResult[] {
     const results: StepResult[] = [];
     for (let position = 0; position < this.pending.length; ) {
       const pending = this.pending[position]!;
-      if (!pending.performed.future.isSettled) {
+      if (!isAnswered(this.simulation, pending.performed)) {
         position++;
         continue;
       }
       this.pending.splice(position, 1);
-      results.push(judgeStep(pending.index, pending.step, observeSettled(pending.performed), this.simulation.nowUs));
+      results.push(judgeStep(pending.index, this.stepAt(pending.index), settleAsync(this.simulation, pending.performed), this.simulation.nowUs));
     }
     return results;
   }

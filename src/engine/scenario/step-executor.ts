@@ -5,8 +5,7 @@
  */
 import { DataRuns, formatByte } from '../block/data-runs.js';
 import type { ReadResult, WriteResult } from '../block/errno.js';
-import type { Simulation, StepOutcome } from '../colo/simulation.js';
-import type { Future } from '../sim/coroutine.js';
+import type { Pending, Simulation, StepOutcome } from '../colo/simulation.js';
 import { describeExpectation, describeStep } from './describe.js';
 import type { Expectation, ParsedStep } from './schema.js';
 
@@ -28,10 +27,12 @@ export type Observed =
   | { readonly kind: 'write'; readonly result: WriteResult }
   | { readonly kind: 'control'; readonly outcome: StepOutcome };
 
-/** A step either finished, or (async I/O) is still in flight. */
+/** A step either finished, or (async I/O) is still in flight: then it is plain data, saved with a scenario in progress. */
 export type Performed =
   | { readonly kind: 'done'; readonly observed: Observed }
-  | { readonly kind: 'pending'; readonly future: Future<ReadResult> | Future<WriteResult>; readonly isRead: boolean; readonly offsetBytes: number };
+  | { readonly kind: 'pending'; readonly requestId: number; readonly isRead: boolean; readonly offsetBytes: number };
+
+type InFlight = Extract<Performed, { kind: 'pending' }>;
 
 export function performStep(sim: Simulation, step: ParsedStep): Performed {
   const control = (outcome: StepOutcome): Performed => ({ kind: 'done', observed: { kind: 'control', outcome } });
@@ -39,15 +40,15 @@ export function performStep(sim: Simulation, step: ParsedStep): Performed {
     case 'write':
     case 'guest-write': {
       const data = DataRuns.fill(step.length, step.pattern);
-      const future = step.op === 'write' ? sim.write(step.node, step.offset, data) : sim.guestWrite(step.vm, step.offset, data);
-      if (step.async) return { kind: 'pending', future, isRead: false, offsetBytes: step.offset };
-      return { kind: 'done', observed: { kind: 'write', result: sim.settle(future) } };
+      const pending = step.op === 'write' ? sim.write(step.node, step.offset, data) : sim.guestWrite(step.vm, step.offset, data);
+      if (step.async) return { kind: 'pending', requestId: pending.id, isRead: false, offsetBytes: step.offset };
+      return { kind: 'done', observed: { kind: 'write', result: sim.settle(pending) } };
     }
     case 'read':
     case 'guest-read': {
-      const future = step.op === 'read' ? sim.read(step.node, step.offset, step.length) : sim.guestRead(step.vm, step.offset, step.length);
-      if (step.async) return { kind: 'pending', future, isRead: true, offsetBytes: step.offset };
-      return { kind: 'done', observed: { kind: 'read', result: sim.settle(future), offsetBytes: step.offset } };
+      const pending = step.op === 'read' ? sim.read(step.node, step.offset, step.length) : sim.guestRead(step.vm, step.offset, step.length);
+      if (step.async) return { kind: 'pending', requestId: pending.id, isRead: true, offsetBytes: step.offset };
+      return { kind: 'done', observed: { kind: 'read', result: sim.settle(pending), offsetBytes: step.offset } };
     }
     case 'replication':
       return control(sim.replication(step.host, step.action, { ...(step.mode ? { mode: step.mode } : {}), ...(step.failover === undefined ? {} : { failover: step.failover }) }));
@@ -95,11 +96,19 @@ export function performStep(sim: Simulation, step: ParsedStep): Performed {
   }
 }
 
-/** The observation of a settled async step. */
-export function observeSettled(performed: Extract<Performed, { kind: 'pending' }>): Observed {
-  return performed.isRead
-    ? { kind: 'read', result: performed.future.value as ReadResult, offsetBytes: performed.offsetBytes }
-    : { kind: 'write', result: performed.future.value as WriteResult };
+/** Whether an async step's request has been answered. */
+export function isAnswered(sim: Simulation, performed: InFlight): boolean {
+  return sim.isSettled(requestOf(performed));
+}
+
+/** Runs the clock until an async step's request is answered, and observes it. */
+export function settleAsync(sim: Simulation, performed: InFlight): Observed {
+  const result = sim.settle(requestOf(performed));
+  return performed.isRead ? { kind: 'read', result: result as ReadResult, offsetBytes: performed.offsetBytes } : { kind: 'write', result: result as WriteResult };
+}
+
+function requestOf(performed: InFlight): Pending<ReadResult | WriteResult> {
+  return { kind: 'request', id: performed.requestId } as Pending<ReadResult | WriteResult>;
 }
 
 export function judgeStep(index: number, step: ParsedStep, observed: Observed, timeUs: number): StepResult {

@@ -70,6 +70,15 @@ export class EventBus {
     return () => this.listeners.delete(listener);
   }
 
+  /** The sequence number the next event will carry (saved with a simulation, so numbering goes on). */
+  get nextSequenceValue(): number {
+    return this.nextSequence;
+  }
+
+  restoreSequence(nextSequence: number): void {
+    this.nextSequence = nextSequence;
+  }
+
   emit(body: SimEventBody): void {
     const event = { ...body, timeUs: this.now(), sequence: this.nextSequence++ } as SimEvent;
     for (const listener of this.listeners) listener(event);

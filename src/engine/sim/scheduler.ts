@@ -1,66 +1,72 @@
 /**
  * The virtual clock and its event queue: the only source of time in the engine.
  *
- * Callbacks scheduled for the same instant run in the order they were scheduled
- * (a sequence number breaks ties), so a run replays exactly.
+ * What waits on the queue is data, not closures: each entry is an action (a plain object with a
+ * `type`) that the owner of the scheduler dispatches when its time comes. So the queue can be
+ * saved and put back exactly, at any instant between two entries, with requests in flight.
+ *
+ * Entries of the same instant run in the order they were scheduled (a sequence number breaks
+ * ties), so a run replays exactly; a restored queue keeps the sequence numbers it was saved with.
  */
 
-interface QueuedCallback {
-  readonly timeUs: number;
-  readonly sequence: number;
-  readonly run: () => void;
-  cancelled: boolean;
+/** A scheduled action: plain, structured-clone friendly data. */
+export interface ActionBase {
+  readonly type: string;
 }
 
-export interface TimerHandle {
+export interface ScheduledEntry<A extends ActionBase> {
   readonly timeUs: number;
-  /** Order among callbacks of the same instant (lower runs first). */
   readonly sequence: number;
-  cancel(): void;
+  readonly action: A;
 }
 
-export class Scheduler {
+/** The queue as saved: the clock, the next sequence number, the pending entries in run order. */
+export interface SchedulerSnapshot<A extends ActionBase> {
+  readonly nowUs: number;
+  readonly nextSequence: number;
+  readonly entries: ReadonlyArray<ScheduledEntry<A>>;
+}
+
+export class Scheduler<A extends ActionBase = ActionBase> {
   private currentTimeUs = 0;
   private nextSequence = 0;
-  private readonly heap: QueuedCallback[] = [];
+  private readonly heap: Array<ScheduledEntry<A>> = [];
+  /** Sequences of entries cancelled but still in the heap (dropped when they reach the top). */
+  private readonly cancelled = new Set<number>();
+  /** Runs an action when its time comes. Set by the owner before the clock runs. */
+  dispatch: (action: A) => void = () => {
+    throw new Error('Scheduler.dispatch is not set');
+  };
 
   get nowUs(): number {
     return this.currentTimeUs;
   }
 
-  /** Runs `run` after `delayUs` of virtual time (0 = later in this same instant). */
-  schedule(delayUs: number, run: () => void): TimerHandle {
+  /**
+   * Queues `action` to run after `delayUs` of virtual time (0 = later in this same instant).
+   * Returns the entry's sequence number, which `cancel` takes. Throws RangeError on a negative
+   * or non-finite delay.
+   */
+  schedule(delayUs: number, action: A): number {
     if (!(delayUs >= 0) || !Number.isFinite(delayUs)) {
       throw new RangeError(`delayUs must be a finite number >= 0, got ${delayUs}`);
     }
-    const entry: QueuedCallback = {
-      timeUs: this.currentTimeUs + delayUs,
-      sequence: this.nextSequence++,
-      run,
-      cancelled: false,
-    };
+    const entry: ScheduledEntry<A> = { timeUs: this.currentTimeUs + delayUs, sequence: this.nextSequence++, action };
     this.push(entry);
-    return {
-      timeUs: entry.timeUs,
-      sequence: entry.sequence,
-      cancel: () => {
-        entry.cancelled = true;
-      },
-    };
+    return entry.sequence;
   }
 
-  /** Runs `run` at `timeUs` (not before now). */
-  scheduleAt(timeUs: number, run: () => void): TimerHandle {
-    return this.schedule(Math.max(0, timeUs - this.currentTimeUs), run);
+  /** Queues `action` at `timeUs` (not before now). */
+  scheduleAt(timeUs: number, action: A): number {
+    return this.schedule(Math.max(0, timeUs - this.currentTimeUs), action);
   }
 
-  /** Sets the clock of a fresh scheduler, when a saved simulation is restored. */
-  restoreTime(nowUs: number): void {
-    if (this.heap.length > 0) throw new Error('restoreTime on a scheduler with pending callbacks');
-    this.currentTimeUs = nowUs;
+  /** Drops a pending entry; nothing happens if it already ran. */
+  cancel(sequence: number): void {
+    if (this.heap.some((entry) => entry.sequence === sequence)) this.cancelled.add(sequence);
   }
 
-  /** Time of the next pending callback, or undefined when nothing is queued. */
+  /** Time of the next pending entry, or undefined when nothing is queued. */
   nextTimeUs(): number | undefined {
     this.dropCancelledHead();
     return this.heap[0]?.timeUs;
@@ -70,17 +76,22 @@ export class Scheduler {
     return this.nextTimeUs() !== undefined;
   }
 
-  /** Runs the next callback, advancing the clock to its time. Returns false when the queue is empty. */
+  /** Pending entries (not cancelled). */
+  get pendingCount(): number {
+    return this.heap.length - this.cancelled.size;
+  }
+
+  /** Runs the next entry, advancing the clock to its time. Returns false when the queue is empty. */
   runNext(): boolean {
     this.dropCancelledHead();
     const entry = this.pop();
     if (!entry) return false;
     this.currentTimeUs = entry.timeUs;
-    entry.run();
+    this.dispatch(entry.action);
     return true;
   }
 
-  /** Runs every callback due up to `untilUs`, then leaves the clock at `untilUs`. */
+  /** Runs every entry due up to `untilUs`, then leaves the clock at `untilUs`. */
   runUntilTime(untilUs: number): void {
     for (;;) {
       const next = this.nextTimeUs();
@@ -90,15 +101,29 @@ export class Scheduler {
     if (untilUs > this.currentTimeUs) this.currentTimeUs = untilUs;
   }
 
-  private dropCancelledHead(): void {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+  /** The clock and every pending entry, in the order they will run. */
+  snapshot(): SchedulerSnapshot<A> {
+    const entries = this.heap.filter((entry) => !this.cancelled.has(entry.sequence)).sort((a, b) => (Scheduler.before(a, b) ? -1 : 1));
+    return { nowUs: this.currentTimeUs, nextSequence: this.nextSequence, entries };
   }
 
-  private static before(a: QueuedCallback, b: QueuedCallback): boolean {
+  /** Puts a saved queue back into a fresh scheduler, sequence numbers included. */
+  restore(saved: SchedulerSnapshot<A>): void {
+    if (this.heap.length > 0 || this.nextSequence > 0) throw new Error('Scheduler.restore needs a fresh scheduler');
+    this.currentTimeUs = saved.nowUs;
+    this.nextSequence = saved.nextSequence;
+    for (const entry of saved.entries) this.push({ timeUs: entry.timeUs, sequence: entry.sequence, action: entry.action });
+  }
+
+  private dropCancelledHead(): void {
+    while (this.heap.length > 0 && this.cancelled.has(this.heap[0]!.sequence)) this.cancelled.delete(this.pop()!.sequence);
+  }
+
+  private static before<A extends ActionBase>(a: ScheduledEntry<A>, b: ScheduledEntry<A>): boolean {
     return a.timeUs < b.timeUs || (a.timeUs === b.timeUs && a.sequence < b.sequence);
   }
 
-  private push(entry: QueuedCallback): void {
+  private push(entry: ScheduledEntry<A>): void {
     const heap = this.heap;
     heap.push(entry);
     let index = heap.length - 1;
@@ -112,7 +137,7 @@ export class Scheduler {
     heap[index] = entry;
   }
 
-  private pop(): QueuedCallback | undefined {
+  private pop(): ScheduledEntry<A> | undefined {
     const heap = this.heap;
     const top = heap[0];
     const last = heap.pop();

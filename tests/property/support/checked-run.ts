@@ -40,12 +40,11 @@
 import type { Errno, WriteResult } from '../../../src/engine/block/errno.js';
 import { Qcow2Image } from '../../../src/engine/block/qcow2-image.js';
 import { QuorumNode } from '../../../src/engine/block/quorum.js';
-import { NODE, type Simulation } from '../../../src/engine/colo/simulation.js';
+import { NODE, type Pending, type Simulation } from '../../../src/engine/colo/simulation.js';
 import { IMAGE_FILENAMES } from '../../../src/engine/colo/topology.js';
 import type { HostName, ReplicationMode, SimEvent, Stage } from '../../../src/engine/sim/events.js';
 import { ExpectedDisk, InvariantViolation, OldOrNewWrite } from './expected-disk.js';
 import { allocatedSectorMask, describeDifference, firstDifferentSector, overlay, SECTOR_BYTES, sectorsOf } from './sectors.js';
-import type { Future } from '../../../src/engine/sim/coroutine.js';
 import { countingStoreFactory, describeOp, describeOutcome, newSimulation, patternSectors, performOp, resolveRange, type OpOutcome, type ResolvedRange, type Trace, type TraceOp, type TraceSetup } from './trace.js';
 
 // ---- QEMU's words (block/replication.c, block.c bdrv_make_empty) --------------------------
@@ -174,7 +173,9 @@ type Outcome = { ok: true } | { ok: false; message: string };
 
 /** A primary VM write issued without waiting, until it completes. */
 interface InFlightWrite {
-  readonly future: Future<WriteResult>;
+  readonly pending: Pending<WriteResult>;
+  /** Its answer, once settleCompletedWrites has taken it. */
+  result?: WriteResult;
   readonly requestId: number;
   readonly range: ResolvedRange;
   readonly data: Uint8Array;
@@ -555,7 +556,7 @@ export class CheckedTraceRun {
     if (outcome.kind !== 'issued') throw new Error(`expected an issued write, got ${outcome.kind}`);
     const issued = this.opEvents.find((event) => event.kind === 'io-issued' && event.origin === 'primary-vm');
     if (!issued || issued.kind !== 'io-issued') throw new InvariantViolation('events', 'an issued write emitted no io-issued event');
-    const entry: InFlightWrite = { ...entryBase, future: outcome.future, requestId: issued.requestId, overlapped: entryBase.overlapped };
+    const entry: InFlightWrite = { ...entryBase, pending: outcome.pending, requestId: issued.requestId, overlapped: entryBase.overlapped };
     // Landing under copy-before-write after a failed checkpoint replaces hidden clusters.
     if (replicationChildSucceeds && m.stage.secondary === 'running' && m.backupJob && !m.epochValid) {
       m.svm.markUnknown(0, this.sectorCount, this.touchedBackupClustersNotInActive(range, pre));
@@ -568,9 +569,10 @@ export class CheckedTraceRun {
     const m = this.m;
     const obs = this.obs;
     for (const entry of [...this.inFlight]) {
-      if (!entry.future.isSettled) continue;
+      if (!this.sim.isSettled(entry.pending)) continue;
       this.inFlight.splice(this.inFlight.indexOf(entry), 1);
-      const result = entry.future.value;
+      const result = this.sim.settle(entry.pending);
+      entry.result = result;
       const { range, data } = entry;
       const end = range.offsetSectors + range.lengthSectors;
       // §8.12, as for a waited write.
@@ -1011,7 +1013,7 @@ export class CheckedTraceRun {
     if (inFlightBefore.length === 0) return;
     const firstReplicationCall = this.opEvents.findIndex((event) => event.kind === 'replication-call');
     for (const entry of inFlightBefore) {
-      if (!entry.future.isSettled) throw new InvariantViolation('§6 checkpoint drains I/O', `request ${entry.requestId} is still in flight after the checkpoint`);
+      if (entry.result === undefined && !this.sim.isSettled(entry.pending)) throw new InvariantViolation('§6 checkpoint drains I/O', `request ${entry.requestId} is still in flight after the checkpoint`);
       const completed = this.opEvents.findIndex((event) => event.kind === 'io-completed' && event.requestId === entry.requestId);
       if (firstReplicationCall >= 0 && completed > firstReplicationCall) {
         throw new InvariantViolation('§6 checkpoint drains I/O', `request ${entry.requestId} completed after the replication checkpoint calls began`);

@@ -5,8 +5,7 @@
 import fc from 'fast-check';
 import { DataRunsBuilder, type DataRuns } from '../../../src/engine/block/data-runs.js';
 import type { ReadResult, WriteResult } from '../../../src/engine/block/errno.js';
-import { NODE, Simulation, type Fault, type SimulationSettings, type StepOutcome } from '../../../src/engine/colo/simulation.js';
-import type { Future } from '../../../src/engine/sim/coroutine.js';
+import { NODE, Simulation, type Fault, type Pending, type SimulationSettings, type StepOutcome } from '../../../src/engine/colo/simulation.js';
 import type { HostName, ReplicationMode } from '../../../src/engine/sim/events.js';
 import type { SectorStore, StoreFactory } from '../../../src/engine/store.js';
 import { createMemoryStore } from '../../../src/storage/chunked-memory-store.js';
@@ -282,7 +281,7 @@ function dataOf(sectors: Uint8Array): DataRuns {
 
 export type OpOutcome =
   | { readonly kind: 'write'; readonly result: WriteResult }
-  | { readonly kind: 'issued'; readonly future: Future<WriteResult> }
+  | { readonly kind: 'issued'; readonly pending: Pending<WriteResult>; readonly answeredAtOnce: WriteResult | undefined }
   | { readonly kind: 'read'; readonly result: ReadResult }
   | { readonly kind: 'control'; readonly outcome: StepOutcome }
   | { readonly kind: 'run'; readonly reachedIdle: boolean };
@@ -305,7 +304,8 @@ export function performOp(sim: Simulation, setup: TraceSetup, op: TraceOp): OpOu
     case 'guest-write-async': {
       const range = resolveRange(op, setup.diskSizeSectors);
       const data = dataOf(patternSectors(op, range.lengthSectors));
-      return { kind: 'issued', future: sim.guestWrite('primary', range.offsetSectors * SECTOR_BYTES, data) };
+      const pending = sim.guestWrite('primary', range.offsetSectors * SECTOR_BYTES, data);
+      return { kind: 'issued', pending, answeredAtOnce: sim.peek(pending) };
     }
     case 'guest-read':
     case 'primary-filter-read': {
@@ -345,7 +345,7 @@ export function describeOutcome(outcome: OpOutcome): string {
     case 'write':
       return outcome.result.ok ? 'ok' : `error ${outcome.result.errno}`;
     case 'issued':
-      return outcome.future.isSettled ? `completed at once: ${outcome.future.value.ok ? 'ok' : `error ${(outcome.future.value as { errno: string }).errno}`}` : 'in flight';
+      return outcome.answeredAtOnce ? `completed at once: ${outcome.answeredAtOnce.ok ? 'ok' : `error ${outcome.answeredAtOnce.errno}`}` : 'in flight';
     case 'read':
       return outcome.result.ok ? `ok (${outcome.result.data.describe()})` : `error ${outcome.result.errno}`;
     case 'control':

@@ -1,44 +1,47 @@
 /**
- * Standalone block nodes for tests: an environment (virtual clock, event bus) and a way to
- * run a node's read or write coroutine to completion.
+ * Standalone block nodes for tests: an environment (virtual clock, event bus, frame table) and
+ * synchronous reads and writes. Standalone images and filters never wait (nothing below them
+ * crosses a network), so a request that suspends here is a bug and fails the test.
  */
 import { DataRuns } from '../../../src/engine/block/data-runs.js';
 import type { ReadResult, WriteResult } from '../../../src/engine/block/errno.js';
 import type { BlockEnv, BlockNode, IoContext } from '../../../src/engine/block/node.js';
 import { Qcow2Image } from '../../../src/engine/block/qcow2-image.js';
 import { RawImage } from '../../../src/engine/block/raw-image.js';
-import { spawn, type Co } from '../../../src/engine/sim/coroutine.js';
+import { FrameTable, isSuspended, type IoOutcome, type IoResult } from '../../../src/engine/block/io-frames.js';
+import type { EngineAction } from '../../../src/engine/sim/actions.js';
 import { EventBus, type SimEvent } from '../../../src/engine/sim/events.js';
 import { Scheduler } from '../../../src/engine/sim/scheduler.js';
 import { ChunkedMemoryStore } from '../../../src/storage/chunked-memory-store.js';
 
 export interface TestEnv extends BlockEnv {
   readonly events: EventBus;
-  readonly scheduler: Scheduler;
+  readonly scheduler: Scheduler<EngineAction>;
   readonly recorded: SimEvent[];
 }
 
 export function newEnv(): TestEnv {
-  const scheduler = new Scheduler();
+  const scheduler = new Scheduler<EngineAction>();
   const events = new EventBus(() => scheduler.nowUs);
+  const frames = new FrameTable(() => {
+    throw new Error('a standalone node suspended a request');
+  });
   const recorded: SimEvent[] = [];
   events.subscribe((event) => recorded.push(event));
-  return { scheduler, events, recorded };
+  return { scheduler, events, frames, recorded };
 }
 
 let nextRequestId = 1;
 const ctx = (): IoContext => ({ requestId: nextRequestId++, origin: 'step' });
 
-export function runCo<T>(env: TestEnv, co: Co<T>): T {
-  const future = spawn(env.scheduler, co);
-  while (!future.isSettled) {
-    if (!env.scheduler.runNext()) throw new Error('coroutine stalled');
-  }
-  return future.value;
+/** The answer of a standalone node's request, which must come at once. */
+export function answered<R extends IoResult>(outcome: IoOutcome<R>): R {
+  if (isSuspended(outcome)) throw new Error(`a standalone node suspended a request (frame ${outcome.frameId})`);
+  return outcome;
 }
 
-export function readNode(env: TestEnv, node: BlockNode, offsetBytes: number, lengthBytes: number): ReadResult {
-  return runCo(env, node.read(offsetBytes, lengthBytes, ctx()));
+export function readNode(_env: TestEnv, node: BlockNode, offsetBytes: number, lengthBytes: number): ReadResult {
+  return answered(node.read(offsetBytes, lengthBytes, ctx()));
 }
 
 export function readNodeBytes(env: TestEnv, node: BlockNode, offsetBytes: number, lengthBytes: number): Uint8Array {
@@ -47,9 +50,9 @@ export function readNodeBytes(env: TestEnv, node: BlockNode, offsetBytes: number
   return result.data.toBytes();
 }
 
-export function writeNode(env: TestEnv, node: BlockNode, offsetBytes: number, data: DataRuns | Uint8Array): WriteResult {
+export function writeNode(_env: TestEnv, node: BlockNode, offsetBytes: number, data: DataRuns | Uint8Array): WriteResult {
   const runs = data instanceof DataRuns ? data : DataRuns.fromBytes(data.slice());
-  return runCo(env, node.write(offsetBytes, runs, ctx()));
+  return answered(node.write(offsetBytes, runs, ctx()));
 }
 
 export function newRaw(env: TestEnv, name: string, sizeBytes: number): RawImage {
