@@ -2,17 +2,26 @@
  * An in-memory SectorStore: sparse, chunked, and compact for repeated bytes.
  *
  * - Unwritten chunks are absent and read as zeros.
- * - A chunk holding one repeated byte is kept as that number, not as 32 KiB of it.
- * - Chunks are 32 KiB: below IndexedDB's 64 KiB cliff, so the IndexedDB adapter can persist
- *   each chunk as one value.
+ * - A chunk is kept in the smallest of three forms: one repeated byte (a number), a few runs of
+ *   repeated bytes (`FillRuns`), or its literal bytes. Scenario and workload data are patterns,
+ *   so a chunk that several writes touched stays a handful of runs: it costs tens of bytes in
+ *   memory and in IndexedDB, not 32 KiB.
+ * - Chunks are 32 KiB: below IndexedDB's 64 KiB cliff, so a chunk of literal bytes is persisted
+ *   as one value.
  */
 import { type DataRuns, DataRunsBuilder } from '../engine/block/data-runs.js';
 import type { SectorStore } from '../engine/store.js';
 
 export const CHUNK_SIZE_BYTES = 32 * 1024;
 
-/** A chunk as stored: a repeated byte (1-255), or its bytes. Zero chunks are not stored. */
-export type ChunkValue = number | Uint8Array;
+/** Runs of repeated bytes covering a whole chunk, flat: [lengthBytes, fillByte, lengthBytes, fillByte, ...]. Never empty, never one run. */
+export type FillRuns = readonly number[];
+
+/** A chunk as stored: a repeated byte (1-255), runs of repeated bytes, or literal bytes. Zero chunks are not stored. */
+export type ChunkValue = number | FillRuns | Uint8Array;
+
+/** A chunk of literal bytes with at most this many runs is kept as runs instead. */
+const MAX_FILL_RUNS = 64;
 
 export class ChunkedMemoryStore implements SectorStore {
   private readonly chunks = new Map<number, ChunkValue>();
@@ -31,10 +40,7 @@ export class ChunkedMemoryStore implements SectorStore {
       const chunkStart = chunkIndex * CHUNK_SIZE_BYTES;
       const from = position - chunkStart;
       const to = Math.min(end - chunkStart, CHUNK_SIZE_BYTES);
-      const value = this.chunks.get(chunkIndex);
-      if (value === undefined) builder.appendFill(to - from, 0);
-      else if (typeof value === 'number') builder.appendFill(to - from, value);
-      else builder.appendBytes(value.slice(from, to));
+      appendChunk(builder, this.chunks.get(chunkIndex), from, to);
       position = chunkStart + to;
     }
     return builder.build();
@@ -76,14 +82,20 @@ export class ChunkedMemoryStore implements SectorStore {
     while (position < end) {
       const chunkIndex = Math.floor(position / CHUNK_SIZE_BYTES);
       const chunkStart = chunkIndex * CHUNK_SIZE_BYTES;
+      const chunkLength = this.chunkLength(chunkIndex);
       const from = position - chunkStart;
-      const to = Math.min(end - chunkStart, this.chunkLength(chunkIndex));
-      if (from === 0 && to === this.chunkLength(chunkIndex)) {
+      const to = Math.min(end - chunkStart, chunkLength);
+      if (from === 0 && to === chunkLength) {
         this.setChunk(chunkIndex, fillByte);
       } else {
-        const bytes = this.materialize(chunkIndex);
-        bytes.fill(fillByte, from, to);
-        this.setChunk(chunkIndex, compact(bytes));
+        const value = this.chunks.get(chunkIndex);
+        if (value instanceof Uint8Array) {
+          const bytes = value.slice();
+          bytes.fill(fillByte, from, to);
+          this.setChunk(chunkIndex, compact(bytes));
+        } else {
+          this.setChunk(chunkIndex, spliceFill(toRuns(value, chunkLength), from, to, fillByte));
+        }
       }
       position = chunkStart + to;
     }
@@ -98,14 +110,10 @@ export class ChunkedMemoryStore implements SectorStore {
       const from = position - chunkStart;
       const to = Math.min(end - chunkStart, this.chunkLength(chunkIndex));
       const piece = source.subarray(position - offsetBytes, position - offsetBytes + (to - from));
-      if (from === 0 && to === this.chunkLength(chunkIndex)) {
-        // slice(): a stored subarray would keep the caller's whole buffer alive.
-        this.setChunk(chunkIndex, compact(piece.slice()));
-      } else {
-        const bytes = this.materialize(chunkIndex);
-        bytes.set(piece, from);
-        this.setChunk(chunkIndex, compact(bytes));
-      }
+      const bytes = from === 0 && to === this.chunkLength(chunkIndex) ? new Uint8Array(piece.length) : this.materialize(chunkIndex);
+      // A copy: a stored view would keep the caller's whole buffer alive, and the caller may change it.
+      bytes.set(piece, from);
+      this.setChunk(chunkIndex, compact(bytes));
       position = chunkStart + to;
     }
   }
@@ -114,8 +122,16 @@ export class ChunkedMemoryStore implements SectorStore {
   private materialize(chunkIndex: number): Uint8Array {
     const value = this.chunks.get(chunkIndex);
     const bytes = new Uint8Array(this.chunkLength(chunkIndex));
+    if (value === undefined) return bytes;
     if (typeof value === 'number') bytes.fill(value);
-    else if (value) bytes.set(value);
+    else if (value instanceof Uint8Array) bytes.set(value);
+    else {
+      let position = 0;
+      for (let index = 0; index < value.length; index += 2) {
+        bytes.fill(value[index + 1]!, position, position + value[index]!);
+        position += value[index]!;
+      }
+    }
     return bytes;
   }
 
@@ -143,11 +159,64 @@ export class ChunkedMemoryStore implements SectorStore {
   }
 }
 
-/** A chunk whose bytes are all equal becomes that byte. */
+/** Appends bytes [from, to) of a chunk to a read. */
+function appendChunk(builder: DataRunsBuilder, value: ChunkValue | undefined, from: number, to: number): void {
+  if (value === undefined) builder.appendFill(to - from, 0);
+  else if (typeof value === 'number') builder.appendFill(to - from, value);
+  // A copy: the reader may keep or change what it got.
+  else if (value instanceof Uint8Array) builder.appendBytes(value.slice(from, to));
+  else {
+    let runStart = 0;
+    for (let index = 0; index < value.length && runStart < to; index += 2) {
+      const runEnd = runStart + value[index]!;
+      if (runEnd > from) builder.appendFill(Math.min(runEnd, to) - Math.max(runStart, from), value[index + 1]!);
+      runStart = runEnd;
+    }
+  }
+}
+
+/** A number or runs chunk (or an absent one) as runs. */
+function toRuns(value: number | FillRuns | undefined, chunkLength: number): FillRuns {
+  if (value === undefined) return [chunkLength, 0];
+  if (typeof value === 'number') return [chunkLength, value];
+  return value;
+}
+
+/** The runs with [from, to) set to `fillByte`, neighbours of the same byte merged; one run becomes its byte. */
+function spliceFill(runs: FillRuns, from: number, to: number, fillByte: number): ChunkValue {
+  const out: number[] = [];
+  const push = (lengthBytes: number, byte: number): void => {
+    if (lengthBytes <= 0) return;
+    if (out.length > 0 && out[out.length - 1] === byte) out[out.length - 2] = out[out.length - 2]! + lengthBytes;
+    else out.push(lengthBytes, byte);
+  };
+  let runStart = 0;
+  let inserted = false;
+  for (let index = 0; index < runs.length; index += 2) {
+    const runEnd = runStart + runs[index]!;
+    const byte = runs[index + 1]!;
+    push(Math.min(runEnd, from) - runStart, byte);
+    if (!inserted && runEnd > from) {
+      push(to - from, fillByte);
+      inserted = true;
+    }
+    push(runEnd - Math.max(runStart, to), byte);
+    runStart = runEnd;
+  }
+  return out.length === 2 ? out[1]! : out;
+}
+
+/** Literal bytes in their smallest form: one byte, a few runs, or the bytes. */
 function compact(bytes: Uint8Array): ChunkValue {
-  const first = bytes[0]!;
-  for (let index = 1; index < bytes.length; index++) if (bytes[index] !== first) return bytes;
-  return first;
+  const runs: number[] = [];
+  let runStart = 0;
+  for (let index = 1; index <= bytes.length; index++) {
+    if (index < bytes.length && bytes[index] === bytes[runStart]) continue;
+    runs.push(index - runStart, bytes[runStart]!);
+    if (runs.length > 2 * MAX_FILL_RUNS) return bytes;
+    runStart = index;
+  }
+  return runs.length === 2 ? runs[1]! : runs;
 }
 
 export function createMemoryStore(request: { sizeBytes: number }): ChunkedMemoryStore {

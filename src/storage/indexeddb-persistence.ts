@@ -1,30 +1,22 @@
 /**
  * The saved simulation in IndexedDB, through idb-keyval (the only module that imports it).
  *
- * One object store holds a `meta` record (settings, engine snapshot, session steps) and one
- * record per stored disk chunk, keyed ["chunk", image, index]. A save writes the changed chunks
- * and the meta record in a single transaction, so what is stored is always one consistent
- * instant: never a torn cluster, never disks from one moment and state from another.
+ * One object store holds every record of the saved simulation (see tracked-stores.ts and
+ * worker/saved-session.ts for what they are) and an `owner` record. A save writes its records
+ * in a single transaction, so what is stored is always one consistent instant: never a torn
+ * cluster, never disks from one moment and state from another.
+ *
+ * Ownership: a tab that opens the simulation first claims it (the owner epoch goes up by one,
+ * in a transaction, before it loads anything). Every save reads the epoch inside its own
+ * transaction and aborts when it is no longer the claimer's, so a tab that lost the store to
+ * another can never write into what the other loaded, however its saves and the take-over
+ * interleave.
  */
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
-import type { ChunkValue } from './chunked-memory-store.js';
+import type { RecordChange } from './tracked-stores.js';
 
-export const META_KEY = 'meta';
 const STORE_NAME = 'simulation';
-
-export type ChunkKey = ['chunk', string, number];
-
-export interface ChunkChange {
-  readonly imageName: string;
-  readonly chunkIndex: number;
-  /** undefined: the chunk reads as zeros again and its record is deleted. */
-  readonly value: ChunkValue | undefined;
-}
-
-export interface SavedState<Meta> {
-  readonly meta: Meta | undefined;
-  readonly chunks: Map<string, Map<number, ChunkValue>>;
-}
+export const OWNER_KEY = 'owner';
 
 /** IndexedDB refused: unavailable (private mode, disabled), or out of quota. */
 export class PersistenceError extends Error {
@@ -37,24 +29,64 @@ export class PersistenceError extends Error {
   }
 }
 
-export class IndexedDbPersistence<Meta> {
+/** Another tab claimed the store after this one: this one must stop writing. */
+export class OwnershipLost extends Error {
+  constructor(readonly currentEpoch: number) {
+    super('another tab has taken over this simulation');
+    this.name = 'OwnershipLost';
+  }
+}
+
+export type SavedRecord = readonly [key: IDBValidKey, value: unknown];
+
+export class IndexedDbPersistence {
+  private epoch = 0;
+
   private constructor(private readonly useStore: UseStore) {}
 
   /** Opens the database and proves it can write; throws PersistenceError when it cannot. */
-  static async open<Meta>(databaseName: string): Promise<IndexedDbPersistence<Meta>> {
+  static async open(databaseName: string): Promise<IndexedDbPersistence> {
     if (typeof indexedDB === 'undefined') throw new PersistenceError('IndexedDB is not available in this browser', false);
     try {
       const useStore = createStore(databaseName, STORE_NAME);
       await useStore('readwrite', (store) => promisifyRequest(store.put(true, 'writable')));
-      return new IndexedDbPersistence<Meta>(useStore);
+      return new IndexedDbPersistence(useStore);
     } catch (error) {
       throw toPersistenceError(error);
     }
   }
 
-  async load(): Promise<SavedState<Meta>> {
-    const chunks = new Map<string, Map<number, ChunkValue>>();
-    let meta: Meta | undefined;
+  /** The epoch this connection claimed (0 before claim). */
+  get ownerEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Takes the store for this connection: the owner epoch goes up by one; earlier owners' saves fail from now on. */
+  async claim(): Promise<number> {
+    try {
+      this.epoch = await this.useStore('readwrite', (store) => {
+        return new Promise<number>((resolve, reject) => {
+          const read = store.get(OWNER_KEY);
+          read.onerror = () => reject(read.error);
+          read.onsuccess = () => {
+            const current = (read.result as { epoch?: number } | undefined)?.epoch ?? 0;
+            const next = current + 1;
+            store.put({ epoch: next }, OWNER_KEY);
+            store.transaction.oncomplete = () => resolve(next);
+            store.transaction.onerror = () => reject(store.transaction.error);
+            store.transaction.onabort = () => reject(store.transaction.error ?? new Error('the claim was aborted'));
+          };
+        });
+      });
+      return this.epoch;
+    } catch (error) {
+      throw toPersistenceError(error);
+    }
+  }
+
+  /** Every record but the owner and the writability probe, in key order. */
+  async loadAll(): Promise<SavedRecord[]> {
+    const records: SavedRecord[] = [];
     try {
       await this.useStore('readonly', (store) => {
         const request = store.openCursor();
@@ -66,14 +98,7 @@ export class IndexedDbPersistence<Meta> {
               resolve();
               return;
             }
-            const key = cursor.key;
-            if (key === META_KEY) meta = cursor.value as Meta;
-            else if (Array.isArray(key) && key[0] === 'chunk') {
-              const imageName = String(key[1]);
-              let image = chunks.get(imageName);
-              if (!image) chunks.set(imageName, (image = new Map()));
-              image.set(Number(key[2]), cursor.value as ChunkValue);
-            }
+            if (cursor.key !== OWNER_KEY && cursor.key !== 'writable') records.push([cursor.key, cursor.value]);
             cursor.continue();
           };
         });
@@ -81,33 +106,43 @@ export class IndexedDbPersistence<Meta> {
     } catch (error) {
       throw toPersistenceError(error);
     }
-    return { meta, chunks };
+    return records;
   }
 
-  /** Writes the changed chunks and the meta record atomically; resolves once committed. */
-  async save(changes: readonly ChunkChange[], meta: Meta): Promise<void> {
+  /**
+   * Writes and deletes records in one transaction, after checking inside it that this
+   * connection still owns the store. Resolves once committed; throws OwnershipLost (nothing
+   * written) or PersistenceError.
+   */
+  async save(changes: readonly RecordChange[], options: { clearFirst?: boolean } = {}): Promise<void> {
+    let lostTo: number | undefined;
     try {
       await this.useStore('readwrite', (store) => {
+        const transaction = store.transaction;
+        const done = promisifyRequest(transaction);
+        const owner = store.get(OWNER_KEY);
+        owner.onsuccess = () => {
+          const current = (owner.result as { epoch?: number } | undefined)?.epoch ?? 0;
+          if (current !== this.epoch) {
+            lostTo = current;
+            transaction.abort();
+          }
+        };
+        if (options.clearFirst) {
+          // Everything but the owner record goes.
+          store.delete(IDBKeyRange.upperBound(OWNER_KEY, true));
+          store.delete(IDBKeyRange.lowerBound(OWNER_KEY, true));
+        }
         for (const change of changes) {
-          const key: ChunkKey = ['chunk', change.imageName, change.chunkIndex];
+          // Keys are strings and arrays of strings and numbers (tracked-stores.ts, paged-log.ts).
+          const key = change.key as IDBValidKey;
           if (change.value === undefined) store.delete(key);
           else store.put(change.value, key);
         }
-        store.put(meta, META_KEY);
-        return promisifyRequest(store.transaction);
+        return done;
       });
     } catch (error) {
-      throw toPersistenceError(error);
-    }
-  }
-
-  async clear(): Promise<void> {
-    try {
-      await this.useStore('readwrite', (store) => {
-        store.clear();
-        return promisifyRequest(store.transaction);
-      });
-    } catch (error) {
+      if (lostTo !== undefined) throw new OwnershipLost(lostTo);
       throw toPersistenceError(error);
     }
   }

@@ -60,6 +60,7 @@ export class SimClient {
     return this.call('connect', () => this.remote.connect(options, Comlink.proxy((notice: WorkerNotice) => this.onNotice(notice))) as Promise<PersistenceStatus>);
   }
 
+  discardSaved: SimWorkerApi['discardSaved'] = () => this.call('discard saved', () => this.remote.discardSaved());
   newSimulation: SimWorkerApi['newSimulation'] = (settings) => this.call('new simulation', () => this.remote.newSimulation(settings));
   execute: SimWorkerApi['execute'] = (step) => this.call('execute', () => this.remote.execute(step) as Promise<CommandResult>);
   setClock: SimWorkerApi['setClock'] = (clock) => this.call('clock', () => this.remote.setClock(clock));

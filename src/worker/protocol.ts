@@ -11,7 +11,7 @@ import type { ScenarioError } from '../engine/scenario/validate.js';
 import type { StepResult, ScenarioOutcome } from '../engine/scenario/runner.js';
 import type { HostName, JobType, ReplicationMode, SimEvent, Stage } from '../engine/sim/events.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // ---- what the page sees --------------------------------------------------------------------
 
@@ -109,6 +109,8 @@ export interface Frame {
   readonly frameNumber: number;
   /** True when this state is in IndexedDB (or persistence is off and memory is all there is). */
   readonly saved: boolean;
+  /** Virtual time of the newest state committed to IndexedDB: a reload comes back to it or later. Null before the first save. */
+  readonly savedUpToUs: number | null;
   readonly summary: SimSummary;
   readonly events: readonly SimEvent[];
   /** Events left out of this frame because there were too many to show (fast clock). */
@@ -124,8 +126,14 @@ export interface Frame {
 
 export type PersistenceStatus =
   | { readonly kind: 'indexeddb'; readonly databaseName: string }
-  | { readonly kind: 'memory'; readonly reason: string }
-  | { readonly kind: 'locked-elsewhere' };
+  /**
+   * Saving stopped (or never started): the run goes on in memory. `savedUpToUs` is the virtual
+   * time of what IndexedDB still holds from this run, if anything: a reload comes back to that.
+   */
+  | { readonly kind: 'memory'; readonly reason: string; readonly savedUpToUs?: number | null; readonly quotaExceeded?: boolean }
+  | { readonly kind: 'locked-elsewhere' }
+  /** The saved simulation could not be restored: it is kept untouched, and this run is in memory until the user decides. */
+  | { readonly kind: 'restore-failed'; readonly databaseName: string; readonly reason: string; readonly recordCount: number };
 
 export type WorkerNotice =
   | { readonly kind: 'frame'; readonly frame: Frame }
@@ -159,6 +167,8 @@ export interface SimWorkerApi {
   readonly protocolVersion: number;
   /** Opens (or restores) the simulation; notices arrive through `listener`. */
   connect(options: ConnectOptions, listener: (notice: WorkerNotice) => void): Promise<PersistenceStatus>;
+  /** After a failed restore: deletes the saved simulation and saves the current one instead. */
+  discardSaved(): Promise<void>;
   /** Clears everything saved and starts afresh with these settings. */
   newSimulation(settings: Partial<SimulationSettings>): Promise<void>;
   /** Runs one step (scenario JSON, e.g. {"op":"guest-write",...}) now, as a scenario would. */

@@ -1,51 +1,56 @@
 /**
  * The simulation as the worker runs it for the page: the engine, its stores, the clock that
  * runs in bounded bursts, the commands the page sends (scenario steps), an optional scenario
- * being played, the session log for export, and saving to IndexedDB.
+ * being played, the session's steps for export, the event log and command history, and saving
+ * to IndexedDB.
  *
  * Everything the session does goes through one queue, so a command never interleaves with a
- * burst or a save. A frame reaches the page only after the state it shows has been saved (when
- * the simulation is quiescent; in the middle of a request nothing can be saved, and the frame
- * says so).
+ * burst or a save's preparation. Saving: the engine can be saved at any instant (requests in
+ * flight included), so a save is taken after every command (before the command is answered)
+ * and every SAVE_INTERVAL_MS while the clock runs, whatever the load; a save writes what
+ * changed since the last one (chunks, pages) and the small meta record, in one transaction
+ * that fails if another tab has taken the store over. The engine goes on while a save commits.
  */
-import { DEFAULT_SETTINGS, Simulation, type SimulationSettings } from '../engine/colo/simulation.js';
-import type { SimulationSnapshot } from '../engine/colo/snapshot.js';
 import { formatByte } from '../engine/block/data-runs.js';
-import { digestImages } from './disk-digest.js';
+import { DEFAULT_SETTINGS, Simulation, type SimulationSettings } from '../engine/colo/simulation.js';
+import { TOPOLOGY_NODES } from '../engine/colo/topology.js';
 import { describeStep } from '../engine/scenario/describe.js';
 import { ScenarioRunner, type RunnerProgress, type StepResult } from '../engine/scenario/runner.js';
 import { FORMAT_VERSION } from '../engine/scenario/schema.js';
 import { judgeStep, performStep, settleAsync, type Observed } from '../engine/scenario/step-executor.js';
 import { formatDuration } from '../engine/scenario/units.js';
-import { validateScenarioDocument, validateScenarioText, type Scenario } from '../engine/scenario/validate.js';
+import { validateScenarioText, validateStep, type Scenario } from '../engine/scenario/validate.js';
 import type { SimEvent } from '../engine/sim/events.js';
-import type { ChunkValue } from '../storage/chunked-memory-store.js';
-import type { IndexedDbPersistence } from '../storage/indexeddb-persistence.js';
-import { TrackedStores } from '../storage/tracked-stores.js';
+import { OwnershipLost, PersistenceError, type IndexedDbPersistence, type SavedRecord } from '../storage/indexeddb-persistence.js';
+import { TrackedStores, type LoadedChunks, type RecordChange } from '../storage/tracked-stores.js';
+import { digestImages } from './disk-digest.js';
+import { PagedLog } from './paged-log.js';
 import type { ClockSettings, CommandResult, Frame, PersistenceStatus, ScenarioLoadResult, ScenarioProgress, WorkerNotice } from './protocol.js';
+import {
+  EVENT_LOG_LIMIT,
+  EVENTS_LOG,
+  HISTORY_KEY,
+  HISTORY_LIMIT,
+  META_KEY,
+  PAGE_SIZE,
+  pagesOf,
+  RESULTS_LOG,
+  SAVED_STATE_VERSION,
+  SCENARIO_TEXT_KEY,
+  sortRecords,
+  STEPS_LOG,
+  upgradeLoaded,
+  type HistoryEntry,
+  type SavedMeta,
+  type SessionToRestore,
+} from './saved-session.js';
 import { transferablesOf, ViewBuilder } from './view-builder.js';
 
-export const SAVED_STATE_VERSION = 1;
-
-export interface SavedScenario {
-  readonly name: string;
-  readonly text: string;
-  readonly progress: RunnerProgress;
-  readonly results: StepResult[];
-}
-
-/** The meta record saved with the disks. */
-export interface SavedMeta {
-  readonly version: typeof SAVED_STATE_VERSION;
-  readonly snapshot: SimulationSnapshot;
-  readonly sessionSteps: unknown[];
-  readonly lastCommandEndUs: number;
-  readonly scenario: SavedScenario | null;
-}
+export { SAVED_STATE_VERSION, type SavedMeta } from './saved-session.js';
 
 export interface SessionPorts {
   post(notice: WorkerNotice, transfer: ArrayBuffer[]): void;
-  /** Wall-clock milliseconds, only for sizing bursts; the engine never sees it. */
+  /** Wall-clock milliseconds, only for sizing bursts and spacing saves; the engine never sees it. */
   wallClockMs(): number;
   setTimer(callback: () => void, delayMs: number): void;
 }
@@ -55,6 +60,20 @@ const BURST_BUDGET_MS = 8;
 /** At most this many events travel in one frame; older ones are summarised as dropped. */
 const MAX_EVENTS_PER_FRAME = 4000;
 const FRAME_INTERVAL_MS = 16;
+/** While the clock runs, a save every this many milliseconds of wall time: a crash loses at most this much. */
+export const SAVE_INTERVAL_MS = 250;
+/** Scenario steps run per burst by "run to end", so the worker keeps answering. */
+const SCENARIO_STEPS_PER_BURST_BUDGET_MS = 12;
+
+interface LoadedScenario {
+  readonly name: string;
+  readonly text: string;
+  readonly scenario: Scenario;
+  /** The file's steps as written (an exported session repeats them verbatim). */
+  readonly rawSteps: unknown[];
+  /** Step descriptions, computed once. */
+  readonly descriptions: string[];
+}
 
 export class SimSession {
   private sim!: Simulation;
@@ -68,17 +87,36 @@ export class SimSession {
   private timerArmed = false;
   private lastTickWallMs = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  private sessionSteps: unknown[] = [];
+
+  // What is saved besides the engine.
+  private steps = new PagedLog<unknown>(STEPS_LOG, PAGE_SIZE);
+  private results = new PagedLog<StepResult>(RESULTS_LOG, PAGE_SIZE);
+  private eventLog = new PagedLog<SimEvent>(EVENTS_LOG, PAGE_SIZE, EVENT_LOG_LIMIT);
+  private history: HistoryEntry[] = [];
+  private historyChanged = false;
+  private nextHistoryId = 1;
   private lastCommandEndUs = 0;
+  private entriesRunAtLastCommand = 0;
   private runner: ScenarioRunner | undefined;
-  private scenarioMeta: { name: string; text: string; rawSteps: unknown[]; scenario: Scenario; results: StepResult[] } | undefined;
-  private persistence: IndexedDbPersistence<SavedMeta> | undefined;
+  private loaded: LoadedScenario | undefined;
+  /** The scenario text record must be written (or deleted, when no scenario is loaded). */
+  private scenarioTextChanged = false;
+
+  // Saving.
+  private persistence: IndexedDbPersistence | undefined;
   private persistenceStatus: PersistenceStatus;
-  private dirtySinceSave = true;
+  /** Something changed since the last save was taken. */
+  private dirty = true;
+  /** The next save must rewrite everything (a new simulation, a migrated one). */
+  private rewriteAll = false;
+  private saveInFlight: Promise<void> | undefined;
+  private lastSaveWallMs = Number.NEGATIVE_INFINITY;
+  /** Virtual time of the newest committed save; null before the first. */
+  private savedUpToUs: number | null = null;
 
   constructor(
     private readonly ports: SessionPorts,
-    persistence: IndexedDbPersistence<SavedMeta> | undefined,
+    persistence: IndexedDbPersistence | undefined,
     status: PersistenceStatus,
   ) {
     this.persistence = persistence;
@@ -89,21 +127,48 @@ export class SimSession {
     return this.persistenceStatus;
   }
 
-  /** Restores the saved simulation, or starts a new one when nothing (usable) is saved. */
-  async start(saved: { meta: SavedMeta | undefined; chunks: Map<string, Map<number, ChunkValue>> } | undefined): Promise<void> {
+  /**
+   * Restores the saved simulation from its records, or starts a new one when nothing is saved.
+   * A saved simulation that cannot be restored is never cleared: it stays in IndexedDB, nothing
+   * is written over it, and the page offers what to do (status `restore-failed`).
+   */
+  async start(records: readonly SavedRecord[] | undefined): Promise<void> {
     await this.exclusive(async () => {
-      const meta = saved?.meta;
-      if (meta && meta.version === SAVED_STATE_VERSION) {
-        try {
-          this.restore(meta, saved.chunks);
-        } catch (error) {
-          this.notifyError(`The saved simulation could not be restored (${messageOf(error)}); starting a new one.`);
-          this.replaceSimulation(DEFAULT_SETTINGS, undefined);
-          await this.persistence?.clear();
-        }
-      } else {
+      const loaded = records ? sortRecords(records) : undefined;
+      if (!loaded || loaded.meta === undefined) {
         this.replaceSimulation(DEFAULT_SETTINGS, undefined);
+        this.rewriteAll = true;
+        await this.save();
+      } else {
+        try {
+          const session = upgradeLoaded(loaded);
+          this.restore(session);
+          if (session.migratedFrom !== undefined) {
+            this.rewriteAll = true;
+            this.dirty = true;
+            await this.save();
+          }
+        } catch (error) {
+          const reason = messageOf(error);
+          this.persistenceStatus = { kind: 'restore-failed', databaseName: this.persistenceStatus.kind === 'indexeddb' ? this.persistenceStatus.databaseName : '', reason, recordCount: loaded.recordCount };
+          this.ports.post({ kind: 'persistence', status: this.persistenceStatus }, []);
+          this.notifyError(`The saved simulation could not be restored (${reason}). It is kept as it is; this simulation runs in memory until you choose what to do.`);
+          this.replaceSimulation(DEFAULT_SETTINGS, undefined);
+        }
       }
+      await this.publish();
+    });
+  }
+
+  /** After a restore failed: drop the saved simulation and save the current one in its place. */
+  discardSaved(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.persistenceStatus.kind !== 'restore-failed' || !this.persistence) return;
+      this.persistenceStatus = { kind: 'indexeddb', databaseName: this.persistenceStatus.databaseName };
+      this.ports.post({ kind: 'persistence', status: this.persistenceStatus }, []);
+      this.rewriteAll = true;
+      this.dirty = true;
+      await this.save();
       await this.publish();
     });
   }
@@ -113,10 +178,10 @@ export class SimSession {
   newSimulation(settings: Partial<SimulationSettings>): Promise<void> {
     return this.exclusive(async () => {
       this.clock = { ...this.clock, playing: false };
-      this.runner = undefined;
-      this.scenarioMeta = undefined;
-      await this.clearSaved();
+      this.closeLoadedScenario();
       this.replaceSimulation({ ...DEFAULT_SETTINGS, ...settings }, undefined);
+      this.rewriteAll = true;
+      await this.save();
       await this.publish();
     });
   }
@@ -126,28 +191,21 @@ export class SimSession {
       if (this.runner) {
         return { ok: false, errors: [{ path: '', message: 'a scenario is loaded: close it before acting on the simulation yourself' }] } as const;
       }
-      const validation = validateScenarioDocument({
-        format: FORMAT_VERSION,
-        title: 'session',
-        setup: setupOf(this.sim.settings),
-        steps: [...this.sessionSteps, step],
-      });
+      const validation = validateStep(step, this.sim.settings, this.openedNodes());
       if (!validation.ok) {
-        const own = `steps[${this.sessionSteps.length}]`;
-        const errors = validation.errors
-          .filter((error) => error.path.startsWith(own) || error.path === '')
-          .map((error) => ({ path: error.path.startsWith(own) ? `step${error.path.slice(own.length)}` : error.path, message: error.message }));
-        return { ok: false, errors: errors.length > 0 ? errors : validation.errors } as const;
+        this.recordHistory({ step, status: 'invalid', errors: validation.errors });
+        await this.saveNow();
+        return { ok: false, errors: validation.errors } as const;
       }
-      const parsed = validation.scenario.steps[validation.scenario.steps.length - 1]!;
-      const gapUs = this.sim.nowUs - this.lastCommandEndUs;
+      const parsed = validation.step;
+      this.recordGap();
       const performed = performStep(this.sim, parsed);
-      let observed: Observed;
-      if (performed.kind === 'pending') observed = settleAsync(this.sim, performed);
-      else observed = performed.observed;
-      const result = judgeStep(this.sessionSteps.length, { ...parsed, expect: undefined } as typeof parsed, observed, this.sim.nowUs);
-      this.recordStep(step, observed, gapUs);
-      this.dirtySinceSave = true;
+      const observed: Observed = performed.kind === 'pending' ? settleAsync(this.sim, performed) : performed.observed;
+      const result = judgeStep(this.steps.endIndex, { ...parsed, expect: undefined } as typeof parsed, observed, this.sim.nowUs);
+      this.recordStep(step, observed);
+      this.recordHistory({ step, status: result.passed ? 'ok' : 'failed', result });
+      this.dirty = true;
+      await this.saveNow();
       await this.publish();
       return { ok: true, result } as const;
     });
@@ -155,8 +213,14 @@ export class SimSession {
 
   setClock(clock: ClockSettings): Promise<void> {
     return this.exclusive(async () => {
+      const wasPlaying = this.clock.playing;
       this.clock = { playing: clock.playing && !this.runner, speed: clamp(clock.speed, 1, 10_000_000) };
       this.lastTickWallMs = this.ports.wallClockMs();
+      // Stopping the clock saves where it stopped.
+      if (wasPlaying && !this.clock.playing) {
+        await this.saveNow();
+        await this.publish();
+      }
       this.armTimer();
     });
   }
@@ -166,7 +230,8 @@ export class SimSession {
     return this.exclusive(async () => {
       if (this.runner) return;
       this.sim.scheduler.runNext();
-      this.dirtySinceSave = true;
+      this.dirty = true;
+      await this.saveNow();
       await this.publish();
     });
   }
@@ -176,8 +241,11 @@ export class SimSession {
       const validation = validateScenarioText(text);
       if (!validation.ok) return { ok: false, errors: validation.errors } as const;
       this.clock = { ...this.clock, playing: false };
-      await this.clearSaved();
-      this.startScenario(name, text, validation.scenario, undefined, []);
+      this.closeLoadedScenario();
+      this.replaceSimulation(validation.scenario.settings, undefined);
+      this.startScenario(name, text, validation.scenario, undefined);
+      this.rewriteAll = true;
+      await this.save();
       await this.publish();
       return { ok: true, progress: this.scenarioProgress()! } as const;
     });
@@ -185,41 +253,67 @@ export class SimSession {
 
   scenarioStep(): Promise<ScenarioProgress | null> {
     return this.exclusive(async () => {
-      if (!this.runner || !this.scenarioMeta) return null;
-      this.scenarioMeta.results.push(...this.runner.step());
-      this.dirtySinceSave = true;
+      if (!this.runner) return null;
+      this.results.push(...this.runner.step());
+      this.dirty = true;
+      await this.saveNow();
       await this.publish();
       return this.scenarioProgress();
     });
   }
 
+  /** Runs the loaded scenario to its end, in bursts (frames and saves between them), so the worker keeps answering. */
   scenarioRunToEnd(): Promise<ScenarioProgress | null> {
-    return this.exclusive(async () => {
-      if (!this.runner || !this.scenarioMeta) return null;
-      while (!this.runner.done) this.scenarioMeta.results.push(...this.runner.step());
-      this.dirtySinceSave = true;
-      await this.publish();
-      return this.scenarioProgress();
-    });
+    const burst = (): Promise<boolean> =>
+      this.exclusive(async () => {
+        const runner = this.runner;
+        if (!runner) return true;
+        const startedMs = this.ports.wallClockMs();
+        while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) this.results.push(...runner.step());
+        this.dirty = true;
+        if (runner.done || this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) await this.saveNow();
+        await this.publish();
+        return runner.done;
+      });
+    const loop = async (): Promise<ScenarioProgress | null> => {
+      while (!(await burst())) {
+        // A turn of the event loop: other calls (a digest, a close) get in between bursts.
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      }
+      return this.exclusive(async () => this.scenarioProgress());
+    };
+    return loop();
   }
 
   closeScenario(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.runner && this.scenarioMeta) {
+      if (this.runner && this.loaded) {
         // What ran so far becomes this session's history.
-        this.sessionSteps = this.scenarioMeta.rawSteps.slice(0, this.runner.nextStepIndex);
+        this.steps.reset();
+        this.steps.push(...this.loaded.rawSteps.slice(0, this.runner.nextStepIndex));
         this.lastCommandEndUs = this.sim.nowUs;
+        this.entriesRunAtLastCommand = this.sim.scheduler.entriesRun;
       }
-      this.runner = undefined;
-      this.scenarioMeta = undefined;
-      this.dirtySinceSave = true;
+      this.closeLoadedScenario();
+      this.dirty = true;
+      await this.saveNow();
       await this.publish();
     });
   }
 
+  /**
+   * The session (or the scenario run so far) as a scenario file that replays to this very
+   * instant: every command with what it observed as its expectation, and between commands the
+   * time that passed (or, when the clock stopped between two events of one instant, the exact
+   * number of events that ran).
+   */
   exportScenario(title: string): Promise<string> {
     return this.exclusive(async () => {
-      const steps = this.scenarioMeta && this.runner ? this.scenarioMeta.rawSteps.slice(0, this.runner.nextStepIndex) : this.sessionSteps;
+      const steps = this.loaded && this.runner ? this.loaded.rawSteps.slice(0, this.runner.nextStepIndex) : [...this.steps.kept];
+      if (!this.runner) {
+        const gap = this.gapStep();
+        if (gap) steps.push(gap);
+      }
       const document = {
         format: FORMAT_VERSION,
         title: title || 'colo-sim session',
@@ -273,9 +367,8 @@ export class SimSession {
       }
     }
     if (reachedTarget) scheduler.runUntilTime(targetUs);
-    // Even an idle clock is saved on every frame: the page shows the time, and what the page
-    // shows is stored. The record is small (the snapshot holds no disk bytes, about 2 KB).
-    this.dirtySinceSave = true;
+    this.dirty = true;
+    if (this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) this.startSave();
     await this.publish();
     this.armTimer();
   }
@@ -283,7 +376,6 @@ export class SimSession {
   // ---- frames and saving --------------------------------------------------------------------
 
   private async publish(): Promise<void> {
-    const saved = await this.save();
     const layouts = this.view.takeLayouts();
     const cells = this.view.takeCells();
     const bitmaps = this.view.takeBitmaps();
@@ -293,7 +385,8 @@ export class SimSession {
     this.droppedEvents = 0;
     const frame: Frame = {
       frameNumber: this.frameNumber++,
-      saved,
+      saved: this.isSaved(),
+      savedUpToUs: this.savedUpToUs,
       summary: this.view.summary(),
       events,
       droppedEvents,
@@ -301,58 +394,97 @@ export class SimSession {
       cells,
       bitmaps,
       scenario: this.scenarioProgress(),
-      sessionStepCount: this.runner ? this.runner.nextStepIndex : this.sessionSteps.length,
+      sessionStepCount: this.runner ? this.runner.nextStepIndex : this.steps.endIndex,
     };
     this.ports.post({ kind: 'frame', frame }, transferablesOf(cells, bitmaps));
   }
 
-  /** Saves the current instant when it can be saved; returns whether what the page sees is stored. */
-  private async save(): Promise<boolean> {
-    const persistence = this.persistence;
-    if (!persistence) return this.persistenceStatus.kind === 'memory';
-    if (!this.dirtySinceSave) return true;
-    const changes = this.stores.takeChanges();
-    try {
-      await persistence.save(changes, this.metaRecord());
-      this.dirtySinceSave = false;
-      return true;
-    } catch (error) {
-      // Keep going in memory: nothing is dropped, and the page shows a banner.
-      this.stores.restoreChanges(changes);
-      this.persistence = undefined;
-      this.persistenceStatus = { kind: 'memory', reason: messageOf(error) };
-      this.ports.post({ kind: 'persistence', status: this.persistenceStatus }, []);
-      return true;
+  /** What the page sees is what is stored (or persistence is off and memory is all there is). */
+  private isSaved(): boolean {
+    if (!this.persistence || this.persistenceStatus.kind !== 'indexeddb') return this.persistenceStatus.kind === 'memory';
+    return !this.dirty && this.saveInFlight === undefined;
+  }
+
+  /** Saves now and waits for the commit (commands answer only once what they did is stored). */
+  private async saveNow(): Promise<void> {
+    this.startSave();
+    await this.saveInFlight;
+    // A change made while that save was committing is in the next one.
+    if (this.dirty && this.saveInFlight === undefined) {
+      this.startSave();
+      await this.saveInFlight;
     }
   }
 
-  private async clearSaved(): Promise<void> {
-    if (!this.persistence) return;
-    try {
-      await this.persistence.clear();
-    } catch (error) {
-      this.persistence = undefined;
-      this.persistenceStatus = { kind: 'memory', reason: messageOf(error) };
-      this.ports.post({ kind: 'persistence', status: this.persistenceStatus }, []);
-    }
+  /** For the first save of a simulation: everything, then wait. */
+  private async save(): Promise<void> {
+    await this.saveInFlight;
+    await this.saveNow();
+  }
+
+  /**
+   * Takes a save of this instant and sends it to IndexedDB; the engine may go on while it
+   * commits. At most one save is in flight; a later call while one is committing does nothing
+   * (the changes stay marked and go with the next save).
+   */
+  private startSave(): void {
+    const persistence = this.persistence;
+    if (!persistence || this.persistenceStatus.kind !== 'indexeddb' || this.saveInFlight || !this.dirty) return;
+    const rewriteAll = this.rewriteAll;
+    const storeSave = rewriteAll ? { changes: this.stores.allRecords(), committed: () => {}, failed: () => {} } : this.stores.takeChanges();
+    const logs = [this.steps, this.results, this.eventLog].map((log) => log.takeChanges());
+    const changes: RecordChange[] = [...storeSave.changes];
+    for (const log of logs) changes.push(...log.changes);
+    if (this.scenarioTextChanged || rewriteAll) changes.push({ key: SCENARIO_TEXT_KEY, value: this.loaded ? { name: this.loaded.name, text: this.loaded.text } : undefined });
+    if (this.historyChanged || rewriteAll) changes.push({ key: HISTORY_KEY, value: this.history.slice() });
+    changes.push({ key: META_KEY, value: this.metaRecord() });
+    const savedAtUs = this.sim.nowUs;
+    this.dirty = false;
+    this.rewriteAll = false;
+    this.scenarioTextChanged = false;
+    this.historyChanged = false;
+    this.lastSaveWallMs = this.ports.wallClockMs();
+    this.saveInFlight = persistence
+      .save(changes, { clearFirst: rewriteAll })
+      .then(
+        () => {
+          storeSave.committed();
+          for (const log of logs) log.committed();
+          this.savedUpToUs = savedAtUs;
+        },
+        (error: unknown) => {
+          storeSave.failed();
+          if (error instanceof OwnershipLost) {
+            this.lostStore();
+            return;
+          }
+          // Keep going in memory: nothing is dropped, and the page says what is stored.
+          this.persistence = undefined;
+          this.persistenceStatus = { kind: 'memory', reason: messageOf(error), savedUpToUs: this.savedUpToUs, ...(error instanceof PersistenceError && error.quotaExceeded ? { quotaExceeded: true } : {}) };
+          this.ports.post({ kind: 'persistence', status: this.persistenceStatus }, []);
+        },
+      )
+      .finally(() => {
+        this.saveInFlight = undefined;
+      });
   }
 
   private metaRecord(): SavedMeta {
     return {
       version: SAVED_STATE_VERSION,
       snapshot: this.sim.snapshot(),
-      sessionSteps: this.sessionSteps,
       lastCommandEndUs: this.lastCommandEndUs,
-      scenario:
-        this.runner && this.scenarioMeta
-          ? { name: this.scenarioMeta.name, text: this.scenarioMeta.text, progress: this.runner.progress(), results: this.scenarioMeta.results }
-          : null,
+      entriesRunAtLastCommand: this.entriesRunAtLastCommand,
+      steps: this.steps.state,
+      scenario: this.runner && this.loaded ? { name: this.loaded.name, progress: this.runner.progress(), results: this.results.state } : null,
+      events: this.eventLog.state,
+      nextHistoryId: this.nextHistoryId,
     };
   }
 
   // ---- building and rebuilding ----------------------------------------------------------------
 
-  private replaceSimulation(settings: SimulationSettings, snapshot: SimulationSnapshot | undefined, chunks?: Map<string, Map<number, ChunkValue>>): void {
+  private replaceSimulation(settings: SimulationSettings, snapshot: SavedMeta['snapshot'] | undefined, chunks?: LoadedChunks): void {
     this.unsubscribe();
     this.stores = new TrackedStores(chunks);
     this.sim = new Simulation(settings, this.stores.factory, snapshot);
@@ -360,52 +492,81 @@ export class SimSession {
     this.pendingEvents = [];
     this.unsubscribe = this.sim.events.subscribe((event) => this.onEvent(event));
     if (!snapshot) {
-      this.sessionSteps = [];
+      this.steps.reset();
+      this.eventLog.reset();
+      this.history = [];
+      this.historyChanged = true;
       this.lastCommandEndUs = 0;
+      this.entriesRunAtLastCommand = 0;
     }
-    this.dirtySinceSave = true;
+    this.dirty = true;
   }
 
-  private restore(meta: SavedMeta, chunks: Map<string, Map<number, ChunkValue>>): void {
-    this.replaceSimulation(meta.snapshot.settings, meta.snapshot, chunks);
-    this.sessionSteps = meta.sessionSteps;
+  private restore(saved: SessionToRestore): void {
+    const { meta } = saved;
+    this.replaceSimulation(meta.snapshot.settings, meta.snapshot, saved.chunks);
+    this.steps = PagedLog.loaded(STEPS_LOG, PAGE_SIZE, Number.POSITIVE_INFINITY, meta.steps, pagesOf(saved.pages, STEPS_LOG));
+    this.eventLog = PagedLog.loaded(EVENTS_LOG, PAGE_SIZE, EVENT_LOG_LIMIT, meta.events, pagesOf(saved.pages, EVENTS_LOG));
+    this.history = saved.history.slice(-HISTORY_LIMIT);
+    this.nextHistoryId = meta.nextHistoryId;
     this.lastCommandEndUs = meta.lastCommandEndUs;
+    this.entriesRunAtLastCommand = meta.entriesRunAtLastCommand;
     if (meta.scenario) {
-      const validation = validateScenarioText(meta.scenario.text);
+      if (!saved.scenarioText) throw new Error('the saved scenario file is missing');
+      const validation = validateScenarioText(saved.scenarioText.text);
       if (!validation.ok) throw new Error('the saved scenario is no longer valid');
-      this.startScenario(meta.scenario.name, meta.scenario.text, validation.scenario, meta.scenario.progress, meta.scenario.results);
+      this.results = PagedLog.loaded(RESULTS_LOG, PAGE_SIZE, Number.POSITIVE_INFINITY, meta.scenario.results, pagesOf(saved.pages, RESULTS_LOG));
+      this.startScenario(meta.scenario.name, saved.scenarioText.text, validation.scenario, meta.scenario.progress);
+      this.scenarioTextChanged = false;
     }
-    // The stores already hold what is saved.
-    this.stores.takeChanges();
-    this.dirtySinceSave = false;
+    // The stores and pages already hold what is saved; the page gets the saved log first.
+    this.pendingEvents = this.eventLog.kept.slice();
+    this.dirty = false;
+    this.historyChanged = false;
+    this.savedUpToUs = this.sim.nowUs;
   }
 
-  private startScenario(name: string, text: string, scenario: Scenario, progress: RunnerProgress | undefined, results: StepResult[]): void {
-    if (!progress) this.replaceSimulation(scenario.settings, undefined);
+  private startScenario(name: string, text: string, scenario: Scenario, progress: RunnerProgress | undefined): void {
     this.runner = new ScenarioRunner(scenario, this.stores.factory, { simulation: this.sim, ...(progress ? { resume: progress } : {}) });
     const rawSteps = (JSON.parse(text) as { steps: unknown[] }).steps;
-    this.scenarioMeta = { name, text, rawSteps, scenario, results };
+    this.loaded = { name, text, scenario, rawSteps, descriptions: scenario.steps.map((step) => describeStep(step)) };
+    if (!progress) this.results.reset();
+    this.scenarioTextChanged = true;
+  }
+
+  private closeLoadedScenario(): void {
+    if (this.loaded) this.scenarioTextChanged = true;
+    this.runner = undefined;
+    this.loaded = undefined;
+    this.results.reset();
   }
 
   private scenarioProgress(): ScenarioProgress | null {
     const runner = this.runner;
-    const meta = this.scenarioMeta;
-    if (!runner || !meta) return null;
+    const loaded = this.loaded;
+    if (!runner || !loaded) return null;
     return {
-      name: meta.name,
-      title: meta.scenario.title,
-      ...(meta.scenario.description === undefined ? {} : { description: meta.scenario.description }),
-      stepCount: meta.scenario.steps.length,
+      name: loaded.name,
+      title: loaded.scenario.title,
+      ...(loaded.scenario.description === undefined ? {} : { description: loaded.scenario.description }),
+      stepCount: loaded.scenario.steps.length,
       nextStepIndex: runner.nextStepIndex,
-      stepDescriptions: meta.scenario.steps.map((step) => describeStep(step)),
-      results: meta.results,
+      stepDescriptions: loaded.descriptions,
+      results: this.results.kept,
       done: runner.done,
       ...(runner.done ? { outcome: runner.outcome() } : {}),
     };
   }
 
+  /** Replication nodes opened by earlier commands, which a new command may name. */
+  private openedNodes(): Array<{ name: string; host: 'primary' | 'secondary' }> {
+    const fixed = new Set(TOPOLOGY_NODES.map((node) => node.name));
+    return [this.sim.primary, this.sim.secondary].flatMap((host) => host.replicationNodes.filter((node) => !fixed.has(node.nodeName)).map((node) => ({ name: node.nodeName, host: host.name })));
+  }
+
   private onEvent(event: SimEvent): void {
     this.view.observe(event);
+    this.eventLog.push(event);
     this.pendingEvents.push(event);
     if (this.pendingEvents.length > MAX_EVENTS_PER_FRAME) {
       const excess = this.pendingEvents.length - MAX_EVENTS_PER_FRAME;
@@ -414,16 +575,44 @@ export class SimSession {
     }
   }
 
-  /** The step as given, with the outcome it had as its expectation, after a run for the idle gap. */
-  private recordStep(step: unknown, observed: Observed, gapUs: number): void {
-    if (gapUs > 0) this.sessionSteps.push({ op: 'run', for: formatDuration(gapUs) });
+  /**
+   * The step that replays the time between the last command and now: `run for` the time that
+   * passed when every event up to now has run, else (the clock stopped between two events of
+   * one instant) `run events` with the exact number that ran.
+   */
+  private gapStep(): Record<string, unknown> | undefined {
+    const scheduler = this.sim.scheduler;
+    const entries = scheduler.entriesRun - this.entriesRunAtLastCommand;
+    const gapUs = this.sim.nowUs - this.lastCommandEndUs;
+    const next = scheduler.nextTimeUs();
+    const midInstant = next !== undefined && next <= this.sim.nowUs;
+    if (entries > 0 && (midInstant || gapUs === 0)) return { op: 'run', events: entries };
+    if (gapUs > 0) return { op: 'run', for: formatDuration(gapUs) };
+    return undefined;
+  }
+
+  private recordGap(): void {
+    const gap = this.gapStep();
+    if (gap) this.steps.push(gap);
+  }
+
+  /** The step as given, with the outcome it had as its expectation. */
+  private recordStep(step: unknown, observed: Observed): void {
     const recorded: Record<string, unknown> = { ...(step as Record<string, unknown>) };
     delete recorded.expect;
     delete recorded.async;
     const expect = expectationOf(observed);
     if (expect) recorded.expect = expect;
-    this.sessionSteps.push(recorded);
+    this.steps.push(recorded);
     this.lastCommandEndUs = this.sim.nowUs;
+    this.entriesRunAtLastCommand = this.sim.scheduler.entriesRun;
+  }
+
+  private recordHistory(entry: Omit<HistoryEntry, 'id'>): void {
+    this.history.push({ id: this.nextHistoryId++, ...entry });
+    if (this.history.length > HISTORY_LIMIT) this.history.splice(0, this.history.length - HISTORY_LIMIT);
+    this.historyChanged = true;
+    this.dirty = true;
   }
 
   private notifyError(message: string): void {

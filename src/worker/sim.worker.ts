@@ -3,9 +3,9 @@
  * through comlink. Only one tab may own a saved simulation at a time (Web Locks).
  */
 import * as Comlink from 'comlink';
-import { IndexedDbPersistence, PersistenceError } from '../storage/indexeddb-persistence.js';
+import { IndexedDbPersistence, PersistenceError, type SavedRecord } from '../storage/indexeddb-persistence.js';
 import { PROTOCOL_VERSION, type ConnectOptions, type PersistenceStatus, type SimWorkerApi, type WorkerNotice } from './protocol.js';
-import { SimSession, type SavedMeta } from './session.js';
+import { SimSession } from './session.js';
 
 let session: SimSession | undefined;
 let notify: (notice: WorkerNotice) => void = () => {};
@@ -56,12 +56,14 @@ const api: SimWorkerApi = {
       const status: PersistenceStatus = { kind: 'locked-elsewhere' };
       return status;
     }
-    let persistence: IndexedDbPersistence<SavedMeta> | undefined;
+    let persistence: IndexedDbPersistence | undefined;
     let status: PersistenceStatus;
-    let saved: Awaited<ReturnType<IndexedDbPersistence<SavedMeta>['load']>> | undefined;
+    let saved: SavedRecord[] | undefined;
     try {
-      persistence = await IndexedDbPersistence.open<SavedMeta>(options.databaseName);
-      saved = await persistence.load();
+      persistence = await IndexedDbPersistence.open(options.databaseName);
+      // Claim before loading: a save from a tab that had the store before fails from now on.
+      await persistence.claim();
+      saved = await persistence.loadAll();
       status = { kind: 'indexeddb', databaseName: options.databaseName };
     } catch (error) {
       persistence = undefined;
@@ -72,6 +74,7 @@ const api: SimWorkerApi = {
     return session.status;
   },
 
+  discardSaved: () => requireSession().discardSaved(),
   newSimulation: (settings) => requireSession().newSimulation(settings),
   execute: (step) => requireSession().execute(step),
   setClock: (clock) => requireSession().setClock(clock),

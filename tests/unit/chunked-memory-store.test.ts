@@ -65,25 +65,29 @@ describe('ChunkedMemoryStore: chunks of one repeated byte', () => {
     expect(store.getChunk(2)).toBe(0x5a);
   });
 
-  it('a write across chunks stores partial chunks as bytes and full ones as numbers', () => {
+  it('a write across chunks stores partial chunks as runs and full ones as numbers', () => {
     const store = new ChunkedMemoryStore(1 * MiB);
     store.write(1000, DataRuns.fill(2 * CHUNK, 0x11));
     // [1000, 1000 + 64 KiB) covers chunk 0 from 1000, chunk 1 whole, chunk 2 up to 1000.
     expect(storedChunkIndices(store)).toEqual([0, 1, 2]);
     expect(store.getChunk(1)).toBe(0x11);
-    const head = store.getChunk(0);
-    const tail = store.getChunk(2);
-    expect(head).toBeInstanceOf(Uint8Array);
-    expect(tail).toBeInstanceOf(Uint8Array);
-    const expectedHead = new Uint8Array(CHUNK);
-    expectedHead.fill(0x11, 1000);
-    expectSameBytes(head as Uint8Array, expectedHead, 'chunk 0');
-    const expectedTail = new Uint8Array(CHUNK);
-    expectedTail.fill(0x11, 0, 1000);
-    expectSameBytes(tail as Uint8Array, expectedTail, 'chunk 2');
+    expect(store.getChunk(0)).toEqual([1000, 0, CHUNK - 1000, 0x11]);
+    expect(store.getChunk(2)).toEqual([1000, 0x11, CHUNK - 1000, 0]);
   });
 
-  it('literal bytes that make a chunk uniform are stored as a number', () => {
+  it('fills splice runs: neighbours of one byte merge, and a chunk back to one byte is that number', () => {
+    const store = new ChunkedMemoryStore(1 * MiB);
+    store.write(0, DataRuns.fill(CHUNK, 0x33));
+    store.write(4096, DataRuns.fill(512, 0x44));
+    store.write(8192, DataRuns.fill(1024, 0x55));
+    expect(store.getChunk(0)).toEqual([4096, 0x33, 512, 0x44, 3584, 0x33, 1024, 0x55, CHUNK - 9216, 0x33]);
+    store.write(4608, DataRuns.fill(3584, 0x44));
+    expect(store.getChunk(0)).toEqual([4096, 0x33, 4096, 0x44, 1024, 0x55, CHUNK - 9216, 0x33]);
+    store.write(4096, DataRuns.fill(5120, 0x33));
+    expect(store.getChunk(0)).toBe(0x33);
+  });
+
+  it('literal bytes are kept as bytes while they have many runs, and become runs or a number when they have few', () => {
     const store = new ChunkedMemoryStore(1 * MiB);
     store.write(0, DataRuns.fill(CHUNK, 0x33));
     const patch = mixedBytes(512, 1);
@@ -91,6 +95,8 @@ describe('ChunkedMemoryStore: chunks of one repeated byte', () => {
     expect(store.getChunk(0)).toBeInstanceOf(Uint8Array);
     store.write(4096, runsOf(filled(512, 0x33)));
     expect(store.getChunk(0)).toBe(0x33);
+    store.write(0, runsOf(filled(512, 0x01)));
+    expect(store.getChunk(0)).toEqual([512, 0x01, CHUNK - 512, 0x33]);
   });
 
   it('a whole chunk of literal bytes that are all equal is stored as a number', () => {
@@ -180,7 +186,8 @@ describe('ChunkedMemoryStore: size not a multiple of the chunk size', () => {
   it('a partial write into the short last chunk keeps it short', () => {
     const store = new ChunkedMemoryStore(size);
     store.write(size - 512, DataRuns.fill(512, 0x12));
-    expect((store.getChunk(2) as Uint8Array).length).toBe(1536);
+    expect(store.getChunk(2)).toEqual([1024, 0, 512, 0x12]);
+    expect(store.read(2 * CHUNK, 1536).toBytes()).toEqual(Uint8Array.from({ length: 1536 }, (_, index) => (index < 1024 ? 0 : 0x12)));
   });
 
   it('ranges beyond the end throw a RangeError', () => {

@@ -340,3 +340,25 @@ describe('scenarios replay exactly', () => {
     });
   });
 });
+
+describe('run events (colo-sim addition)', () => {
+  function run(steps: unknown[]): ReturnType<ScenarioRunner['runToEnd']> & { nowUs: number } {
+    const validation = validateScenarioText(JSON.stringify({ format: 'colo-sim/1', title: 'events', setup: { diskSize: '1M', nbdLatency: '100us' }, steps }));
+    if (!validation.ok) throw new Error(JSON.stringify(validation.errors));
+    const runner = new ScenarioRunner(validation.scenario, createMemoryStore);
+    return { ...runner.runToEnd(), nowUs: runner.simulation.nowUs };
+  }
+
+  it('runs exactly that many scheduler entries: one forward arrives, the reply is still on the wire', () => {
+    const base = [{ op: 'colo-start' }, { op: 'guest-write', vm: 'primary', offset: 0, length: 4096, pattern: 7, async: true }];
+    // The forward's arrival at 100 µs lands the write; its reply arrives at 200 µs.
+    const one = run([...base, { op: 'run', events: 1 }, { op: 'read', node: 'secondary-disk', offset: 0, length: 4096, expect: { pattern: 7 } }, { op: 'check', same: ['primary-disk', 'secondary-disk'] }]);
+    expect(one.passed).toBe(true);
+    expect(one.nowUs).toBe(200);
+  });
+
+  it('fails, saying how many ran, when fewer events are pending', () => {
+    const outcome = run([{ op: 'run', events: 3 }]);
+    expect(outcome.failure?.actual).toBe('error "only 0 of 3 events were pending"');
+  });
+});

@@ -248,9 +248,13 @@ describe('steps', () => {
     expect(errorsOf(withSteps({ op: 'checkpoint', expect: { error: 'Backup job was cancelled unexpectedly' } }))).toEqual([]);
   });
 
-  it('run needs exactly one of for/until; check exactly one kind', () => {
-    expectOneError(withSteps({ op: 'run', for: '1ms', until: 'idle' }), 'steps[0]', /exactly one of "for" or "until"/);
-    expectOneError(withSteps({ op: 'run' }), 'steps[0]', /exactly one of "for" or "until"/);
+  it('run needs exactly one of for/until/events; check exactly one kind', () => {
+    expectOneError(withSteps({ op: 'run', for: '1ms', until: 'idle' }), 'steps[0]', /exactly one of "for", "until" or "events"/);
+    expectOneError(withSteps({ op: 'run', events: 3, until: 'idle' }), 'steps[0]', /exactly one of "for", "until" or "events"/);
+    expectOneError(withSteps({ op: 'run' }), 'steps[0]', /exactly one of "for", "until" or "events"/);
+    expectOneError(withSteps({ op: 'run', events: 0 }), 'steps[0].events', 'must be a positive integer');
+    expectOneError(withSteps({ op: 'run', events: 1.5 }), 'steps[0].events', 'must be an integer');
+    expect(errorsOf(withSteps({ op: 'run', events: 12 }))).toEqual([]);
     expectOneError(withSteps({ op: 'check' }), 'steps[0]', /exactly one of "stage", "job", "allocated" or "same"/);
   });
 

@@ -372,6 +372,13 @@ export class Simulation implements FrameResumer {
     this.scheduler.runUntilTime(this.scheduler.nowUs + durationUs);
   }
 
+  /** Runs exactly `count` scheduler entries, or fewer when the queue empties first; returns how many ran. */
+  runEvents(count: number): number {
+    let ran = 0;
+    while (ran < count && this.scheduler.runNext()) ran++;
+    return ran;
+  }
+
   /** Runs until idle; returns false if the queue empties first (nothing can make progress). */
   runUntilIdle(): boolean {
     while (!this.isIdle()) {

@@ -48,7 +48,9 @@ export function describeStep(step: ParsedStep): string {
           return `fault: ${step.kind}`;
       }
     case 'run':
-      return step.for !== undefined ? `run for ${formatDuration(step.for)}` : 'run until idle';
+      if (step.for !== undefined) return `run for ${formatDuration(step.for)}`;
+      if (step.events !== undefined) return `run ${step.events} event${step.events === 1 ? '' : 's'}`;
+      return 'run until idle';
     case 'check':
       if (step.stage) return `check ${step.stage.node} is ${step.stage.is}`;
       if (step.job) return `check the ${step.job.type} job on ${step.job.host} is ${step.job.is}`;

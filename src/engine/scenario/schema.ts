@@ -129,9 +129,11 @@ const runStep = z
     op: z.literal('run'),
     for: duration.optional(),
     until: z.literal('idle', { error: 'must be "idle"' }).optional(),
+    /** colo-sim addition: runs exactly this many entries of the scheduler's queue (what an exported session records when a command came in the middle of an instant). */
+    events: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).positive({ error: 'must be a positive integer' }).optional(),
     expect: expectation.optional(),
   })
-  .refine((value) => (value.for === undefined) !== (value.until === undefined), { error: 'needs exactly one of "for" or "until"' });
+  .refine((value) => [value.for, value.until, value.events].filter((field) => field !== undefined).length === 1, { error: 'needs exactly one of "for", "until" or "events"' });
 
 const stageName = z.enum(['none', 'running', 'failover', 'failover-failed', 'done'], {
   error: 'must be "none", "running", "failover", "failover-failed" or "done"',

@@ -83,6 +83,10 @@ export function performStep(sim: Simulation, step: ParsedStep): Performed {
         sim.runFor(step.for);
         return control({ ok: true });
       }
+      if (step.events !== undefined) {
+        const ran = sim.runEvents(step.events);
+        return control(ran === step.events ? { ok: true } : { ok: false, message: `only ${ran} of ${step.events} events were pending` });
+      }
       return control(sim.runUntilIdle() ? { ok: true } : { ok: false, message: 'the simulation can never become idle' });
     case 'workload':
       sim.setWorkload(

@@ -7,7 +7,7 @@ import { TOPOLOGY_NODES } from '../colo/topology.js';
 import type { HostName } from '../sim/events.js';
 import type { z } from 'zod';
 import { describeJsonError } from './json-error.js';
-import { KNOWN_ERRNOS, scenarioSchema, type Expectation, type ParsedScenario, type ParsedStep } from './schema.js';
+import { KNOWN_ERRNOS, scenarioSchema, stepSchema, type Expectation, type ParsedScenario, type ParsedStep } from './schema.js';
 import { formatSize } from './units.js';
 
 export interface Scenario {
@@ -68,6 +68,37 @@ export function validateScenarioDocument(document: unknown): ValidationResult {
     steps: parsed.data.steps,
   };
   return { ok: true, scenario };
+}
+
+/** A node a step may name, beyond the fixed topology (a replication node opened earlier). */
+export interface ExtraNode {
+  readonly name: string;
+  readonly host: HostName;
+}
+
+export type StepValidation = { readonly ok: true; readonly step: ParsedStep } | { readonly ok: false; readonly errors: readonly ScenarioError[] };
+
+/**
+ * One step on its own, as it would be checked at the end of a scenario with these settings
+ * whose earlier steps opened `extraNodes`; paths start at "step". Costs one step, however
+ * long the session before it.
+ */
+export function validateStep(step: unknown, settings: SimulationSettings, extraNodes: readonly ExtraNode[]): StepValidation {
+  let parsed: ReturnType<typeof stepSchema.safeParse>;
+  try {
+    parsed = stepSchema.safeParse(step, { error: defaultMessage });
+  } catch (error) {
+    if (error instanceof RangeError) return { ok: false, errors: [{ path: 'step', message: 'the step is nested too deeply' }] };
+    throw error;
+  }
+  if (!parsed.success) {
+    const document = { step };
+    return { ok: false, errors: parsed.error.issues.map((issue) => ({ path: formatPath(['step', ...issue.path]), message: describeIssue({ ...issue, path: ['step', ...issue.path] }, document) })) };
+  }
+  const errors: ScenarioError[] = [];
+  checkSteps([parsed.data], settings, errors, extraNodes);
+  if (errors.length > 0) return { ok: false, errors: errors.map((error) => ({ path: error.path.replace(/^steps\[0\]/, 'step'), message: error.message })) };
+  return { ok: true, step: parsed.data };
 }
 
 /** steps[3].offset, options.node-name */
@@ -161,12 +192,13 @@ interface KnownNode {
   readonly kind: NodeKind;
 }
 
-function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, errors: ScenarioError[]): void {
+function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, errors: ScenarioError[], extraNodes: readonly ExtraNode[] = []): void {
   const nodes = new Map<string, KnownNode>();
   for (const node of TOPOLOGY_NODES) {
     const kind: NodeKind = node.driver === 'raw' || node.driver === 'qcow2' ? 'image' : node.driver === 'replication' ? 'replication' : 'other';
     nodes.set(node.name, { host: node.host, kind });
   }
+  for (const node of extraNodes) if (!nodes.has(node.name)) nodes.set(node.name, { host: node.host, kind: 'replication' });
 
   const requireNode = (path: string, name: string, wanted?: NodeKind): void => {
     const known = nodes.get(name);

@@ -24,12 +24,14 @@ export interface ScheduledEntry<A extends ActionBase> {
 export interface SchedulerSnapshot<A extends ActionBase> {
   readonly nowUs: number;
   readonly nextSequence: number;
+  readonly entriesRun: number;
   readonly entries: ReadonlyArray<ScheduledEntry<A>>;
 }
 
 export class Scheduler<A extends ActionBase = ActionBase> {
   private currentTimeUs = 0;
   private nextSequence = 0;
+  private ran = 0;
   private readonly heap: Array<ScheduledEntry<A>> = [];
   /** Sequences of entries cancelled but still in the heap (dropped when they reach the top). */
   private readonly cancelled = new Set<number>();
@@ -76,6 +78,11 @@ export class Scheduler<A extends ActionBase = ActionBase> {
     return this.nextTimeUs() !== undefined;
   }
 
+  /** How many entries have run since the clock started: an exact position in a run (a command may come between two entries of one instant). */
+  get entriesRun(): number {
+    return this.ran;
+  }
+
   /** Pending entries (not cancelled). */
   get pendingCount(): number {
     return this.heap.length - this.cancelled.size;
@@ -87,6 +94,7 @@ export class Scheduler<A extends ActionBase = ActionBase> {
     const entry = this.pop();
     if (!entry) return false;
     this.currentTimeUs = entry.timeUs;
+    this.ran++;
     this.dispatch(entry.action);
     return true;
   }
@@ -104,7 +112,7 @@ export class Scheduler<A extends ActionBase = ActionBase> {
   /** The clock and every pending entry, in the order they will run. */
   snapshot(): SchedulerSnapshot<A> {
     const entries = this.heap.filter((entry) => !this.cancelled.has(entry.sequence)).sort((a, b) => (Scheduler.before(a, b) ? -1 : 1));
-    return { nowUs: this.currentTimeUs, nextSequence: this.nextSequence, entries };
+    return { nowUs: this.currentTimeUs, nextSequence: this.nextSequence, entriesRun: this.ran, entries };
   }
 
   /** Puts a saved queue back into a fresh scheduler, sequence numbers included. */
@@ -112,6 +120,7 @@ export class Scheduler<A extends ActionBase = ActionBase> {
     if (this.heap.length > 0 || this.nextSequence > 0) throw new Error('Scheduler.restore needs a fresh scheduler');
     this.currentTimeUs = saved.nowUs;
     this.nextSequence = saved.nextSequence;
+    this.ran = saved.entriesRun;
     for (const entry of saved.entries) this.push({ timeUs: entry.timeUs, sequence: entry.sequence, action: entry.action });
   }
 

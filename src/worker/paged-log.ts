@@ -1,0 +1,128 @@
+/**
+ * An append-only list saved in pages: the session's steps, a scenario's step results, the event
+ * log. A save writes only the pages that gained items since the last save (and deletes pages
+ * that fell out of a bounded log's window), so saving costs what was added, not the length of
+ * the list.
+ *
+ * Items are numbered from the first ever pushed; a bounded log keeps the last `limit` of them.
+ */
+import type { RecordChange } from '../storage/tracked-stores.js';
+
+export type PageKey = readonly [name: string, pageIndex: number];
+
+/** Where the saved items are: numbers [firstIndex, endIndex). */
+export interface PagedLogState {
+  readonly firstIndex: number;
+  readonly endIndex: number;
+}
+
+export interface PendingLogSave {
+  readonly changes: Array<RecordChange<PageKey>>;
+  committed(): void;
+}
+
+export class PagedLog<T> {
+  private items: T[] = [];
+  private firstIndex = 0;
+  /** Number of the first item not yet in a committed save. */
+  private unsavedFrom = 0;
+  private readonly savedPages = new Set<number>();
+
+  /**
+   * `name` keys its records (`[name, pageIndex]`); `limit` bounds how many items are kept
+   * (the oldest go first). Throws on a page size or limit below 1.
+   */
+  constructor(
+    readonly name: string,
+    readonly pageSize: number,
+    readonly limit: number = Number.POSITIVE_INFINITY,
+  ) {
+    if (!(pageSize >= 1) || !(limit >= 1)) throw new RangeError('pageSize and limit must be at least 1');
+  }
+
+  /** Number one past the last item ever pushed. */
+  get endIndex(): number {
+    return this.firstIndex + this.items.length;
+  }
+
+  get state(): PagedLogState {
+    return { firstIndex: this.firstIndex, endIndex: this.endIndex };
+  }
+
+  /** The items kept, oldest first. */
+  get kept(): readonly T[] {
+    return this.items;
+  }
+
+  /** Items numbered [from, to), clipped to what is kept. */
+  slice(from: number, to = this.endIndex): T[] {
+    return this.items.slice(Math.max(0, from - this.firstIndex), Math.max(0, to - this.firstIndex));
+  }
+
+  push(...items: T[]): void {
+    this.items.push(...items);
+    const excess = this.items.length - this.limit;
+    if (excess > 0) {
+      this.items.splice(0, excess);
+      this.firstIndex += excess;
+    }
+  }
+
+  /** Drops every item; their pages are deleted by the next save. */
+  reset(): void {
+    this.items = [];
+    this.firstIndex = 0;
+    this.unsavedFrom = 0;
+  }
+
+  /** The records that bring the saved pages up to date. Call `committed` once they are saved. */
+  takeChanges(): PendingLogSave {
+    const changes: Array<RecordChange<PageKey>> = [];
+    const end = this.endIndex;
+    const firstPage = Math.floor(this.firstIndex / this.pageSize);
+    const lastPage = end > this.firstIndex ? Math.floor((end - 1) / this.pageSize) : firstPage - 1;
+    const written = new Set<number>();
+    const from = Math.max(this.unsavedFrom, this.firstIndex);
+    if (from < end) {
+      for (let page = Math.floor(from / this.pageSize); page <= lastPage; page++) {
+        const start = Math.max(page * this.pageSize, this.firstIndex);
+        changes.push({ key: [this.name, page], value: this.slice(start, Math.min((page + 1) * this.pageSize, end)) });
+        written.add(page);
+      }
+    }
+    const deleted: number[] = [];
+    for (const page of this.savedPages) {
+      if (page < firstPage || page > lastPage) {
+        changes.push({ key: [this.name, page], value: undefined });
+        deleted.push(page);
+      }
+    }
+    return {
+      changes,
+      committed: () => {
+        this.unsavedFrom = Math.max(this.unsavedFrom, end);
+        for (const page of written) this.savedPages.add(page);
+        for (const page of deleted) this.savedPages.delete(page);
+      },
+    };
+  }
+
+  /** A log as saved: `pages` holds the records read back, by page index. Throws when a page in the state is missing. */
+  static loaded<T>(name: string, pageSize: number, limit: number, state: PagedLogState, pages: ReadonlyMap<number, readonly T[]>): PagedLog<T> {
+    const log = new PagedLog<T>(name, pageSize, limit);
+    log.firstIndex = state.firstIndex;
+    for (let index = state.firstIndex; index < state.endIndex; ) {
+      const page = Math.floor(index / pageSize);
+      const items = pages.get(page);
+      if (!items) throw new Error(`the saved ${name} list is missing page ${page}`);
+      const start = Math.max(page * pageSize, state.firstIndex);
+      const wanted = Math.min((page + 1) * pageSize, state.endIndex) - start;
+      if (items.length < wanted) throw new Error(`the saved ${name} list's page ${page} holds ${items.length} items, not ${wanted}`);
+      log.items.push(...items.slice(0, wanted));
+      index = start + wanted;
+    }
+    log.unsavedFrom = state.endIndex;
+    for (const page of pages.keys()) log.savedPages.add(page);
+    return log;
+  }
+}
