@@ -13,33 +13,15 @@
  * interleave.
  */
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { OwnershipLost, PersistenceError, type Persistence, type SavedRecord } from './persistence.js';
 import type { RecordChange } from './tracked-stores.js';
+
+export { OwnershipLost, PersistenceError, type SavedRecord } from './persistence.js';
 
 const STORE_NAME = 'simulation';
 export const OWNER_KEY = 'owner';
 
-/** IndexedDB refused: unavailable (private mode, disabled), or out of quota. */
-export class PersistenceError extends Error {
-  constructor(
-    message: string,
-    readonly quotaExceeded: boolean,
-  ) {
-    super(message);
-    this.name = 'PersistenceError';
-  }
-}
-
-/** Another tab claimed the store after this one: this one must stop writing. */
-export class OwnershipLost extends Error {
-  constructor(readonly currentEpoch: number) {
-    super('another tab has taken over this simulation');
-    this.name = 'OwnershipLost';
-  }
-}
-
-export type SavedRecord = readonly [key: IDBValidKey, value: unknown];
-
-export class IndexedDbPersistence {
+export class IndexedDbPersistence implements Persistence {
   private epoch = 0;
 
   private constructor(private readonly useStore: UseStore) {}

@@ -19,7 +19,7 @@ import { migrateSnapshot } from '../engine/colo/snapshot-migration.js';
 import type { RunnerProgress, StepResult } from '../engine/scenario/runner.js';
 import type { ScenarioError } from '../engine/scenario/validate.js';
 import type { SimEvent } from '../engine/sim/events.js';
-import type { SavedRecord } from '../storage/indexeddb-persistence.js';
+import type { SavedRecord } from '../storage/persistence.js';
 import { isStoreRecordKey, loadStoreRecord, type LoadedChunks } from '../storage/tracked-stores.js';
 import type { PagedLogState } from './paged-log.js';
 

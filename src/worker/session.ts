@@ -21,7 +21,7 @@ import { judgeStep, performStep, settleAsync, type Observed } from '../engine/sc
 import { formatDuration } from '../engine/scenario/units.js';
 import { validateScenarioText, validateStep, type Scenario } from '../engine/scenario/validate.js';
 import type { SimEvent } from '../engine/sim/events.js';
-import { OwnershipLost, PersistenceError, type IndexedDbPersistence, type SavedRecord } from '../storage/indexeddb-persistence.js';
+import { OwnershipLost, PersistenceError, type Persistence, type SavedRecord } from '../storage/persistence.js';
 import { TrackedStores, type LoadedChunks, type RecordChange } from '../storage/tracked-stores.js';
 import { digestImages } from './disk-digest.js';
 import { PagedLog } from './paged-log.js';
@@ -103,7 +103,7 @@ export class SimSession {
   private scenarioTextChanged = false;
 
   // Saving.
-  private persistence: IndexedDbPersistence | undefined;
+  private persistence: Persistence | undefined;
   private persistenceStatus: PersistenceStatus;
   /** Something changed since the last save was taken. */
   private dirty = true;
@@ -116,8 +116,10 @@ export class SimSession {
 
   constructor(
     private readonly ports: SessionPorts,
-    persistence: IndexedDbPersistence | undefined,
+    persistence: Persistence | undefined,
     status: PersistenceStatus,
+    /** Sees every event of the engine, across restores (the CLI's --trace with --reload-each-step). */
+    private readonly eventListener?: (event: SimEvent) => void,
   ) {
     this.persistence = persistence;
     this.persistenceStatus = status;
@@ -323,6 +325,11 @@ export class SimSession {
       };
       return `${JSON.stringify(document, null, 2)}\n`;
     });
+  }
+
+  /** The loaded scenario's progress, or null. */
+  currentScenario(): Promise<ScenarioProgress | null> {
+    return this.exclusive(async () => this.scenarioProgress());
   }
 
   digestDisks(): Promise<Record<string, string>> {
@@ -565,6 +572,7 @@ export class SimSession {
   }
 
   private onEvent(event: SimEvent): void {
+    this.eventListener?.(event);
     this.view.observe(event);
     this.eventLog.push(event);
     this.pendingEvents.push(event);
