@@ -77,12 +77,31 @@ export interface JobBitmap {
   readonly bits: Uint8Array;
 }
 
+/** One host's COLO state: query-colo-status, query-status, query-migrate, and where its COLO thread is. */
+export interface ColoHostView {
+  readonly mode: 'none' | 'primary' | 'secondary';
+  readonly lastMode: 'none' | 'primary' | 'secondary';
+  readonly failover: 'none' | 'require' | 'active' | 'completed' | 'relaunch';
+  readonly runState: string;
+  readonly running: boolean;
+  readonly migration: string;
+  readonly incoming: string;
+  /** Where the COLO thread waits, or null when there is none. */
+  readonly thread: string | null;
+  readonly checkpointDelayMs: number;
+  readonly checkpointsDone: number;
+  readonly lost: boolean;
+}
+
 /** The simulation minus disk cells: small enough to send whole with every frame. */
 export interface SimSummary {
   readonly settings: SimulationSettings;
   readonly nowUs: number;
-  readonly coloState: 'off' | 'running' | 'failing-over' | 'failed-over';
+  readonly coloState: 'off' | 'starting' | 'running' | 'exited' | 'failing-over' | 'failed-over';
+  /** Both VMs run. */
   readonly vmsRunning: boolean;
+  /** Each host's QEMU as migration/colo.c sees it. */
+  readonly colo: Record<HostName, ColoHostView>;
   readonly linkUp: boolean;
   readonly idle: boolean;
   readonly requestsInFlight: number;

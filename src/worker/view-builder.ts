@@ -9,7 +9,8 @@ import { BackupJob } from '../engine/jobs/backup-job.js';
 import { CommitJob } from '../engine/jobs/commit-job.js';
 import { ReplicationNode } from '../engine/replication/replication-node.js';
 import type { SimEvent } from '../engine/sim/events.js';
-import { ALLOCATION, MIXED_CONTENT, type BackendView, type DiskCells, type DiskLayout, type JobBitmap, type JobView, type NodeView, type SimSummary } from './protocol.js';
+import type { HostName } from '../engine/sim/events.js';
+import { ALLOCATION, MIXED_CONTENT, type BackendView, type ColoHostView, type DiskCells, type DiskLayout, type JobBitmap, type JobView, type NodeView, type SimSummary } from './protocol.js';
 
 /** The grid never has more cells than this; larger disks group clusters into one cell. */
 export const MAX_CELLS = 16_384;
@@ -197,7 +198,8 @@ export class ViewBuilder {
       settings: sim.settings,
       nowUs: sim.nowUs,
       coloState: sim.coloState,
-      vmsRunning: sim.vmsRunning,
+      vmsRunning: sim.vmRunning('primary') && sim.vmRunning('secondary'),
+      colo: { primary: coloHostView(sim, 'primary'), secondary: coloHostView(sim, 'secondary') },
       linkUp: sim.link.isUp,
       idle: sim.isIdle(),
       requestsInFlight: sim.inFlightRequests,
@@ -207,6 +209,24 @@ export class ViewBuilder {
       jobs,
     };
   }
+}
+
+function coloHostView(sim: Simulation, host: HostName): ColoHostView {
+  const process = sim.colo.process(host);
+  const state = process.state;
+  return {
+    mode: process.mode,
+    lastMode: state.lastMode,
+    failover: state.failover,
+    runState: state.runState,
+    running: process.isRunning,
+    migration: state.outgoing,
+    incoming: state.incoming,
+    thread: state.thread ? state.thread.place : null,
+    checkpointDelayMs: state.checkpointDelayMs,
+    checkpointsDone: state.checkpointsDone,
+    lost: state.crashed,
+  };
 }
 
 function cellContent(image: ImageNode, cell: number, cellBytes: number): number {

@@ -12,7 +12,7 @@ const ROUNDS = 40;
 
 function checkpointMicroseconds(diskSizeBytes: number): number {
   const sim = new Simulation({ ...DEFAULT_SETTINGS, diskSizeBytes }, createMemoryStore);
-  if (!sim.coloStart().ok) throw new Error('COLO start failed');
+  if (!sim.settle(sim.coloStart()).ok) throw new Error('COLO start failed');
   const clusterCount = diskSizeBytes / CLUSTER_BYTES;
   const strideClusters = Math.floor(clusterCount / DIRTY_CLUSTERS);
   let totalNs = 0n;

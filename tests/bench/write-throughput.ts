@@ -9,7 +9,7 @@ const WRITE_BYTES = 4096;
 export function benchWriteThroughput(): { writes: number; writesPerSecond: number; primaryShare: number } {
   const diskSizeBytes = 64 * 1024 * 1024;
   const sim = new Simulation({ ...DEFAULT_SETTINGS, diskSizeBytes }, createMemoryStore);
-  if (!sim.coloStart().ok) throw new Error('COLO start failed');
+  if (!sim.settle(sim.coloStart()).ok) throw new Error('COLO start failed');
   const prng = new Prng(7);
   const writes = 20_000;
   let primaryWrites = 0;

@@ -50,7 +50,7 @@ describe('the message table is QEMU’s words', () => {
     duplicateNode: "Duplicate nodes with node-name='replication-primary'",
     fileMissing: 'A block device must be specified for "file"',
     cannotFind: "Cannot find device='nowhere' nor node-name='nowhere'",
-    notInColoMode: 'VM is not in COLO mode',
+    featureDisabled: "The feature 'colo' is not enabled",
     failoverAlreadyActive: 'COLO failover is already activated',
   };
 
@@ -65,6 +65,7 @@ describe('the message table is QEMU’s words', () => {
     rendered.failedToEmpty = MESSAGES.failedToEmpty('active_disk.qcow2', 'EIO');
     rendered.duplicateNode = MESSAGES.duplicateNode('replication-primary');
     rendered.cannotFind = MESSAGES.cannotFind('nowhere');
+    rendered.featureDisabled = MESSAGES.featureDisabled('colo');
     expect(rendered).toEqual(QEMU_WORDS);
   });
 });
@@ -298,67 +299,70 @@ describe('get-error and stop', () => {
 });
 
 describe('COLO (migration/colo.c, colo-failover.c)', () => {
-  it('"VM is not in COLO mode": failover before COLO started', () => {
+  it('colo-failover.c qmp_x_colo_lost_heartbeat: "The feature \'colo\' is not enabled" before COLO started (QERR_FEATURE_DISABLED)', () => {
     const s = sim();
-    expect(failsWith(s.settle(s.failover('secondary')))).toBe('VM is not in COLO mode');
-    expect(failsWith(s.settle(s.failover('primary')))).toBe('VM is not in COLO mode');
+    expect(failsWith(s.settle(s.failover('secondary')))).toBe("The feature 'colo' is not enabled");
+    expect(failsWith(s.settle(s.failover('primary')))).toBe("The feature 'colo' is not enabled");
     expect(replicationNode(s, 'replication-secondary').stage).toBe('none');
+    // A refused request changes nothing: the link is up and both hosts run.
+    expect(s.link.isUp).toBe(true);
+    expect(s.colo.primary.state.crashed || s.colo.secondary.state.crashed).toBe(false);
   });
 
-  // After colo_do_failover both sides leave MIGRATION_STATUS_COLO (primary_vm_do_failover and
-  // secondary_vm_do_failover set it to COMPLETED before replication_stop_all), so
-  // get_colo_mode() is COLO_MODE_NONE and qmp_x_colo_lost_heartbeat fails on its first check.
-  // "COLO failover is already activated" needs a request while the first one is still pending.
-  it('a second failover after the first completed: "VM is not in COLO mode"', () => {
+  // colo.c secondary_vm_do_failover / primary_vm_do_failover move the migration state from COLO to
+  // COMPLETED, so get_colo_mode() is COLO_MODE_NONE again and the first check refuses.
+  it('colo-failover.c qmp_x_colo_lost_heartbeat: the same refusal after a completed failover', () => {
     const s = sim();
-    expect(s.coloStart().ok).toBe(true);
+    expect(s.settle(s.coloStart()).ok).toBe(true);
     expect(s.settle(s.failover('secondary')).ok).toBe(true);
-    expect(failsWith(s.settle(s.failover('secondary')))).toBe('VM is not in COLO mode');
+    expect(failsWith(s.settle(s.failover('secondary')))).toBe("The feature 'colo' is not enabled");
   });
 
-  it('"COLO failover is already activated": a second request while the first drains I/O', () => {
+  it('colo-failover.c failover_request_active: "COLO failover is already activated" for a request while one is pending', () => {
     const s = sim();
-    expect(s.coloStart().ok).toBe(true);
+    expect(s.settle(s.coloStart()).ok).toBe(true);
     const inFlight = s.guestWrite('primary', 0, DataRuns.fill(65536, 0x42));
-    const first = s.failover('secondary');
+    const first = s.failover('primary');
     expect(s.isSettled(first)).toBe(false);
+    expect(s.colo.primary.state.failover).toBe('require');
     expect(s.coloState).toBe('failing-over');
-    expect(s.vmsRunning).toBe(false);
     expect(failsWith(s.settle(s.failover('primary')))).toBe('COLO failover is already activated');
     expect(s.settle(first).ok).toBe(true);
     expect(s.isSettled(inFlight)).toBe(true);
+    expect(s.colo.primary.state.failover).toBe('completed');
     expect(s.coloState).toBe('failed-over');
-    expect(s.vmsRunning).toBe(true);
+    expect(s.vmRunning('primary')).toBe(true);
   });
 
-  it('a second failover is refused and changes nothing', () => {
+  it('a failover to the host that was lost is refused (colo-sim: the lost host runs nothing)', () => {
     const s = sim();
-    expect(s.coloStart().ok).toBe(true);
+    expect(s.settle(s.coloStart()).ok).toBe(true);
     expect(s.settle(s.failover('secondary')).ok).toBe(true);
-    const second = s.settle(s.failover('primary'));
-    expect(second.ok).toBe(false);
+    expect(failsWith(s.settle(s.failover('primary')))).toBe('The primary host is lost: a failover runs on the surviving host');
     expect(replicationNode(s, 'replication-primary').stage).toBe('running');
   });
 
-  it('COLO start stops at the secondary’s error, leaving the primary unstarted', () => {
+  it('colo.c colo_process_incoming_thread: the secondary\'s replication_start_all error ends COLO start; the primary still waits for CHECKPOINT_READY', () => {
     const s = sim();
     s.injectFault({ kind: 'eject', node: 'hidden-disk' });
-    expect(failsWith(s.coloStart())).toBe("Active disk, hidden disk, secondary disk's length are not the same");
+    expect(failsWith(s.settle(s.coloStart()))).toBe("Active disk, hidden disk, secondary disk's length are not the same");
     expect(replicationNode(s, 'replication-primary').stage).toBe('none');
-    expect(s.coloState).toBe('off');
+    expect(s.colo.secondary.state.thread?.place).toBe('exited');
+    expect(s.colo.primary.state.thread?.place).toBe('waiting-ready');
+    expect(s.colo.qmpEventsOf('secondary').map((event) => [event.name, event.data])).toContainEqual(['COLO_EXIT', { mode: 'secondary', reason: 'error' }]);
   });
 
-  it('a COLO checkpoint checks the secondary’s get-error before its checkpoint', () => {
+  it('colo.c colo_incoming_process_checkpoint: replication_get_error_all comes before replication_do_checkpoint_all', () => {
     const s = sim();
-    expect(s.coloStart().ok).toBe(true);
+    expect(s.settle(s.coloStart()).ok).toBe(true);
     s.injectFault({ kind: 'cancel-job', host: 'secondary', type: 'backup' });
     // The replication checkpoint would say "Backup job was cancelled unexpectedly"; get-error comes first.
     expect(failsWith(s.settle(s.checkpoint()))).toBe('I/O error occurred');
   });
 
-  it('a failover reports the stop’s error and fails over anyway', () => {
+  it('colo.c secondary_vm_do_failover: replication_stop_all(true)\'s error is only logged; the step reports it, and the failover happens', () => {
     const s = sim();
-    expect(s.coloStart().ok).toBe(true);
+    expect(s.settle(s.coloStart()).ok).toBe(true);
     expect(s.openReplication('secondary', { nodeName: 'late', mode: 'secondary', topId: 'top-disk', file: 'active-disk' }).ok).toBe(true);
     expect(failsWith(s.settle(s.failover('secondary')))).toBe('Block replication is not running');
     expect(s.coloState).toBe('failed-over');

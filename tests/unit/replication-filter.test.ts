@@ -236,7 +236,7 @@ describe('the primary swallows forward errors into s->error', () => {
 
   it('a write while the NBD link is down returns success and records EIO; the guest write succeeds', () => {
     const sim = newSimulation({ diskSizeBytes: DISK });
-    expect(sim.coloStart().ok).toBe(true);
+    expect(sim.settle(sim.coloStart()).ok).toBe(true);
     const node = replicationNode(sim, 'replication-primary');
     sim.injectFault({ kind: 'link-down' });
     expect(guestWritePattern(sim, 'primary', 0, 4 * KiB, 0x44)).toBe('ok');

@@ -54,7 +54,7 @@ describe('snapshot and restore', () => {
   it('resumes a running commit and workload exactly', () => {
     const registry = storeRegistry();
     const original = new Simulation(settings, registry.factory);
-    expect(original.coloStart().ok).toBe(true);
+    expect(original.settle(original.coloStart()).ok).toBe(true);
     original.setWorkload({ writesPerSecond: 2000, vm: 'both', blockBytes: 4096, maxBlocks: 8 });
     original.runFor(20_000);
     expect(original.settle(original.checkpoint()).ok).toBe(true);
@@ -87,7 +87,7 @@ describe('snapshot and restore', () => {
     const registry = storeRegistry();
     const original = new Simulation(settings, registry.factory);
     expect(original.openReplication('primary', { nodeName: 'extra', mode: 'primary', file: 'nbd-client' }).ok).toBe(true);
-    expect(original.coloStart().ok).toBe(true);
+    expect(original.settle(original.coloStart()).ok).toBe(true);
     expect(original.writePatternNow('secondary-disk', 0, 8192, 0x22).ok).toBe(true);
     expect(original.settle(original.guestWrite('secondary', 65536, DataRuns.fill(512, 0x33))).ok).toBe(true);
     expect(original.injectFault({ kind: 'io-error', node: 'hidden-disk', on: 'write', count: 2 }).ok).toBe(true);
@@ -116,7 +116,7 @@ describe('snapshot and restore', () => {
   it('restores at any instant of a busy run (forwards on the wire, a checkpoint draining, a failover, the commit, async results waiting) and goes on identically', () => {
     const registry = storeRegistry();
     const original = new Simulation({ ...settings, nbdLatencyUs: 700 }, registry.factory);
-    expect(original.coloStart().ok).toBe(true);
+    expect(original.settle(original.coloStart()).ok).toBe(true);
     original.setWorkload({ writesPerSecond: 4000, vm: 'both', blockBytes: 4096, maxBlocks: 16 });
     const asyncWrite = original.guestWrite('primary', 0, DataRuns.fill(8192, 0x5a));
     const checkpoint = original.checkpoint();

@@ -52,7 +52,7 @@ describe('view builder', () => {
         const mirror: Mirror = new Map();
         builder.takeLayouts();
         apply(mirror, builder.takeCells());
-        sim.coloStart();
+        sim.settle(sim.coloStart());
         for (const op of operations) {
           const offset = op.kind === 'guest-write' || op.kind === 'export-write' ? op.sector * 512 : 0;
           const length = op.kind === 'guest-write' || op.kind === 'export-write' ? Math.min(op.sectors * 512, settings.diskSizeBytes - offset) : 0;

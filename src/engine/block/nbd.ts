@@ -42,6 +42,8 @@ export interface NbdLinkSnapshot {
 
 export class NbdLink {
   private up = true;
+  /** Told when the link goes down (the migration channel shares the network). */
+  onDown: (() => void) | undefined;
   /** Frame ids of the requests whose message (request or reply) is on the wire, in send order. */
   private readonly inTransit = new Set<number>();
 
@@ -65,6 +67,7 @@ export class NbdLink {
     this.up = up;
     this.env.events.emit({ kind: 'link-changed', up });
     if (!up) {
+      this.onDown?.();
       const lost = [...this.inTransit];
       this.inTransit.clear();
       for (const frameId of lost) this.env.scheduler.schedule(0, { type: 'nbd-lost', frameId });

@@ -44,3 +44,8 @@ export function decodeData(saved: SavedData): unknown {
   for (const [key, member] of Object.entries(record)) out[key] = decodeData(member);
   return out;
 }
+
+/** A deep copy of plain data (objects, arrays, numbers, strings, booleans, null, DataRuns, bytes). */
+export function clonePlain<T>(value: T): T {
+  return decodeData(encodeData(value)) as T;
+}

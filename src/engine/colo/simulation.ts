@@ -1,7 +1,8 @@
 /**
- * A whole COLO pair: two hosts on one virtual clock, joined by an NBD link, with the guests'
- * I/O, QEMU's replication calls, COLO's start / checkpoint / failover sequences and fault
- * injection. Time, randomness and storage are passed in; nothing here reads the wall clock.
+ * A whole COLO pair: two hosts on one virtual clock, joined by an NBD link and a migration
+ * channel, with the guests' I/O, QEMU's replication calls, COLO's control plane (colo-control.ts)
+ * and fault injection. Time, randomness and storage are passed in; nothing here reads the wall
+ * clock.
  */
 import { DataRuns } from '../block/data-runs.js';
 import type { ReadResult, WriteResult } from '../block/errno.js';
@@ -18,10 +19,11 @@ import { EventBus, type HostName, type IoKind, type IoOrigin, type ReplicationAc
 import { Prng } from '../sim/prng.js';
 import { Scheduler } from '../sim/scheduler.js';
 import type { StoreFactory } from '../store.js';
-import { MESSAGES } from '../replication/messages.js';
 import { ReplicationNode } from '../replication/replication-node.js';
 import { Host, type AllOutcome, type ReplicationOpenOptions } from './host.js';
-import { restoreSimulation, takeSnapshot, type ColoOperation, type RootRequest, type SimulationSnapshot } from './snapshot.js';
+import { ColoControl, initialColoControlState } from './colo-control.js';
+import { clonePlain } from '../block/saved-data.js';
+import { restoreSimulation, takeSnapshot, type RootRequest, type SimulationSnapshot } from './snapshot.js';
 import { Workload, type WorkloadSettings } from './workload.js';
 import { BACKEND, buildTopology, NODE } from './topology.js';
 
@@ -34,6 +36,8 @@ export interface SimulationSettings {
   readonly nbdLatencyUs: number;
   /** Virtual time the active commit takes to copy one granule. */
   readonly copyTimeUs: number;
+  /** Virtual time the secondary takes to load a checkpoint's device state (the window in which a failover relaunches). */
+  readonly vmstateLoadUs: number;
 }
 
 export const DEFAULT_SETTINGS: SimulationSettings = {
@@ -42,16 +46,17 @@ export const DEFAULT_SETTINGS: SimulationSettings = {
   seed: 1,
   nbdLatencyUs: 500,
   copyTimeUs: 200,
+  vmstateLoadUs: 1000,
 };
 
 export type StepOutcome = { readonly ok: true; readonly note?: string } | { readonly ok: false; readonly message: string; readonly quirk?: string };
 
 /**
- * COLO as `get_colo_mode()` sees it: `failing-over` while the failover drains I/O (a second
- * request then finds the failover state past NONE), `failed-over` once migration is COMPLETED
- * (the mode is NONE again).
+ * The pair's COLO state at a glance: `starting` while the primary waits for CHECKPOINT_READY,
+ * `exited` when a COLO thread left its loop on an error and waits for a failover,
+ * `failing-over` while a failover is requested or under way, `failed-over` once one completed.
  */
-export type ColoState = 'off' | 'running' | 'failing-over' | 'failed-over';
+export type ColoState = 'off' | 'starting' | 'running' | 'exited' | 'failing-over' | 'failed-over';
 
 export type Fault =
   | { readonly kind: 'io-error'; readonly node: string; readonly on: FaultTarget; readonly count?: number }
@@ -77,6 +82,7 @@ export class Pending<T> {
 }
 
 const REQUEST_COMPLETE = 'request-complete';
+const SETTLE_LIMIT_US = 3_600_000_000;
 
 export class Simulation implements FrameResumer {
   readonly scheduler = new Scheduler<EngineAction>();
@@ -86,14 +92,13 @@ export class Simulation implements FrameResumer {
   readonly link: NbdLink;
   readonly primary: Host;
   readonly secondary: Host;
-  private coloStateValue: ColoState = 'off';
-  private vmsRunningValue = true;
+  readonly colo: ColoControl;
   private requestsInFlight = 0;
+  /** Requests in flight by the host they were issued on (vm_stop drains its own host's). */
+  private readonly inFlightByHost: Record<HostName, number> = { primary: 0, secondary: 0 };
   private nextRequestNumber = 1;
   private nextOperationNumber = 1;
   private workloadValue: Workload | undefined;
-  /** The COLO operation waiting for I/O to drain (vm_stop), if any. */
-  private coloOperation: ColoOperation | undefined;
   /** Answers of watched requests and of operations, until whoever waits takes them. */
   private readonly requestResults = new Map<number, IoResult>();
   private readonly operationResults = new Map<number, StepOutcome>();
@@ -116,6 +121,32 @@ export class Simulation implements FrameResumer {
     const hostSettings = { copyTimeUs: settings.copyTimeUs, nextRequestId: () => this.nextRequestNumber++ };
     this.primary = new Host('primary', this.env, hostSettings);
     this.secondary = new Host('secondary', this.env, hostSettings);
+    this.colo = new ColoControl(snapshot ? clonePlain(snapshot.colo) : initialColoControlState(), {
+      scheduler: this.scheduler,
+      events: this.events,
+      latencyUs: settings.nbdLatencyUs,
+      vmstateLoadUs: settings.vmstateLoadUs,
+      replication: (host) => {
+        const target = this.host(host);
+        return {
+          startAll: (mode) => target.startAll(mode),
+          checkpointAll: () => target.checkpointAll(),
+          getErrorAll: () => target.getErrorAll(),
+          stopAll: (failover) => target.stopAll(failover),
+        };
+      },
+      inFlightOn: (host) => this.inFlightByHost[host],
+      linkIsUp: () => this.link.isUp,
+      takeLinkDown: () => this.link.setUp(false),
+      detachPrimaryReplication: () => {
+        const coloDisk = this.primary.graph.node(NODE.coloDisk);
+        if (coloDisk instanceof QuorumNode && coloDisk.removeChild('children.1')) {
+          this.events.emit({ kind: 'graph-changed', host: 'primary', change: `x-blockdev-change: ${NODE.replicationPrimary} removed from ${NODE.coloDisk} (children.1)` });
+        }
+      },
+      answerOperation: (operation, outcome) => this.answerColoOperation(operation.id, operation.kind, operation.kind === 'failover' ? operation.to : undefined, outcome),
+    });
+    this.link.onDown = () => this.colo.onLinkDown();
     if (!snapshot) {
       buildTopology(this.env, this.primary, this.secondary, this.link, settings, createStore);
       return;
@@ -132,14 +163,15 @@ export class Simulation implements FrameResumer {
       },
     });
     this.prng.restore(restored.prng);
-    this.coloStateValue = restored.coloState;
-    this.vmsRunningValue = restored.vmsRunning;
     this.nextRequestNumber = restored.nextRequestNumber;
     this.nextOperationNumber = restored.nextOperationNumber;
-    this.coloOperation = restored.coloOperation;
     for (const [requestId, result] of restored.requestResults) this.requestResults.set(requestId, result);
     for (const [operationId, outcome] of restored.operationResults) this.operationResults.set(operationId, outcome);
-    this.requestsInFlight = [...this.frames.all()].filter((frame) => frame.owner.kind === 'request').length;
+    for (const frame of this.frames.all()) {
+      if (frame.owner.kind !== 'request') continue;
+      this.requestsInFlight++;
+      this.inFlightByHost[(frame.state as RootRequest).host]++;
+    }
   }
 
   /**
@@ -155,10 +187,8 @@ export class Simulation implements FrameResumer {
       nextRequestNumber: this.nextRequestNumber,
       nextOperationNumber: this.nextOperationNumber,
       prng: this.prng.snapshot(),
-      coloState: this.coloStateValue,
-      vmsRunning: this.vmsRunningValue,
       link: this.link.snapshot(),
-      coloOperation: this.coloOperation,
+      colo: this.colo.state,
       requestResults: [...this.requestResults],
       operationResults: [...this.operationResults],
       primary: this.primary,
@@ -167,8 +197,9 @@ export class Simulation implements FrameResumer {
     });
   }
 
-  get vmsRunning(): boolean {
-    return this.vmsRunningValue;
+  /** Whether a VM runs (the workload writes only through running VMs). */
+  vmRunning(vm: HostName): boolean {
+    return this.colo.process(vm).isRunning;
   }
 
   get workload(): Workload | undefined {
@@ -187,7 +218,7 @@ export class Simulation implements FrameResumer {
   }
 
   get coloState(): ColoState {
-    return this.coloStateValue;
+    return this.colo.summaryState();
   }
 
   host(name: HostName): Host {
@@ -262,8 +293,10 @@ export class Simulation implements FrameResumer {
     const requestId = this.nextRequestNumber++;
     const ctx: IoContext = { requestId, origin };
     this.events.emit({ kind: 'io-issued', requestId, origin, node: nodeName, io, offsetBytes, lengthBytes, ...(fillByte === undefined ? {} : { fillByte }) });
+    const host = entry.host;
     this.requestsInFlight++;
-    const root: RootRequest = { requestId, origin, node: nodeName, io, offsetBytes, lengthBytes, watched };
+    this.inFlightByHost[host]++;
+    const root: RootRequest = { requestId, origin, node: nodeName, host, io, offsetBytes, lengthBytes, watched };
     const outcome = request(entry, ctx);
     if (isSuspended(outcome)) this.frames.suspendOn(outcome, { kind: 'request', requestId }, REQUEST_COMPLETE, root);
     else this.completeRequest(root, outcome);
@@ -272,11 +305,12 @@ export class Simulation implements FrameResumer {
 
   private completeRequest(root: RootRequest, result: IoResult): void {
     this.requestsInFlight--;
+    this.inFlightByHost[root.host]--;
     const { requestId, origin, node, io, offsetBytes, lengthBytes } = root;
     this.events.emit({ kind: 'io-completed', requestId, origin, node, io, offsetBytes, lengthBytes, ...(result.ok ? {} : { errno: result.errno }) });
     if (root.watched) this.requestResults.set(requestId, result);
-    // vm_stop's drain is over: the operation goes on in its own turn of the main loop.
-    if (this.requestsInFlight === 0 && this.coloOperation) this.scheduler.schedule(0, { type: 'colo-continue', operationId: this.coloOperation.id });
+    // vm_stop's drain is over: COLO goes on in its own turn of the main loop.
+    if (this.inFlightByHost[root.host] === 0) this.colo.onDrained(root.host);
   }
 
   /** The frame of a request's issuer: the request completes. */
@@ -305,11 +339,16 @@ export class Simulation implements FrameResumer {
     return (pending.kind === 'request' ? this.requestResults.get(pending.id) : this.operationResults.get(pending.id)) as T | undefined;
   }
 
-  /** Runs the clock until `pending` is answered, and takes the answer. Throws when nothing can answer it any more. */
+  /**
+   * Runs the clock until `pending` is answered, and takes the answer. Throws when nothing can
+   * answer it any more (the queue is empty, or an hour of virtual time passed, which with a
+   * workload running means it waits for something that never comes).
+   */
   settle<T>(pending: Pending<T>): T {
     const results: Map<number, unknown> = pending.kind === 'request' ? this.requestResults : this.operationResults;
+    const giveUpAtUs = this.nowUs + SETTLE_LIMIT_US;
     while (!results.has(pending.id)) {
-      if (!this.scheduler.runNext()) throw new Error('the simulation stalled: a request can never complete');
+      if (!this.scheduler.runNext() || this.nowUs > giveUpAtUs) throw new Error('the simulation stalled: a request can never complete');
     }
     const answer = results.get(pending.id) as T;
     results.delete(pending.id);
@@ -319,6 +358,11 @@ export class Simulation implements FrameResumer {
   // ---- the scheduler's actions -------------------------------------------------------------
 
   private dispatch(action: EngineAction): void {
+    this.runAction(action);
+    this.colo.checkOperations();
+  }
+
+  private runAction(action: EngineAction): void {
     switch (action.type) {
       case 'nbd-arrive':
       case 'nbd-reply':
@@ -342,9 +386,8 @@ export class Simulation implements FrameResumer {
       case 'workload-arrival':
         this.workloadValue?.arrive();
         return;
-      case 'colo-continue':
-        if (this.coloOperation?.id === action.operationId) this.continueOperation();
-        return;
+      default:
+        if (!this.colo.dispatch(action)) throw new Error(`unknown scheduler action ${action.type}`);
     }
   }
 
@@ -398,96 +441,54 @@ export class Simulation implements FrameResumer {
     return outcome.outcome === 'error' ? { ok: false, message: outcome.message } : OK;
   }
 
-  /** migration/colo.c: the secondary starts replication first, then the primary. */
-  coloStart(): StepOutcome {
-    const secondary = this.secondary.startAll('secondary');
-    if (!secondary.ok) return this.reportColo('start', fromAll(secondary));
-    const primary = this.primary.startAll('primary');
-    if (!primary.ok) return this.reportColo('start', fromAll(primary));
-    this.coloStateValue = 'running';
-    return this.reportColo('start', OK);
+  /**
+   * colo-start: `migrate-set-capabilities x-colo` and `migrate` on the primary. The secondary's
+   * incoming thread starts replication (secondary mode) when the migration stream arrives and
+   * sends CHECKPOINT_READY; the primary then starts replication (primary mode). Answered when the
+   * primary's COLO thread runs, or with the first error either side logged.
+   */
+  coloStart(): Pending<StepOutcome> {
+    const id = this.nextOperationNumber++;
+    this.events.emit({ kind: 'colo', phase: 'start' });
+    const immediate = this.colo.start(id);
+    if (immediate) this.answerColoOperation(id, 'start', undefined, immediate);
+    else this.colo.checkOperations();
+    return new Pending<StepOutcome>('operation', id);
   }
 
   /**
-   * One COLO checkpoint: both VMs stop (vm_stop drains I/O, so in-flight forwarded writes
-   * land), then the primary checkpoints, the secondary checks get-error and checkpoints. The
-   * first error fails the whole checkpoint.
+   * One COLO checkpoint, as colo-compare asks for it (colo_checkpoint_notify): the primary's
+   * thread runs colo_do_checkpoint_transaction with the secondary's incoming thread. Answered
+   * when it completes, with the first error either side logged, or when no checkpoint can run.
    */
   checkpoint(): Pending<StepOutcome> {
-    const operation: ColoOperation = { id: this.nextOperationNumber++, kind: 'checkpoint', to: null };
+    const id = this.nextOperationNumber++;
     this.events.emit({ kind: 'colo', phase: 'checkpoint-begin' });
-    this.setVmsRunning(false);
-    return this.startOperation(operation);
+    const immediate = this.colo.checkpoint(id);
+    if (immediate) this.answerColoOperation(id, 'checkpoint', undefined, immediate);
+    else this.colo.checkOperations();
+    return new Pending<StepOutcome>('operation', id);
   }
 
   /**
-   * x-colo-lost-heartbeat on the survivor: the other host is gone (its link is down).
-   * colo_do_failover stops the VMs first (vm_stop drains every request, so forwards still on
-   * the wire fail before replication stops), then the survivor stops replication with
-   * failover and its VM runs on. QEMU only logs the stop's errors and fails over anyway; the
-   * step reports them.
+   * The other host is lost (its process stops, the NBD link goes down) and the survivor gets
+   * x-colo-lost-heartbeat: colo_do_failover stops its VM (vm_stop drains its requests, so
+   * forwards still on the wire fail first) and replication_stop_all(true) runs; its VM then runs
+   * on. QEMU only logs the stop's errors and fails over anyway; the step reports them.
    */
   failover(to: HostName): Pending<StepOutcome> {
-    const operation: ColoOperation = { id: this.nextOperationNumber++, kind: 'failover', to };
-    // qmp_x_colo_lost_heartbeat: get_colo_mode() is NONE before COLO and after a failover.
-    if (this.coloStateValue === 'off' || this.coloStateValue === 'failed-over') {
-      return this.answerOperation(operation, this.reportColo('failover', { ok: false, message: MESSAGES.notInColoMode }, to));
-    }
-    if (this.coloStateValue === 'failing-over') {
-      return this.answerOperation(operation, this.reportColo('failover', { ok: false, message: MESSAGES.failoverAlreadyActive }, to));
-    }
-    this.coloStateValue = 'failing-over';
+    const id = this.nextOperationNumber++;
     this.events.emit({ kind: 'colo', phase: 'failover-begin', to });
-    this.setVmsRunning(false);
-    this.link.setUp(false);
-    return this.startOperation(operation);
+    const immediate = this.colo.failover(id, to);
+    if (immediate) this.answerColoOperation(id, 'failover', to, immediate);
+    else this.colo.checkOperations();
+    return new Pending<StepOutcome>('operation', id);
   }
 
-  /** The operation waits for the drain, or goes on at once when nothing is in flight. */
-  private startOperation(operation: ColoOperation): Pending<StepOutcome> {
-    this.coloOperation = operation;
-    if (this.requestsInFlight === 0) this.continueOperation();
-    return new Pending<StepOutcome>('operation', operation.id);
-  }
-
-  private continueOperation(): void {
-    const operation = this.coloOperation!;
-    this.coloOperation = undefined;
-    if (operation.kind === 'checkpoint') {
-      let outcome: StepOutcome = fromAll(this.primary.checkpointAll());
-      if (outcome.ok) outcome = fromAll(this.secondary.getErrorAll());
-      if (outcome.ok) outcome = fromAll(this.secondary.checkpointAll());
-      this.setVmsRunning(true);
-      this.answerOperation(operation, this.reportColo('checkpoint-end', outcome));
-      return;
-    }
-    const to = operation.to!;
-    const stopped = fromAll(this.host(to).stopAll(true));
-    if (to === 'primary') {
-      const coloDisk = this.primary.graph.node(NODE.coloDisk);
-      if (coloDisk instanceof QuorumNode && coloDisk.removeChild('children.1')) {
-        this.events.emit({ kind: 'graph-changed', host: 'primary', change: `x-blockdev-change: ${NODE.replicationPrimary} removed from ${NODE.coloDisk} (children.1)` });
-      }
-    }
-    this.coloStateValue = 'failed-over';
-    this.setVmsRunning(true);
-    this.answerOperation(operation, this.reportColo('failover', stopped, to));
-  }
-
-  private answerOperation(operation: ColoOperation, outcome: StepOutcome): Pending<StepOutcome> {
-    this.operationResults.set(operation.id, outcome);
-    return new Pending<StepOutcome>('operation', operation.id);
-  }
-
-  private setVmsRunning(running: boolean): void {
-    this.vmsRunningValue = running;
-    this.events.emit({ kind: 'vm-state', vm: 'primary', running });
-    this.events.emit({ kind: 'vm-state', vm: 'secondary', running });
-  }
-
-  private reportColo(phase: 'start' | 'checkpoint-end' | 'failover', outcome: StepOutcome, to?: HostName): StepOutcome {
+  private answerColoOperation(operationId: number, kind: 'start' | 'checkpoint' | 'failover', to: HostName | undefined, outcome: { ok: true } | { ok: false; message: string }): void {
+    this.operationResults.set(operationId, outcome.ok ? OK : { ok: false, message: outcome.message });
+    const phase = kind === 'checkpoint' ? 'checkpoint-end' : kind === 'failover' ? 'failover' : 'start-end';
     this.events.emit({ kind: 'colo', phase, ...(to ? { to } : {}), ...(outcome.ok ? {} : { error: outcome.message }) });
-    return outcome;
   }
 
   // ---- faults ----------------------------------------------------------------------------

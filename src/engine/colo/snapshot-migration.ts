@@ -16,7 +16,9 @@ import type { CommitJobState } from '../jobs/commit-job.js';
 import type { EngineAction } from '../sim/actions.js';
 import type { HostName, ReplicationMode, Stage } from '../sim/events.js';
 import type { ScheduledEntry } from '../sim/scheduler.js';
-import type { ColoState, SimulationSettings } from './simulation.js';
+import { initialColoControlState, type ColoControlState } from './colo-control.js';
+import { DEFAULT_CHECKPOINT_DELAY_MS, type RunState } from './colo-protocol.js';
+import { DEFAULT_SETTINGS, type ColoState, type SimulationSettings } from './simulation.js';
 import { SNAPSHOT_VERSION, type HostSnapshot, type JobSnapshot, type NodeSnapshot, type SimulationSnapshot } from './snapshot.js';
 
 type V1Run = { lengthBytes: number; fillByte: number } | { lengthBytes: number; bytes: Uint8Array };
@@ -74,7 +76,7 @@ export interface SimulationSnapshotV1 {
   readonly nowUs: number;
   readonly nextRequestNumber: number;
   readonly prng: [number, number, number, number];
-  readonly coloState: ColoState;
+  readonly coloState: Extract<ColoState, 'off' | 'running' | 'failing-over' | 'failed-over'>;
   readonly vmsRunning: boolean;
   readonly linkUp: boolean;
   readonly hosts: Record<HostName, V1Host>;
@@ -85,7 +87,8 @@ export interface SimulationSnapshotV1 {
 export function migrateSnapshot(saved: { readonly version: unknown }): SimulationSnapshot {
   if (saved.version === SNAPSHOT_VERSION) return saved as SimulationSnapshot;
   if (saved.version === 1) return migrateV1(saved as SimulationSnapshotV1);
-  throw new Error(`the saved simulation has snapshot version ${String(saved.version)}; this colo-sim reads versions 1 to ${SNAPSHOT_VERSION}`);
+  // Version 2 was never released: colo-sim only ever wrote it during its own development.
+  throw new Error(`the saved simulation has snapshot version ${String(saved.version)}; this colo-sim reads versions 1 and ${SNAPSHOT_VERSION}`);
 }
 
 function migrateV1(v1: SimulationSnapshotV1): SimulationSnapshot {
@@ -145,27 +148,74 @@ function migrateV1(v1: SimulationSnapshotV1): SimulationSnapshot {
     hosts[hostName] = { nodes, backends: host.backends.map((backend) => ({ ...backend })), replicationOrder: [...host.replicationOrder], jobs, nextJobNumber };
   }
   if (v1.workload) timers.push({ order: v1.workload.timerSequence, timeUs: v1.workload.nextArrivalUs, action: { type: 'workload-arrival' } });
+  // v1 had no checkpoint timer: a running COLO gets QEMU's, a full x-checkpoint-delay from now.
+  if (v1.coloState === 'running') timers.push({ order: Number.MAX_SAFE_INTEGER, timeUs: v1.nowUs + DEFAULT_CHECKPOINT_DELAY_MS * 1000, action: { type: 'colo-timer', host: 'primary' } });
   timers.sort((a, b) => a.order - b.order);
   const entries: Array<ScheduledEntry<EngineAction>> = timers.map((timer, sequence) => ({ timeUs: Math.max(timer.timeUs, v1.nowUs), sequence, action: timer.action }));
   const workloadSequence = entries.find((entry) => entry.action.type === 'workload-arrival')?.sequence ?? -1;
+  const timerSequence = entries.find((entry) => entry.action.type === 'colo-timer')?.sequence ?? null;
   return {
     version: SNAPSHOT_VERSION,
-    settings: { ...v1.settings },
+    settings: { ...DEFAULT_SETTINGS, ...v1.settings },
     scheduler: { nowUs: v1.nowUs, nextSequence: entries.length, entriesRun: 0, entries },
     eventSequence: 0,
     frames: { nextFrameId: 1, frames: [] },
     nextRequestNumber: v1.nextRequestNumber,
     nextOperationNumber: 1,
     prng: [...v1.prng],
-    coloState: v1.coloState,
-    vmsRunning: v1.vmsRunning,
     link: { up: v1.linkUp, inTransit: [] },
-    coloOperation: null,
+    colo: coloFromV1(v1, hosts, timerSequence),
     requestResults: [],
     operationResults: [],
     hosts,
     workload: v1.workload ? { settings: { ...v1.workload.settings }, timerSequence: workloadSequence, writesIssued: v1.workload.writesIssued } : null,
   };
+}
+
+/**
+ * v1 knew COLO only as off / running / failed-over and whether the VMs ran. Running becomes both
+ * threads at rest between checkpoints; failed-over becomes a completed failover on the host whose
+ * replication node took it (the secondary's commit, or the primary's stop), the other host lost.
+ */
+function coloFromV1(v1: SimulationSnapshotV1, hosts: Record<HostName, HostSnapshot>, timerSequence: number | null): ColoControlState {
+  const colo = initialColoControlState();
+  const { primary, secondary } = colo.processes;
+  const vmRunState: RunState = v1.vmsRunning ? 'running' : 'colo';
+  if (v1.coloState === 'running') {
+    primary.outgoing = 'colo';
+    primary.xColo = true;
+    primary.runState = vmRunState;
+    primary.vmWasRunning = true;
+    primary.thread = { role: 'primary', place: 'idle' };
+    primary.delayTimerSequence = timerSequence;
+    secondary.incoming = 'colo';
+    secondary.incomingOnce = false;
+    secondary.runState = vmRunState;
+    secondary.thread = { role: 'secondary', place: 'waiting-message' };
+    colo.channel = { state: 'open', epoch: 1 };
+  } else if (v1.coloState === 'failed-over') {
+    const secondaryStage = hosts.secondary.nodes.find((node) => node.driver === 'replication' && node.mode === 'secondary');
+    const survivor: HostName = secondaryStage && secondaryStage.driver === 'replication' && secondaryStage.stage !== 'running' && secondaryStage.stage !== 'none' ? 'secondary' : 'primary';
+    const [alive, lost] = survivor === 'secondary' ? [secondary, primary] : [primary, secondary];
+    alive.failover = 'completed';
+    alive.lastMode = survivor;
+    alive.runState = 'running';
+    alive.thread = { role: survivor, place: 'finished' } as typeof alive.thread;
+    if (survivor === 'secondary') {
+      alive.incoming = 'completed';
+      alive.incomingOnce = false;
+      lost.outgoing = 'colo';
+    } else {
+      alive.outgoing = 'completed';
+      alive.xColo = true;
+      lost.incoming = 'colo';
+      lost.incomingOnce = false;
+    }
+    lost.crashed = true;
+    lost.runState = 'shutdown';
+    colo.channel = { state: 'broken', epoch: 1 };
+  }
+  return colo;
 }
 
 function migrateNode(node: V1Node, jobs: { backup: string | null; commit: string | null } | undefined): NodeSnapshot {

@@ -20,7 +20,7 @@ import type { BlockEnv, BlockNode, ChildRole, DriverName } from '../block/node.j
 import { Qcow2Image } from '../block/qcow2-image.js';
 import { QuorumNode } from '../block/quorum.js';
 import { RawImage } from '../block/raw-image.js';
-import { decodeData, encodeData, type SavedData } from '../block/saved-data.js';
+import { clonePlain, decodeData, encodeData, type SavedData } from '../block/saved-data.js';
 import { BackupJob } from '../jobs/backup-job.js';
 import { CommitJob, type CommitJobState } from '../jobs/commit-job.js';
 import { ReplicationNode } from '../replication/replication-node.js';
@@ -29,29 +29,25 @@ import type { HostName, IoKind, IoOrigin, ReplicationMode, Stage } from '../sim/
 import type { SchedulerSnapshot } from '../sim/scheduler.js';
 import type { StoreFactory } from '../store.js';
 import type { Host } from './host.js';
-import type { ColoState, SimulationSettings } from './simulation.js';
+import type { ColoControlState } from './colo-control.js';
+import type { SimulationSettings } from './simulation.js';
 import { BACKEND } from './topology.js';
 import type { WorkloadState } from './workload.js';
 
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 
 /** A request as its issuer sees it while it is in flight (the state of its issuer's frame). */
 export interface RootRequest {
   readonly requestId: number;
   readonly origin: IoOrigin;
   readonly node: string;
+  /** The host the request was issued on (vm_stop on a host drains that host's requests). */
+  readonly host: HostName;
   readonly io: IoKind;
   readonly offsetBytes: number;
   readonly lengthBytes: number;
   /** Whether the answer is kept for whoever waits for it. */
   readonly watched: boolean;
-}
-
-/** A COLO checkpoint or failover waiting for I/O to drain. */
-export interface ColoOperation {
-  readonly id: number;
-  readonly kind: 'checkpoint' | 'failover';
-  readonly to: HostName | null;
 }
 
 interface NodeCommon {
@@ -111,10 +107,9 @@ export interface SimulationSnapshot {
   readonly nextRequestNumber: number;
   readonly nextOperationNumber: number;
   readonly prng: [number, number, number, number];
-  readonly coloState: ColoState;
-  readonly vmsRunning: boolean;
   readonly link: NbdLinkSnapshot;
-  readonly coloOperation: ColoOperation | null;
+  /** COLO's control plane: both QEMU processes, the migration channel, QMP events, QEMU's log, pending operations. */
+  readonly colo: ColoControlState;
   /** Answers of watched requests not yet taken, encoded (a read's bytes are DataRuns). */
   readonly requestResults: Array<[number, SavedData]>;
   readonly operationResults: Array<[number, StepOutcome]>;
@@ -130,10 +125,8 @@ export interface SnapshotSource {
   readonly nextRequestNumber: number;
   readonly nextOperationNumber: number;
   readonly prng: [number, number, number, number];
-  readonly coloState: ColoState;
-  readonly vmsRunning: boolean;
   readonly link: NbdLinkSnapshot;
-  readonly coloOperation: ColoOperation | undefined;
+  readonly colo: ColoControlState;
   readonly requestResults: Array<[number, IoResult]>;
   readonly operationResults: Array<[number, StepOutcome]>;
   readonly primary: Host;
@@ -152,10 +145,8 @@ export function takeSnapshot(source: SnapshotSource): SimulationSnapshot {
     nextRequestNumber: source.nextRequestNumber,
     nextOperationNumber: source.nextOperationNumber,
     prng: [...source.prng],
-    coloState: source.coloState,
-    vmsRunning: source.vmsRunning,
     link: source.link,
-    coloOperation: source.coloOperation ?? null,
+    colo: clonePlain(source.colo),
     requestResults: source.requestResults.map(([requestId, result]) => [requestId, encodeData(result)]),
     operationResults: source.operationResults.map(([operationId, outcome]) => [operationId, { ...outcome }]),
     hosts: { primary: snapshotHost(source.primary), secondary: snapshotHost(source.secondary) },
@@ -243,11 +234,8 @@ export interface RestoreTarget {
 /** What the Simulation itself takes back from a snapshot. */
 export interface RestoredCore {
   readonly prng: [number, number, number, number];
-  readonly coloState: ColoState;
-  readonly vmsRunning: boolean;
   readonly nextRequestNumber: number;
   readonly nextOperationNumber: number;
-  readonly coloOperation: ColoOperation | undefined;
   readonly requestResults: Array<[number, IoResult]>;
   readonly operationResults: Array<[number, StepOutcome]>;
 }
@@ -269,11 +257,8 @@ export function restoreSimulation(snapshot: SimulationSnapshot, target: RestoreT
   if (snapshot.workload) target.startWorkload(snapshot.workload);
   return {
     prng: snapshot.prng,
-    coloState: snapshot.coloState,
-    vmsRunning: snapshot.vmsRunning,
     nextRequestNumber: snapshot.nextRequestNumber,
     nextOperationNumber: snapshot.nextOperationNumber,
-    coloOperation: snapshot.coloOperation ?? undefined,
     requestResults: snapshot.requestResults.map(([requestId, result]) => [requestId, decodeData(result) as IoResult]),
     operationResults: snapshot.operationResults.map(([operationId, outcome]) => [operationId, { ...outcome }]),
   };

@@ -1,8 +1,8 @@
 /**
  * A random guest workload: writes at a steady rate (in virtual time) on one or both VMs, each
  * of random aligned offset and length with a random pattern, all drawn from the simulation's
- * seeded PRNG, so a workload replays exactly. While the VMs are paused (a checkpoint) no write
- * is issued; arrivals resume when they run again.
+ * seeded PRNG, so a workload replays exactly. A VM that is not running (paused, stopped for a
+ * checkpoint, not yet migrated) issues no write; its arrivals are drawn all the same.
  */
 import { DataRuns } from '../block/data-runs.js';
 import type { Simulation } from './simulation.js';
@@ -69,13 +69,14 @@ export class Workload {
   /** The scheduler's `workload-arrival`: one write, unless the VMs are paused, then the next arrival. */
   arrive(): void {
     const sim = this.sim;
-    if (sim.vmsRunning) {
-      const { blockBytes, maxBlocks, vm } = this.settings;
-      const diskBlocks = Math.floor(sim.settings.diskSizeBytes / blockBytes);
-      const blocks = Math.min(diskBlocks, sim.prng.nextInt(1, maxBlocks + 1));
-      const offsetBytes = sim.prng.nextInt(0, diskBlocks - blocks + 1) * blockBytes;
-      const pattern = sim.prng.nextInt(1, 256);
-      const target = vm === 'both' ? (sim.prng.nextFloat() < 0.5 ? 'primary' : 'secondary') : vm;
+    const { blockBytes, maxBlocks, vm } = this.settings;
+    const diskBlocks = Math.floor(sim.settings.diskSizeBytes / blockBytes);
+    const blocks = Math.min(diskBlocks, sim.prng.nextInt(1, maxBlocks + 1));
+    const offsetBytes = sim.prng.nextInt(0, diskBlocks - blocks + 1) * blockBytes;
+    const pattern = sim.prng.nextInt(1, 256);
+    const target = vm === 'both' ? (sim.prng.nextFloat() < 0.5 ? 'primary' : 'secondary') : vm;
+    // A VM that does not run (paused, stopped for a checkpoint, waiting for its migration) writes nothing.
+    if (sim.vmRunning(target)) {
       sim.guestWrite(target, offsetBytes, DataRuns.fill(blocks * blockBytes, pattern), { watch: false });
       this.issued++;
     }

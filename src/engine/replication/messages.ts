@@ -38,7 +38,7 @@ export const MESSAGES = {
   duplicateNode: (nodeName: string) => `Duplicate nodes with node-name='${nodeName}'`,
   fileMissing: 'A block device must be specified for "file"',
   cannotFind: (reference: string) => `Cannot find device='${reference}' nor node-name='${reference}'`,
-  // migration/colo.c, colo-failover.c
-  notInColoMode: 'VM is not in COLO mode',
+  // migration/colo-failover.c (qmp_x_colo_lost_heartbeat with QERR_FEATURE_DISABLED, failover_request_active)
+  featureDisabled: (feature: string) => `The feature '${feature}' is not enabled`,
   failoverAlreadyActive: 'COLO failover is already activated',
 } as const;

@@ -190,6 +190,8 @@ export const setupSchema = z.strictObject({
   nbdLatency: duration.optional(),
   /** colo-sim addition: virtual time the active commit takes to copy one granule. */
   copyTime: duration.optional(),
+  /** colo-sim addition: virtual time the secondary takes to load a checkpoint's device state. */
+  vmstateLoadTime: duration.optional(),
 });
 
 export const scenarioSchema = z.strictObject({

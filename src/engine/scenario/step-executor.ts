@@ -53,7 +53,7 @@ export function performStep(sim: Simulation, step: ParsedStep): Performed {
     case 'replication':
       return control(sim.replication(step.host, step.action, { ...(step.mode ? { mode: step.mode } : {}), ...(step.failover === undefined ? {} : { failover: step.failover }) }));
     case 'colo-start':
-      return control(sim.coloStart());
+      return control(sim.settle(sim.coloStart()));
     case 'checkpoint':
       return control(sim.settle(sim.checkpoint()));
     case 'failover':

@@ -170,6 +170,7 @@ function checkSetup(parsed: ParsedScenario, errors: ScenarioError[]): Simulation
     seed: setup.seed ?? DEFAULT_SETTINGS.seed,
     nbdLatencyUs: setup.nbdLatency ?? DEFAULT_SETTINGS.nbdLatencyUs,
     copyTimeUs: setup.copyTime ?? DEFAULT_SETTINGS.copyTimeUs,
+    vmstateLoadUs: setup.vmstateLoadTime ?? DEFAULT_SETTINGS.vmstateLoadUs,
   };
   const disk = settings.diskSizeBytes;
   if (disk < SECTOR_BYTES || disk % SECTOR_BYTES !== 0) {

@@ -51,8 +51,18 @@ export type SimEventBody =
   | { kind: 'fault-injected'; description: string }
   | { kind: 'fault-cleared' }
   | { kind: 'medium-ejected'; node: string }
-  | { kind: 'colo'; phase: 'start' | 'checkpoint-begin' | 'checkpoint-end' | 'failover-begin' | 'failover'; to?: HostName; error?: string }
-  | { kind: 'vm-state'; vm: HostName; running: boolean };
+  | { kind: 'colo'; phase: 'start' | 'start-end' | 'checkpoint-begin' | 'checkpoint-end' | 'failover-begin' | 'failover'; to?: HostName; error?: string }
+  | { kind: 'vm-state'; vm: HostName; running: boolean }
+  /** A change in a host's COLO state machine (run state, migration state, failover state, its COLO thread). */
+  | { kind: 'colo-change'; host: HostName; change: string }
+  /** A COLO message sent over the migration channel (`lost`: the peer is gone, it will never arrive). */
+  | { kind: 'colo-message'; from: HostName; to: HostName; message: string; arrivesAtUs: number; lost: boolean }
+  /** QEMU's error_report on that host (its log, not a QMP reply). */
+  | { kind: 'colo-log'; host: HostName; message: string }
+  /** A QMP event the host emitted. */
+  | { kind: 'qmp-event'; host: HostName; name: string; data: Record<string, unknown> }
+  /** A QMP command and QEMU's reply. */
+  | { kind: 'qmp'; host: HostName; execute: string; arguments?: Record<string, unknown>; reply: { return: unknown } | { error: { class: string; desc: string } } };
 
 export type SimEvent = SimEventBody & { readonly timeUs: number; readonly sequence: number };
 export type SimEventKind = SimEventBody['kind'];

@@ -80,17 +80,28 @@ export function qemuFunctionOf(event: SimEvent): string {
     case 'colo':
       switch (event.phase) {
         case 'start':
-          return 'colo_process_checkpoint / colo_process_incoming_thread';
+        case 'start-end':
+          return 'qmp_migrate → colo_process_checkpoint / colo_process_incoming_thread';
         case 'failover-begin':
           return 'qmp_x_colo_lost_heartbeat → colo_do_failover';
         case 'failover':
-          if (event.error === MESSAGES.notInColoMode || event.error === MESSAGES.failoverAlreadyActive) return 'qmp_x_colo_lost_heartbeat';
+          if (event.error === MESSAGES.featureDisabled('colo') || event.error === MESSAGES.failoverAlreadyActive) return 'qmp_x_colo_lost_heartbeat';
           return event.to === 'primary' ? 'primary_vm_do_failover' : 'secondary_vm_do_failover';
         default:
-          return 'colo_do_checkpoint_transaction';
+          return 'colo_checkpoint_notify → colo_do_checkpoint_transaction';
       }
     case 'vm-state':
       return event.running ? 'vm_start' : 'vm_stop';
+    case 'colo-change':
+      return event.host === 'primary' ? 'colo_process_checkpoint' : 'colo_process_incoming_thread';
+    case 'colo-message':
+      return 'colo_send_message';
+    case 'colo-log':
+      return 'error_report';
+    case 'qmp-event':
+      return `qapi_event_send_${event.name.toLowerCase()}`;
+    case 'qmp':
+      return `qmp_${event.execute.replace(/-/g, '_')}`;
   }
 }
 
@@ -157,7 +168,17 @@ export function describeEvent(event: SimEvent): string {
       if (event.phase === 'failover-begin') return `COLO failover to ${event.to ?? 'the survivor'}: VMs stop, I/O drains`;
       return `COLO ${event.phase}${event.to ? ` to ${event.to}` : ''}${event.error ? ` failed: ${event.error}` : ''}`;
     case 'vm-state':
-      return `${event.vm} VM ${event.running ? 'running' : 'paused'}`;
+      return `${event.vm} VM ${event.running ? 'running' : 'stopped'}`;
+    case 'colo-change':
+      return `${event.host}: ${event.change}`;
+    case 'colo-message':
+      return `${event.from} → ${event.to}: ${event.message.toUpperCase()}${event.lost ? ' (lost: the peer is gone)' : ''}`;
+    case 'colo-log':
+      return `${event.host} QEMU log: ${event.message}`;
+    case 'qmp-event':
+      return `${event.host} QMP event ${event.name}${Object.keys(event.data).length > 0 ? ` ${JSON.stringify(event.data)}` : ''}`;
+    case 'qmp':
+      return `${event.host} QMP ${event.execute}${event.arguments ? ` ${JSON.stringify(event.arguments)}` : ''} → ${JSON.stringify(event.reply)}`;
   }
 }
 
@@ -167,4 +188,5 @@ export const EVENT_KINDS: readonly SimEventKind[] = [
   'forward-completed', 'forward-lost', 'cbw-copy', 'bitmap-reset', 'make-empty', 'job-created', 'job-progress',
   'job-ready', 'job-completed', 'job-failed', 'stage-changed', 'error-recorded', 'replication-call', 'graph-changed',
   'node-opened', 'quorum-child-failed', 'link-changed', 'fault-injected', 'fault-cleared', 'medium-ejected', 'colo', 'vm-state',
+  'colo-change', 'colo-message', 'colo-log', 'qmp-event', 'qmp',
 ];

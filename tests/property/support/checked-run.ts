@@ -60,6 +60,17 @@ const QEMU = {
   failedToEmpty: (node: string) => `Failed to empty ${IMAGE_FILENAMES[node]}: Input/output error`,
   notRunning: 'Block replication is not running',
   ioErrorOccurred: 'I/O error occurred',
+  // migration/migration.c migrate_prepare (QERR_MIGRATION_ACTIVE), the refused connection
+  migrationActive: "There's a migration process in progress",
+  connectionRefused: "Failed to connect to 'secondary:9998': Connection refused",
+  // migration/colo-failover.c qmp_x_colo_lost_heartbeat (QERR_FEATURE_DISABLED)
+  featureDisabled: "The feature 'colo' is not enabled",
+} as const;
+
+/** colo-sim's own words for operations on a host that was lost. */
+const LOST = {
+  start: 'The primary host is lost: COLO cannot start from it',
+  failover: (host: HostName) => `The ${host} host is lost: a failover runs on the surviving host`,
 } as const;
 
 /** §8.1: the only stage changes. */
@@ -119,7 +130,18 @@ class ReferenceModel {
   readonly stage: Record<HostName, Stage> = { primary: 'none', secondary: 'none' };
   /** s->error != 0 */
   readonly errorSet: Record<HostName, boolean> = { primary: false, secondary: false };
-  coloState: 'off' | 'running' | 'failed-over' = 'off';
+  /**
+   * COLO's control plane (migration/colo.c), as far as the operations can tell: `running` while
+   * both COLO threads loop; `ended` once one left its loop on an error (a failed checkpoint, a
+   * broken connection, a failed start): COLO modes stay set, no checkpoint runs again, only a
+   * failover is left; `failed-over` after a failover, with the other host lost.
+   */
+  coloPhase: 'off' | 'running' | 'ended' | 'failed-over' = 'off';
+  /** get_colo_mode() != NONE on each host. */
+  readonly coloMode: Record<HostName, boolean> = { primary: false, secondary: false };
+  /** The secondary still listens for the migration (-incoming, nothing arrived yet). */
+  secondaryListening = true;
+  lostHost: HostName | undefined;
   linkUp = true;
   quorumHasReplicationChild = true;
   readonly ioFaultRules = new Map<string, Set<'read' | 'write' | 'any'>>();
@@ -954,11 +976,28 @@ export class CheckedTraceRun {
     }
   }
 
+  /**
+   * colo-start: migrate with x-colo from the primary (migration/migration.c migrate_prepare's
+   * checks, then the connection), the secondary's incoming thread starting replication and
+   * sending CHECKPOINT_READY, then the primary starting replication (migration/colo.c).
+   */
   private coloStart(pre: Observation): void {
+    const m = this.m;
+    const refusal =
+      m.lostHost === 'primary' ? LOST.start : m.coloMode.primary ? QEMU.migrationActive : !m.linkUp || !m.secondaryListening || m.lostHost === 'secondary' ? QEMU.connectionRefused : undefined;
     const secondaryPlan = this.startPlan('secondary', 'secondary');
     const primaryPlan = this.startPlan('primary', 'primary');
     const outcome = expectControl(this.perform({ op: 'colo-start' }));
-    // migration/colo.c: the secondary starts first; its error ends COLO start.
+    if (refusal) {
+      expectOutcome(outcome, [refusal], 'COLO start refused');
+      expectUnchanged(pre, this.obs, 'a refused COLO start');
+      return;
+    }
+    // The stream arrived: both hosts are in COLO mode, whatever happens next.
+    m.coloMode.primary = true;
+    m.coloMode.secondary = true;
+    m.secondaryListening = false;
+    m.coloPhase = 'ended';
     if (secondaryPlan.kind === 'error') {
       expectOutcome(outcome, [secondaryPlan.message], 'COLO start (secondary)');
       expectUnchanged(pre, this.obs, 'a failed start');
@@ -966,7 +1005,8 @@ export class CheckedTraceRun {
     }
     if (secondaryPlan.kind === 'start') {
       this.applyStart('secondary');
-      if (!outcome.ok && secondaryPlan.checkpointMayFailWith.includes(outcome.message)) return; // quirk: RUNNING all the same
+      // replication_start_all reports the first checkpoint's error: the incoming thread exits (COLO_EXIT).
+      if (!outcome.ok && secondaryPlan.checkpointMayFailWith.includes(outcome.message)) return;
     }
     if (primaryPlan.kind === 'error') {
       expectOutcome(outcome, [primaryPlan.message], 'COLO start (primary)');
@@ -974,24 +1014,46 @@ export class CheckedTraceRun {
     }
     expectOutcome(outcome, [], 'COLO start');
     if (primaryPlan.kind === 'start') this.applyStart('primary');
-    this.m.coloState = 'running';
+    m.coloPhase = 'running';
     if (secondaryPlan.kind === 'start') this.checkAfterCheckpoint('start');
   }
 
   /** The COLO checkpoint (migration/colo.c): primary checkpoint (a no-op), secondary get_error, secondary checkpoint. */
   private coloCheckpoint(op: TraceOp, pre: Observation): boolean {
     const m = this.m;
+    if (m.coloPhase !== 'running') {
+      // No COLO thread can run a checkpoint: refused, or the primary's send fails on a broken connection.
+      const outcome = expectControl(this.perform(op));
+      if (outcome.ok) throw new InvariantViolation('COLO checkpoint', `a checkpoint succeeded with COLO ${m.coloPhase}`);
+      if (this.inFlight.length === 0) expectUnchanged(pre, this.obs, `a checkpoint with COLO ${m.coloPhase}`);
+      return false;
+    }
+    const succeeded = this.coloCheckpointWhileRunning(op, pre);
+    // migration/colo.c: any error in the transaction ends COLO; only a failover is left.
+    if (!succeeded) m.coloPhase = 'ended';
+    return succeeded;
+  }
+
+  private coloCheckpointWhileRunning(op: TraceOp, pre: Observation): boolean {
+    const m = this.m;
     const inFlightBefore = [...this.inFlight];
+    const commitBefore = m.commit !== undefined;
     const outcome = expectControl(this.perform(op));
     this.checkCheckpointDrained(inFlightBefore);
-    // The drain lets virtual time pass, so a running commit may have ended before get_error.
+    // The transaction takes virtual time (COLO's messages, the drain), so a running commit may
+    // have ended before get_error, or only after it.
     this.reconcileCommit(op);
     let expected: { kind: 'error'; message: string } | { kind: 'ignored' } | { kind: 'checkpoint' };
     if (m.stage.secondary === 'none') expected = { kind: 'error', message: QEMU.notRunning };
     else if (m.errorSet.secondary) expected = { kind: 'error', message: QEMU.ioErrorOccurred };
     else if (m.stage.secondary === 'done' || m.stage.secondary === 'failover') expected = { kind: 'ignored' };
     else expected = { kind: 'checkpoint' };
-    const drained = inFlightBefore.length > 0; // landings during the drain legitimately change the disks
+    // landings during the drain and a commit that ran during the transaction legitimately change the disks
+    const drained = inFlightBefore.length > 0 || commitBefore;
+    if (commitBefore && m.commit === undefined && m.stage.secondary === 'done' && !outcome.ok && outcome.message === QEMU.ioErrorOccurred) {
+      // The commit completed after the secondary's get_error had seen its s->error.
+      return false;
+    }
     if (expected.kind === 'error') {
       expectOutcome(outcome, [expected.message], '§8.3 get_error in the COLO checkpoint');
       if (!drained) expectUnchanged(pre, this.obs, 'a checkpoint that failed at get_error');
@@ -1000,7 +1062,7 @@ export class CheckedTraceRun {
     if (expected.kind === 'ignored') {
       expectOutcome(outcome, [], '§8.3 checkpoint in DONE/FAILOVER');
       if (!drained) expectUnchanged(pre, this.obs, 'a checkpoint in DONE or FAILOVER');
-      return false;
+      return true;
     }
     return this.secondaryCheckpoint(outcome, pre);
   }
@@ -1127,11 +1189,15 @@ export class CheckedTraceRun {
     return undefined;
   }
 
+  /**
+   * failover: the other host is lost (its process stops, the NBD link goes down), then
+   * x-colo-lost-heartbeat on the survivor (migration/colo-failover.c, colo.c colo_do_failover).
+   */
   private failover(op: Extract<TraceOp, { op: 'failover' }>, pre: Observation): void {
     const m = this.m;
-    const coloState = m.coloState;
+    const refusal = m.lostHost === op.to ? LOST.failover(op.to) : !m.coloMode[op.to] ? QEMU.featureDisabled : undefined;
     const plan = this.stopPlan(op.to);
-    if (coloState === 'running' && op.to === 'primary' && plan.kind === 'stop') {
+    if (!refusal && op.to === 'primary' && plan.kind === 'stop') {
       // Reference §6: colo_do_failover stops the VM first, draining I/O: forwards still on the
       // wire (to a host that is gone) fail then, and the stop that follows clears s->error.
       for (const entry of this.inFlight) {
@@ -1141,12 +1207,14 @@ export class CheckedTraceRun {
       }
     }
     const outcome = expectControl(this.perform(op));
-    if (coloState !== 'running') {
-      if (outcome.ok) throw new InvariantViolation('COLO failover', `failover succeeded with COLO ${coloState}`);
+    if (refusal) {
+      expectOutcome(outcome, [refusal], 'COLO failover refused');
       expectUnchanged(pre, this.obs, 'a refused failover');
       return;
     }
-    m.coloState = 'failed-over';
+    m.coloPhase = 'failed-over';
+    m.coloMode[op.to] = false;
+    m.lostHost = op.to === 'primary' ? 'secondary' : 'primary';
     m.linkUp = false;
     if (op.to === 'primary') m.quorumHasReplicationChild = false;
     if (plan.kind === 'error') expectOutcome(outcome, [plan.message], 'failover stop');
@@ -1228,6 +1296,8 @@ export class CheckedTraceRun {
       case 'link-down':
       case 'link-up':
         expectOutcome(outcome, [], fault.kind);
+        // The connections between the hosts are reset: COLO's threads fail on their channel and exit.
+        if (fault.kind === 'link-down' && m.linkUp && m.coloPhase === 'running') m.coloPhase = 'ended';
         m.linkUp = fault.kind === 'link-up';
         break;
       case 'eject':

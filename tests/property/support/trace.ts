@@ -223,6 +223,7 @@ export function simulationSettings(setup: TraceSetup): SimulationSettings {
     seed: 1,
     nbdLatencyUs: setup.nbdLatencyUs,
     copyTimeUs: setup.commitCopyTimeUs,
+    vmstateLoadUs: 1000,
   };
 }
 
@@ -316,7 +317,7 @@ export function performOp(sim: Simulation, setup: TraceSetup, op: TraceOp): OpOu
       return { kind: 'read', result: sim.settle(future) };
     }
     case 'colo-start':
-      return { kind: 'control', outcome: sim.coloStart() };
+      return { kind: 'control', outcome: sim.settle(sim.coloStart()) };
     case 'checkpoint':
       return { kind: 'control', outcome: sim.settle(sim.checkpoint()) };
     case 'failover':
