@@ -635,7 +635,10 @@ export class SimSession {
 }
 
 function expectationOf(observed: Observed): Record<string, unknown> | undefined {
-  if (observed.kind === 'control') return observed.outcome.ok ? undefined : { error: observed.outcome.message };
+  if (observed.kind === 'control') {
+    if (!observed.outcome.ok) return { error: observed.outcome.message };
+    return observed.outcome.value === undefined ? undefined : { return: observed.outcome.value };
+  }
   if (!observed.result.ok) return { error: observed.result.errno };
   if (observed.kind === 'read') {
     const uniform = observed.result.data.uniformByte();

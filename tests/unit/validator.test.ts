@@ -241,7 +241,7 @@ describe('steps', () => {
       'steps[0].expect.error',
       /an I\/O step expects an errno name .*got "Block replication is not running"/,
     );
-    expectOneError(withSteps({ op: 'checkpoint', expect: { ok: true, error: true } }), 'steps[0].expect', /exactly one of "pattern", "error" or "ok"/);
+    expectOneError(withSteps({ op: 'checkpoint', expect: { ok: true, error: true } }), 'steps[0].expect', /exactly one of "pattern", "error", "ok" or "return"/);
     expectOneError(withSteps({ op: 'checkpoint', expect: {} }), 'steps[0].expect', /exactly one of/);
     expectOneError(withSteps({ op: 'checkpoint', expect: { ok: false } }), 'steps[0].expect.ok', 'must be true');
     // A control step may expect any message.
@@ -255,7 +255,7 @@ describe('steps', () => {
     expectOneError(withSteps({ op: 'run', events: 0 }), 'steps[0].events', 'must be a positive integer');
     expectOneError(withSteps({ op: 'run', events: 1.5 }), 'steps[0].events', 'must be an integer');
     expect(errorsOf(withSteps({ op: 'run', events: 12 }))).toEqual([]);
-    expectOneError(withSteps({ op: 'check' }), 'steps[0]', /exactly one of "stage", "job", "allocated" or "same"/);
+    expectOneError(withSteps({ op: 'check' }), 'steps[0]', /exactly one of "stage", "job", "allocated", "same" or "event"/);
   });
 
   it('enumerations name their values', () => {

@@ -36,12 +36,15 @@ interface NbdRequestState {
 
 export interface NbdLinkSnapshot {
   readonly up: boolean;
+  /** The secondary's NBD server runs and exports the disk (nbd-server-start, nbd-server-add). */
+  readonly serving: boolean;
   /** Frames whose message is on the wire, in the order they were sent. */
   readonly inTransit: readonly number[];
 }
 
 export class NbdLink {
   private up = true;
+  private serving = true;
   /** Told when the link goes down (the migration channel shares the network). */
   onDown: (() => void) | undefined;
   /** Frame ids of the requests whose message (request or reply) is on the wire, in send order. */
@@ -56,6 +59,22 @@ export class NbdLink {
     return this.up;
   }
 
+  /** The NBD server runs and exports the secondary disk. */
+  get isServing(): boolean {
+    return this.serving;
+  }
+
+  /**
+   * nbd-server-stop (false) or nbd-server-start + nbd-server-add (true). Stopping closes the
+   * connection: requests and replies on the wire are lost as when the link goes down.
+   */
+  setServing(serving: boolean): void {
+    if (serving === this.serving) return;
+    this.serving = serving;
+    this.env.events.emit({ kind: 'graph-changed', host: 'secondary', change: serving ? 'NBD server started, secondary disk exported' : 'NBD server stopped: the export is gone' });
+    if (!serving) this.loseInTransit();
+  }
+
   /** Requests and replies currently on the wire. */
   get messagesInTransit(): number {
     return this.inTransit.size;
@@ -68,10 +87,14 @@ export class NbdLink {
     this.env.events.emit({ kind: 'link-changed', up });
     if (!up) {
       this.onDown?.();
-      const lost = [...this.inTransit];
-      this.inTransit.clear();
-      for (const frameId of lost) this.env.scheduler.schedule(0, { type: 'nbd-lost', frameId });
+      this.loseInTransit();
     }
+  }
+
+  private loseInTransit(): void {
+    const lost = [...this.inTransit];
+    this.inTransit.clear();
+    for (const frameId of lost) this.env.scheduler.schedule(0, { type: 'nbd-lost', frameId });
   }
 
   /** Puts a message of frame `frameId` on the wire; it arrives after the latency unless the link goes down. */
@@ -86,11 +109,12 @@ export class NbdLink {
   }
 
   snapshot(): NbdLinkSnapshot {
-    return { up: this.up, inTransit: [...this.inTransit] };
+    return { up: this.up, serving: this.serving, inTransit: [...this.inTransit] };
   }
 
   restore(saved: NbdLinkSnapshot): void {
     this.up = saved.up;
+    this.serving = saved.serving;
     this.inTransit.clear();
     for (const frameId of saved.inTransit) this.inTransit.add(frameId);
   }
@@ -141,8 +165,8 @@ export class NbdClientNode extends BlockNode {
 
   private sendRequest(state: NbdRequestState): Suspended | { readonly ok: false; readonly errno: Errno } {
     const { io, offsetBytes, lengthBytes, ctx } = state;
-    if (!this.link.isUp) {
-      this.reportFailure(io, offsetBytes, lengthBytes, ctx, 'EIO', 'NBD link down');
+    if (!this.link.isUp || !this.link.isServing) {
+      this.reportFailure(io, offsetBytes, lengthBytes, ctx, 'EIO', this.link.isUp ? 'NBD server stopped: the connection is closed' : 'NBD link down');
       return failed('EIO');
     }
     const fillByte = state.data?.uniformByte();

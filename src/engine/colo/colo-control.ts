@@ -230,9 +230,9 @@ export class ColoControl {
   private whyNoCheckpoint(): string {
     const primary = this.primary;
     const place = primary.state.thread?.place;
+    if (primary.state.crashed) return 'the primary host is lost';
     if (place === 'exited') return "the primary's COLO thread has exited and waits for a failover (COLO_EXIT was sent)";
     if (place === 'finished' || primary.state.failover === 'completed') return 'COLO has ended on the primary (a failover completed)';
-    if (primary.state.crashed) return 'the primary host is lost';
     return 'COLO is not running on the primary (query-colo-status: mode none)';
   }
 

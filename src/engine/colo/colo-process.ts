@@ -67,6 +67,10 @@ export interface ColoProcessState {
   waitingDrain: 'checkpoint' | 'failover' | null;
   /** s->vm_was_running: the primary's VM ran when the migration started, so it runs again after COLO. */
   vmWasRunning: boolean;
+  /** qmp_capabilities was called on this host's monitor. */
+  qmpNegotiated: boolean;
+  /** This host's NBD server (nbd-server-start) and the names it exports (nbd-server-add). */
+  nbdServer: { running: boolean; exports: string[] };
 }
 
 /** What a process needs from the rest of the simulation. */
@@ -120,6 +124,9 @@ export function initialColoState(host: HostName): ColoProcessState {
     checkpointsDone: 0,
     waitingDrain: null,
     vmWasRunning: false,
+    qmpNegotiated: false,
+    // The secondary boots with its NBD server started and its disk exported (COLO-FT.txt step 3).
+    nbdServer: host === 'secondary' ? { running: true, exports: ['secondary-disk'] } : { running: false, exports: [] },
   };
 }
 

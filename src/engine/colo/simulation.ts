@@ -49,7 +49,8 @@ export const DEFAULT_SETTINGS: SimulationSettings = {
   vmstateLoadUs: 1000,
 };
 
-export type StepOutcome = { readonly ok: true; readonly note?: string } | { readonly ok: false; readonly message: string; readonly quirk?: string };
+/** What a control step did: success (with a QMP command's return value), or QEMU's message. */
+export type StepOutcome = { readonly ok: true; readonly note?: string; readonly value?: unknown } | { readonly ok: false; readonly message: string; readonly quirk?: string };
 
 /**
  * The pair's COLO state at a glance: `starting` while the primary waits for CHECKPOINT_READY,

@@ -163,7 +163,7 @@ function migrateV1(v1: SimulationSnapshotV1): SimulationSnapshot {
     nextRequestNumber: v1.nextRequestNumber,
     nextOperationNumber: 1,
     prng: [...v1.prng],
-    link: { up: v1.linkUp, inTransit: [] },
+    link: { up: v1.linkUp, serving: true, inTransit: [] },
     colo: coloFromV1(v1, hosts, timerSequence),
     requestResults: [],
     operationResults: [],

@@ -51,7 +51,10 @@ export function describeStep(step: ParsedStep): string {
       if (step.for !== undefined) return `run for ${formatDuration(step.for)}`;
       if (step.events !== undefined) return `run ${step.events} event${step.events === 1 ? '' : 's'}`;
       return 'run until idle';
+    case 'qmp':
+      return `QMP on the ${step.host}: ${step.execute}${step.arguments ? ` ${JSON.stringify(step.arguments)}` : ''}`;
     case 'check':
+      if (step.event) return `check the ${step.event.host} emitted ${step.event.name}${step.event.data ? ` ${JSON.stringify(step.event.data)}` : ''}`;
       if (step.stage) return `check ${step.stage.node} is ${step.stage.is}`;
       if (step.job) return `check the ${step.job.type} job on ${step.job.host} is ${step.job.is}`;
       if (step.allocated) return `check ${step.allocated.node} ${range(step.allocated.offset, step.allocated.length)} is ${step.allocated.is === 'all' ? 'all allocated' : 'not allocated'}`;
@@ -67,6 +70,7 @@ export function describeStep(step: ParsedStep): string {
 
 export function describeExpectation(expect: Expectation | undefined, control: boolean): string {
   if (!expect || expect.ok) return 'success';
+  if (expect.return !== undefined) return `return ${JSON.stringify(expect.return)}`;
   if (expect.pattern !== undefined) return `every byte ${formatByte(expect.pattern)}`;
   if (expect.error === true) return 'an error';
   return control ? `error "${expect.error}"` : `error ${expect.error}`;

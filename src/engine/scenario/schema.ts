@@ -57,9 +57,11 @@ const expectation = z
     pattern: pattern.optional(),
     error: z.union([z.string().min(1), z.literal(true)], { error: 'must be an errno name (I/O), a message (control), or true' }).optional(),
     ok: z.literal(true, { error: 'must be true' }).optional(),
+    /** colo-sim addition, qmp steps: the reply's return value contains these members (compared deeply). */
+    return: z.unknown().optional(),
   })
-  .refine((value) => [value.pattern, value.error, value.ok].filter((field) => field !== undefined).length === 1, {
-    error: 'must hold exactly one of "pattern", "error" or "ok"',
+  .refine((value) => [value.pattern, value.error, value.ok, value.return].filter((field) => field !== undefined).length === 1, {
+    error: 'must hold exactly one of "pattern", "error", "ok" or "return"',
   });
 
 const ioFields = {
@@ -154,10 +156,18 @@ const checkStep = z
       .strictObject({ node: nodeName, offset: size, length: size, is: z.enum(['all', 'none'], { error: 'must be "all" or "none"' }) })
       .optional(),
     same: z.array(nodeName, { error: 'must be a list of node names' }).min(2, { error: 'must name at least two nodes' }).optional(),
+    /** colo-sim addition: a QMP event the host emitted since the previous event check there (data compared as a subset). */
+    event: z
+      .strictObject({
+        host,
+        name: z.string({ error: 'must be an event name (a string)' }).min(1, { error: 'must not be empty' }),
+        data: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+      })
+      .optional(),
     expect: expectation.optional(),
   })
-  .refine((value) => [value.stage, value.job, value.allocated, value.same].filter((field) => field !== undefined).length === 1, {
-    error: 'needs exactly one of "stage", "job", "allocated" or "same"',
+  .refine((value) => [value.stage, value.job, value.allocated, value.same, value.event].filter((field) => field !== undefined).length === 1, {
+    error: 'needs exactly one of "stage", "job", "allocated", "same" or "event"',
   });
 
 /** colo-sim addition: a random guest workload from the seeded PRNG; writesPerSecond 0 stops it. */
@@ -172,13 +182,22 @@ const workloadStep = z.strictObject({
 
 const sayStep = z.strictObject({ op: z.literal('say'), text: z.string({ error: 'must be a string' }), expect: expectation.optional() });
 
+/** colo-sim addition: one QMP command on a host, as an operator types it ({"execute": ..., "arguments": ...}). */
+const qmpStep = z.strictObject({
+  op: z.literal('qmp'),
+  host,
+  execute: z.string({ error: 'must be a command name (a string)' }).min(1, { error: 'must not be empty' }),
+  arguments: z.record(z.string(), z.unknown(), { error: 'must be an object of arguments' }).optional(),
+  expect: expectation.optional(),
+});
+
 export const stepSchema = z.discriminatedUnion(
   'op',
-  [writeStep, readStep, guestWriteStep, guestReadStep, replicationStep, coloStartStep, checkpointStep, failoverStep, openStep, faultStep, runStep, checkStep, sayStep, workloadStep],
+  [writeStep, readStep, guestWriteStep, guestReadStep, replicationStep, coloStartStep, checkpointStep, failoverStep, openStep, faultStep, runStep, checkStep, sayStep, workloadStep, qmpStep],
   {
     error: (issue) =>
       issue.code === 'invalid_union'
-        ? 'unknown op; expected one of write, read, guest-write, guest-read, replication, colo-start, checkpoint, failover, open, fault, run, check, say, workload'
+        ? 'unknown op; expected one of write, read, guest-write, guest-read, replication, colo-start, checkpoint, failover, open, fault, run, check, say, workload, qmp'
         : undefined,
   },
 );

@@ -6,6 +6,8 @@
 import { DataRuns, formatByte } from '../block/data-runs.js';
 import type { ReadResult, WriteResult } from '../block/errno.js';
 import type { Pending, Simulation, StepOutcome } from '../colo/simulation.js';
+import { containsSubset } from '../colo/colo-control.js';
+import { executeQmp } from '../qmp/qmp.js';
 import { describeExpectation, describeStep } from './describe.js';
 import type { Expectation, ParsedStep } from './schema.js';
 
@@ -97,6 +99,10 @@ export function performStep(sim: Simulation, step: ParsedStep): Performed {
       return control(checkState(sim, step));
     case 'say':
       return control({ ok: true });
+    case 'qmp': {
+      const reply = executeQmp(sim, step.host, { execute: step.execute, ...(step.arguments ? { arguments: step.arguments } : {}) });
+      return control('error' in reply ? { ok: false, message: reply.error.desc } : { ok: true, value: reply.return });
+    }
   }
 }
 
@@ -141,6 +147,7 @@ export function checkState(sim: Simulation, step: Extract<ParsedStep, { op: 'che
     const state = job ? 'running' : 'absent';
     return state === step.job.is ? { ok: true } : { ok: false, message: `the ${step.job.type} job on ${step.job.host} is ${state}, not ${step.job.is}` };
   }
+  if (step.event) return sim.colo.checkEvent(step.event.host, step.event.name, step.event.data);
   if (step.allocated) {
     const { node, offset, length, is } = step.allocated;
     if (!sim.image(node)) return { ok: false, message: `${node} does not exist` };
@@ -178,12 +185,13 @@ function describeAllocation(state: 'all' | 'none' | 'some'): string {
 function evaluate(expect: Expectation | undefined, observed: Observed): { passed: boolean; actual: string; quirk?: string } {
   if (observed.kind === 'control') {
     const outcome = observed.outcome;
-    const actual = outcome.ok ? 'success' : `error "${outcome.message}"`;
+    const actual = outcome.ok ? (outcome.value === undefined ? 'success' : `return ${JSON.stringify(outcome.value)}`) : `error "${outcome.message}"`;
     const quirk = outcome.ok ? undefined : outcome.quirk;
     const withQuirk = (passed: boolean) => (quirk ? { passed, actual, quirk } : { passed, actual });
     if (expect?.error !== undefined) {
       return withQuirk(!outcome.ok && (expect.error === true || expect.error === outcome.message));
     }
+    if (expect?.return !== undefined) return withQuirk(outcome.ok && containsSubset(outcome.value, expect.return));
     return withQuirk(outcome.ok);
   }
 

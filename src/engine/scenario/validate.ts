@@ -219,12 +219,13 @@ function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, 
     }
   };
 
-  const requireExpectation = (path: string, expect: Expectation | undefined, kind: 'read' | 'write' | 'control'): void => {
+  const requireExpectation = (path: string, expect: Expectation | undefined, kind: 'read' | 'write' | 'control' | 'qmp'): void => {
     if (!expect) return;
+    if (expect.return !== undefined && kind !== 'qmp') errors.push({ path: `${path}.expect.return`, message: 'only qmp steps can expect a return' });
     if (expect.pattern !== undefined && kind !== 'read') {
       errors.push({ path: `${path}.expect.pattern`, message: 'only reads can expect a pattern' });
     }
-    if (typeof expect.error === 'string' && kind !== 'control' && !KNOWN_ERRNOS.includes(expect.error)) {
+    if (typeof expect.error === 'string' && (kind === 'read' || kind === 'write') && !KNOWN_ERRNOS.includes(expect.error)) {
       errors.push({ path: `${path}.expect.error`, message: `an I/O step expects an errno name (${KNOWN_ERRNOS.join(', ')}) or true, got "${expect.error}"` });
     }
   };
@@ -285,6 +286,9 @@ function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, 
       case 'run':
       case 'say':
         requireExpectation(path, step.expect, 'control');
+        break;
+      case 'qmp':
+        requireExpectation(path, step.expect, 'qmp');
         break;
     }
   });

@@ -1,0 +1,351 @@
+/**
+ * QMP on each host, as QEMU 7.2 answers it: a table of commands, each with its QAPI arguments
+ * (checked by qapi.ts with the input visitor's messages) and a handler that acts on the
+ * simulation and returns QEMU's reply, `{"return": ...}` or `{"error": {"class", "desc"}}`.
+ * Adding a command is adding one entry to COMMANDS.
+ *
+ * colo-sim's monitor has negotiated capabilities for you: commands work before
+ * `qmp_capabilities`, which returns {} once and then QEMU's "already complete" error. A lost
+ * host's QEMU answers nothing.
+ */
+import type { HostName } from '../sim/events.js';
+import type { Simulation } from '../colo/simulation.js';
+import { DEFAULT_MIGRATION_URI, parseTcpUri } from '../colo/colo-control.js';
+import { ImageNode } from '../block/image.js';
+import { Qcow2Image } from '../block/qcow2-image.js';
+import { checkArguments, T, type QapiMember } from './qapi.js';
+
+export type QmpErrorClass = 'GenericError' | 'CommandNotFound' | 'DeviceNotActive' | 'DeviceNotFound';
+
+export type QmpReply = { readonly return: unknown } | { readonly error: { readonly class: QmpErrorClass; readonly desc: string } };
+
+export interface QmpCommandInput {
+  readonly execute: string;
+  readonly arguments?: Record<string, unknown>;
+}
+
+interface QmpContext {
+  readonly sim: Simulation;
+  readonly host: HostName;
+}
+
+interface QmpCommand {
+  /** The command's QAPI arguments ('data' in the schema), in schema order. */
+  readonly args: Readonly<Record<string, QapiMember>>;
+  /** The function in QEMU that implements it, for the event log. */
+  readonly qemuFunction: string;
+  run(context: QmpContext, args: Record<string, unknown>): QmpReply;
+}
+
+const ok = (value: unknown = {}): QmpReply => ({ return: value });
+const fail = (desc: string, errorClass: QmpErrorClass = 'GenericError'): QmpReply => ({ error: { class: errorClass, desc } });
+
+const MIGRATION_CAPABILITIES = [
+  'xbzrle', 'rdma-pin-all', 'auto-converge', 'zero-blocks', 'compress', 'events', 'postcopy-ram', 'x-colo', 'release-ram', 'block', 'return-path',
+  'pause-before-switchover', 'multifd', 'dirty-bitmaps', 'postcopy-blocktime', 'late-block-activate', 'x-ignore-shared', 'validate-uuid',
+  'background-snapshot', 'zero-copy-send', 'postcopy-preempt',
+];
+
+/** MigrationParameters members colo-sim accepts; only x-checkpoint-delay changes anything. */
+const MIGRATION_PARAMETERS: Record<string, QapiMember> = {
+  'announce-initial': T.optional(T.int),
+  'announce-max': T.optional(T.int),
+  'announce-rounds': T.optional(T.int),
+  'announce-step': T.optional(T.int),
+  'compress-level': T.optional(T.int),
+  'compress-threads': T.optional(T.int),
+  'compress-wait-thread': T.optional(T.bool),
+  'decompress-threads': T.optional(T.int),
+  'throttle-trigger-threshold': T.optional(T.int),
+  'cpu-throttle-initial': T.optional(T.int),
+  'cpu-throttle-increment': T.optional(T.int),
+  'cpu-throttle-tailslow': T.optional(T.bool),
+  'tls-creds': T.optional(T.any),
+  'tls-hostname': T.optional(T.any),
+  'tls-authz': T.optional(T.any),
+  'max-bandwidth': T.optional(T.int),
+  'downtime-limit': T.optional(T.int),
+  'x-checkpoint-delay': T.optional(T.uint32),
+  'block-incremental': T.optional(T.bool),
+  'multifd-channels': T.optional(T.int),
+  'xbzrle-cache-size': T.optional(T.int),
+  'max-postcopy-bandwidth': T.optional(T.int),
+  'max-cpu-throttle': T.optional(T.int),
+  'multifd-compression': T.optional(T.enumOf('none', 'zlib', 'zstd')),
+  'multifd-zlib-level': T.optional(T.int),
+  'multifd-zstd-level': T.optional(T.int),
+  'block-bitmap-mapping': T.optional(T.any),
+};
+
+/** The migration states in which a migration is running (migration_is_running). */
+function migrationRunning(state: string): boolean {
+  return state === 'setup' || state === 'active' || state === 'colo';
+}
+
+export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
+  qmp_capabilities: {
+    args: { enable: T.optional(T.list(T.enumOf('oob'))) },
+    qemuFunction: 'qmp_qmp_capabilities',
+    run: ({ sim, host }) => {
+      const state = sim.colo.process(host).state;
+      if (state.qmpNegotiated) return fail('Capabilities negotiation is already complete, command ignored', 'CommandNotFound');
+      state.qmpNegotiated = true;
+      return ok();
+    },
+  },
+  'query-colo-status': {
+    args: {},
+    qemuFunction: 'qmp_query_colo_status',
+    run: ({ sim, host }) => ok(sim.colo.process(host).coloStatus()),
+  },
+  'x-colo-lost-heartbeat': {
+    args: {},
+    qemuFunction: 'qmp_x_colo_lost_heartbeat',
+    run: ({ sim, host }) => {
+      const refused = sim.colo.process(host).lostHeartbeat();
+      return refused ? fail(refused) : ok();
+    },
+  },
+  'query-status': {
+    args: {},
+    qemuFunction: 'qmp_query_status',
+    run: ({ sim, host }) => {
+      const process = sim.colo.process(host);
+      return ok({ status: process.state.runState, singlestep: false, running: process.isRunning });
+    },
+  },
+  stop: {
+    args: {},
+    qemuFunction: 'qmp_stop',
+    run: ({ sim, host }) => {
+      const process = sim.colo.process(host);
+      // -incoming: the VM is not started yet; stop only clears autostart.
+      if (process.state.runState !== 'inmigrate') process.vmStop('paused');
+      return ok();
+    },
+  },
+  cont: {
+    args: {},
+    qemuFunction: 'qmp_cont',
+    run: ({ sim, host }) => {
+      const process = sim.colo.process(host);
+      if (process.state.runState === 'shutdown') return fail('Resetting the Virtual Machine is required');
+      if (process.state.runState !== 'inmigrate') process.vmStart();
+      return ok();
+    },
+  },
+  'migrate-set-capabilities': {
+    args: { capabilities: T.required(T.list(T.struct({ capability: T.required(T.enumOf(...MIGRATION_CAPABILITIES)), state: T.required(T.bool) }))) },
+    qemuFunction: 'qmp_migrate_set_capabilities',
+    run: ({ sim, host }, args) => {
+      const process = sim.colo.process(host);
+      if (migrationRunning(process.state.outgoing)) return fail("There's a migration process in progress");
+      for (const entry of args.capabilities as Array<{ capability: string; state: boolean }>) {
+        if (entry.capability === 'x-colo') process.state.xColo = entry.state;
+      }
+      return ok();
+    },
+  },
+  'migrate-set-parameters': {
+    args: MIGRATION_PARAMETERS,
+    qemuFunction: 'qmp_migrate_set_parameters',
+    run: ({ sim, host }, args) => {
+      const delay = args['x-checkpoint-delay'];
+      if (typeof delay === 'number') sim.colo.process(host).setCheckpointDelay(delay);
+      return ok();
+    },
+  },
+  'query-migrate-parameters': {
+    args: {},
+    qemuFunction: 'qmp_query_migrate_parameters',
+    run: ({ sim, host }) => ok({ 'x-checkpoint-delay': sim.colo.process(host).state.checkpointDelayMs }),
+  },
+  'query-migrate-capabilities': {
+    args: {},
+    qemuFunction: 'qmp_query_migrate_capabilities',
+    run: ({ sim, host }) => ok(MIGRATION_CAPABILITIES.map((capability) => ({ capability, state: capability === 'x-colo' ? sim.colo.process(host).state.xColo : false }))),
+  },
+  migrate: {
+    args: { uri: T.required(T.str), blk: T.optional(T.bool), inc: T.optional(T.bool), detach: T.optional(T.bool), resume: T.optional(T.bool) },
+    qemuFunction: 'qmp_migrate',
+    run: ({ sim, host }, args) => {
+      const process = sim.colo.process(host);
+      if (args.resume === true) return fail('Cannot resume if there is no paused migration');
+      const refusal = sim.colo.migrateRefusal(process);
+      if (refusal) return fail(refusal);
+      if ((args.blk === true || args.inc === true) && process.state.xColo) return fail('No disk migration is required in COLO mode');
+      const uri = args.uri as string;
+      if (parseTcpUri(uri) === undefined) return fail("Parameter 'uri' expects a valid migration protocol");
+      sim.colo.connectAndMigrate(process, uri);
+      return ok();
+    },
+  },
+  'migrate-incoming': {
+    args: { uri: T.required(T.str) },
+    qemuFunction: 'qmp_migrate_incoming',
+    run: ({ sim, host }) => {
+      const process = sim.colo.process(host);
+      if (!process.state.incomingOnce) return fail('The incoming migration has already been started');
+      if (process.state.runState !== 'inmigrate') return fail("'-incoming' was not specified on the command line");
+      return ok();
+    },
+  },
+  'query-migrate': {
+    args: {},
+    qemuFunction: 'qmp_query_migrate',
+    run: ({ sim, host }) => {
+      const state = sim.colo.process(host).state;
+      // The destination shows its incoming state; a host that never migrated shows nothing.
+      const status = state.outgoing !== 'none' ? state.outgoing : state.incoming;
+      if (status === 'none') return ok({});
+      return ok({ status, ...(state.migrationError ? { 'error-desc': state.migrationError } : {}) });
+    },
+  },
+  'query-block-jobs': {
+    args: {},
+    qemuFunction: 'qmp_query_block_jobs',
+    // Replication's backup job and active commit are internal jobs (JOB_INTERNAL): QMP does not list them.
+    run: () => ok([]),
+  },
+  'block-job-cancel': {
+    args: { device: T.required(T.str), force: T.optional(T.bool) },
+    qemuFunction: 'qmp_block_job_cancel',
+    run: (_context, args) => fail(`Block job '${args.device as string}' not found`, 'DeviceNotActive'),
+  },
+  'query-named-block-nodes': {
+    args: { flat: T.optional(T.bool) },
+    qemuFunction: 'qmp_query_named_block_nodes',
+    run: ({ sim, host }) => ok([...sim.host(host).graph.nodes()].map((node) => blockDeviceInfo(node))),
+  },
+  'blockdev-add': {
+    args: {
+      driver: T.required(T.str),
+      'node-name': T.optional(T.str),
+      discard: T.optional(T.any),
+      cache: T.optional(T.any),
+      'read-only': T.optional(T.bool),
+      'auto-read-only': T.optional(T.bool),
+      'force-share': T.optional(T.bool),
+      'detect-zeroes': T.optional(T.any),
+      mode: T.optional(T.str),
+      'top-id': T.optional(T.str),
+      file: T.optional(T.any),
+    },
+    qemuFunction: 'qmp_blockdev_add',
+    run: ({ sim, host }, args) => {
+      if (args.driver !== 'replication') return fail(`colo-sim models blockdev-add of driver 'replication' only (got '${String(args.driver)}')`);
+      // BlockdevOptionsReplication: mode is a required ReplicationMode, top-id an optional string.
+      const checked = checkArguments({ mode: T.required(T.enumOf('primary', 'secondary')), 'top-id': T.optional(T.str), file: T.required(T.any) }, { mode: args.mode, 'top-id': args['top-id'], file: args.file });
+      if (args.mode === undefined) return fail("Parameter 'mode' is missing");
+      if (!checked.ok) return fail(checked.message);
+      if (args['node-name'] === undefined) return fail('An explicit node-name is required for blockdev-add');
+      const file = typeof args.file === 'string' ? args.file : undefined;
+      if (file === undefined) return fail("colo-sim's blockdev-add takes 'file' as the name of an existing node");
+      const outcome = sim.openReplication(host, { nodeName: args['node-name'] as string, mode: args.mode as string, ...(args['top-id'] === undefined ? {} : { topId: args['top-id'] as string }), file });
+      return outcome.ok ? ok() : fail(outcome.message);
+    },
+  },
+  'nbd-server-start': {
+    args: { addr: T.required(T.struct({ type: T.required(T.enumOf('inet', 'unix', 'vsock', 'fd')), data: T.required(T.any) })), 'tls-creds': T.optional(T.str), 'tls-authz': T.optional(T.str), 'max-connections': T.optional(T.uint32) },
+    qemuFunction: 'qmp_nbd_server_start',
+    run: ({ sim, host }) => {
+      const server = nbdServerOf(sim, host);
+      if (server.running) return fail('NBD server already running');
+      server.running = true;
+      syncNbdLink(sim, host);
+      return ok();
+    },
+  },
+  'nbd-server-add': {
+    args: { device: T.required(T.str), name: T.optional(T.str), description: T.optional(T.str), writable: T.optional(T.bool), bitmap: T.optional(T.str) },
+    qemuFunction: 'qmp_nbd_server_add',
+    run: ({ sim, host }, args) => {
+      const server = nbdServerOf(sim, host);
+      if (!server.running) return fail('NBD server not running');
+      const device = args.device as string;
+      const name = (args.name as string | undefined) ?? device;
+      if (server.exports.includes(name)) return fail(`NBD server already has export named '${name}'`);
+      const node = sim.host(host).graph.lookup(device);
+      if (!node) return fail(`Cannot find device=${device} nor node-name=${device}`);
+      server.exports.push(name);
+      syncNbdLink(sim, host);
+      return ok();
+    },
+  },
+  'nbd-server-stop': {
+    args: {},
+    qemuFunction: 'qmp_nbd_server_stop',
+    run: ({ sim, host }) => {
+      const server = nbdServerOf(sim, host);
+      if (!server.running) return fail('NBD server not running');
+      server.running = false;
+      server.exports = [];
+      syncNbdLink(sim, host);
+      return ok();
+    },
+  },
+};
+
+/** This host's NBD server; changes to it reach the NBD link (the primary's client sees the secondary's export). */
+function nbdServerOf(sim: Simulation, host: HostName): { running: boolean; exports: string[] } {
+  return sim.colo.process(host).state.nbdServer;
+}
+
+/** After an nbd-server command: the export the primary's NBD client uses is there or gone. */
+function syncNbdLink(sim: Simulation, host: HostName): void {
+  if (host !== 'secondary') return;
+  const server = nbdServerOf(sim, host);
+  sim.link.setServing(server.running && server.exports.includes('secondary-disk'));
+}
+
+function blockDeviceInfo(node: import('../block/node.js').BlockNode): Record<string, unknown> {
+  const length = node.lengthBytes();
+  let backingDepth = 0;
+  for (let below = node.child('backing'); below; below = below.child('backing')) backingDepth++;
+  const image: Record<string, unknown> = { filename: node instanceof ImageNode ? node.filename : node.nodeName, format: node.driver, 'virtual-size': length ?? 0 };
+  if (node instanceof Qcow2Image) image['cluster-size'] = node.clusterSizeBytes;
+  const backing = node.child('backing');
+  return {
+    'node-name': node.nodeName,
+    drv: node.driver,
+    file: node instanceof ImageNode ? node.filename : node.nodeName,
+    ro: false,
+    encrypted: false,
+    detect_zeroes: 'off',
+    bps: 0,
+    bps_rd: 0,
+    bps_wr: 0,
+    iops: 0,
+    iops_rd: 0,
+    iops_wr: 0,
+    backing_file_depth: backingDepth,
+    ...(backing ? { backing_file: backing instanceof ImageNode ? backing.filename : backing.nodeName } : {}),
+    image,
+    write_threshold: 0,
+    cache: { writeback: true, direct: false, 'no-flush': false },
+  };
+}
+
+/**
+ * Runs one QMP command on a host, as QEMU's dispatcher does: unknown commands, then the
+ * arguments, then the command. Throws nothing; every problem is a QMP error reply.
+ */
+export function executeQmp(sim: Simulation, host: HostName, input: QmpCommandInput): QmpReply {
+  const reply = dispatch(sim, host, input);
+  sim.events.emit({ kind: 'qmp', host, execute: input.execute, ...(input.arguments ? { arguments: input.arguments } : {}), reply });
+  sim.colo.checkOperations();
+  return reply;
+}
+
+function dispatch(sim: Simulation, host: HostName, input: QmpCommandInput): QmpReply {
+  if (sim.colo.process(host).state.crashed) return fail(`The ${host} host is lost: its QEMU does not answer`);
+  const command = Object.hasOwn(COMMANDS, input.execute) ? COMMANDS[input.execute] : undefined;
+  if (!command) return fail(`The command ${input.execute} has not been found`, 'CommandNotFound');
+  const checked = checkArguments(command.args, input.arguments ?? {});
+  if (!checked.ok) return fail(checked.message);
+  return command.run({ sim, host }, input.arguments ?? {});
+}
+
+export const QMP_COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS).sort();
+
+export { DEFAULT_MIGRATION_URI };
