@@ -21,6 +21,7 @@ import type { SimulationSettings } from '../engine/colo/simulation.js';
 import type { HostName } from '../engine/sim/events.js';
 import type { StepResult } from '../engine/scenario/runner.js';
 import type { ScenarioError } from '../engine/scenario/validate.js';
+import { Announcer } from './lib/announcer.svelte.js';
 import { Choreographer } from './lib/choreographer.js';
 import { CHAIN, DiskSet, type ChainLayer } from './lib/disks.js';
 import { EventLog } from './lib/event-log.js';
@@ -93,6 +94,8 @@ export class SimState {
   readonly disks = new DiskSet();
   readonly log: EventLog;
   readonly choreographer = new Choreographer();
+  /** The screen reader's live region: events that matter and command results, throttled. */
+  readonly announcer = new Announcer();
   readonly bitmaps = new Map<string, JobBitmap>();
   readonly client: SimClient;
   readonly databaseName: string;
@@ -191,6 +194,7 @@ export class SimState {
     plan.play();
 
     if (frame.events.length > 0) {
+      this.announcer.events(frame.events);
       for (const event of frame.events) {
         this.log.push(event);
         if (event.kind === 'colo' && event.phase === 'failover' && !event.error && event.to) this.survivor = event.to;
@@ -330,6 +334,7 @@ export class SimState {
         const entry: CommandEntry = { id, label: result.result.description, step, status: result.result.passed ? 'ok' : 'failed', result: result.result };
         this.updateHistory(entry);
         if (!options.quiet || !result.result.passed) this.toastFor(entry);
+        else this.announcer.say(result.result.description);
       } else {
         const entry: CommandEntry = { id, label, step, status: 'invalid', errors: result.errors };
         this.updateHistory(entry);
@@ -369,6 +374,9 @@ export class SimState {
 
   toast(toast: Omit<Toast, 'id'>): void {
     const entry: Toast = { ...toast, id: this.nextId++ };
+    // Toasts are not a live region themselves: what they say is heard through the announcer,
+    // in turn with the events.
+    this.announcer.say([toast.title, toast.detail, toast.quirk, ...(toast.errors ?? []).map((error) => `${error.path} ${error.message}`)].filter(Boolean).join(': '));
     this.toasts = [...this.toasts.slice(-3), entry];
     const lifetime = toast.tone === 'error' || toast.quirk || toast.errors ? 9000 : 3500;
     setTimeout(() => this.dismissToast(entry.id), lifetime);
