@@ -55,6 +55,7 @@ export interface FileProblem {
 
 const HISTORY_LIMIT = 300;
 const SPEED_KEY = 'colo-sim:speed';
+const LABELS_KEY = 'colo-sim:cell-labels';
 
 export class SimState {
   summary = $state.raw<SimSummary | null>(null);
@@ -87,6 +88,8 @@ export class SimState {
   reducedMotion = $state(false);
   /** The colo failover's survivor, once known. */
   survivor = $state<HostName | null>(null);
+  /** Cells show their byte (a cue that does not rely on colour); remembered across visits. */
+  cellLabels = $state(false);
   /** The cell pitch every disk grid uses, so cells compare across grids. */
   gridPitch = $state(28);
   private readonly pitchReports = new Map<object, number>();
@@ -120,6 +123,11 @@ export class SimState {
       if (stored >= 1 && stored <= 1_000_000) this.clock.speed = stored;
     } catch {
       // Storage may be off; the default speed will do.
+    }
+    try {
+      this.cellLabels = localStorage.getItem(LABELS_KEY) === 'on';
+    } catch {
+      // Storage may be off: labels start off.
     }
     if (typeof matchMedia === 'function') this.reducedMotion = matchMedia('(prefers-reduced-motion: reduce)').matches;
   }
@@ -270,6 +278,16 @@ export class SimState {
     for (const listener of this.tickListeners) more = listener(now) || more;
     if (this.disks.patternsChanged) this.legend = this.disks.patterns();
     if (more) this.requestTick();
+  }
+
+  setCellLabels(on: boolean): void {
+    this.cellLabels = on;
+    this.announcer.say(on ? 'Cells show their byte' : 'Cell labels off');
+    try {
+      localStorage.setItem(LABELS_KEY, on ? 'on' : 'off');
+    } catch {
+      // Not remembered; fine.
+    }
   }
 
   /** A grid says which pitch fits its width (or leaves, with null); all grids use the smallest. */
