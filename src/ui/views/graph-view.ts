@@ -381,7 +381,11 @@ export class GraphView implements GraphAnimator {
           return group;
         },
         (update) => update,
-        (exit) => exit.transition().duration(350).attr('opacity', 0).remove(),
+        // The label goes at once: a new edge's label may already be placed where it was.
+        (exit) => {
+          exit.select('text.edge-label').attr('display', 'none');
+          return exit.transition().duration(350).attr('opacity', 0).remove();
+        },
       )
       .attr('opacity', (datum) => (lostHost && datum.host === lostHost ? 0.35 : 1))
       .each(function (datum) {
@@ -456,7 +460,11 @@ export class GraphView implements GraphAnimator {
           return group;
         },
         (update) => update,
-        (exit) => exit.transition().duration(350).attr('opacity', 0).remove(),
+        // Its texts go at once (labels may now be placed where they were); the box fades.
+        (exit) => {
+          exit.selectAll('text, g.node-badges').attr('display', 'none');
+          return exit.transition().duration(350).attr('opacity', 0).remove();
+        },
       );
     groups.attr('transform', (datum) => `translate(${datum.point.x},${datum.point.y})`);
     groups.classed('lost', (datum) => data.lostHost === datum.host);
@@ -690,9 +698,9 @@ export class GraphView implements GraphAnimator {
       if (!layer) return;
       const spec = this.spec.feed;
       for (const line of this.feedLines) line.slot++;
-      // A new line starts one line below the newest and moves up with the others: lines keep
-      // their distance while they move.
-      const group = layer.append('g').attr('class', `feed feed-${tone}`).attr('opacity', 0).attr('transform', `translate(${spec.x},${spec.bottom + FEED_LINE})`);
+      // Lines step up one slot at once (no sliding): lines arriving in a burst would otherwise
+      // pass over each other mid-move. The new line fades in at the bottom.
+      const group = layer.append('g').attr('class', `feed feed-${tone}`).attr('opacity', 0);
       group.append('circle').attr('r', 4).attr('fill', TONE_COLOUR[tone]);
       const textNode = group.append('text').attr('x', 9).attr('dy', '0.35em');
       const natural = this.textWidths.measure(text, FEED_FONT, 6.5);
@@ -703,14 +711,11 @@ export class GraphView implements GraphAnimator {
       this.feedLines.push(line);
       for (const entry of this.feedLines) {
         const visible = entry.slot < spec.lines;
-        entry.group
-          .interrupt('move')
-          .transition('move')
-          .duration(220)
-          .attr('transform', `translate(${spec.x - entry.width / 2 + 10},${spec.bottom - entry.slot * FEED_LINE})`)
-          .attr('opacity', visible ? 1 - entry.slot * (0.6 / spec.lines) : 0);
+        entry.group.attr('transform', `translate(${spec.x - entry.width / 2 + 10},${spec.bottom - entry.slot * FEED_LINE})`);
+        if (entry !== line) entry.group.interrupt('move').attr('opacity', visible ? 1 - entry.slot * (0.6 / spec.lines) : 0);
       }
-      for (const entry of this.feedLines.filter((candidate) => candidate.slot >= spec.lines)) entry.group.transition('gone').delay(240).remove();
+      group.transition('move').duration(160).attr('opacity', 1);
+      for (const entry of this.feedLines.filter((candidate) => candidate.slot >= spec.lines)) entry.group.remove();
       this.feedLines = this.feedLines.filter((candidate) => candidate.slot < spec.lines);
       group
         .transition('fade')
