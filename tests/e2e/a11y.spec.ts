@@ -102,6 +102,10 @@ for (const width of [1280, 390]) {
     await expect(page.getByRole('dialog', { name: 'New simulation' })).toBeVisible();
     findings.push(...(await audit(page, 'new simulation dialog')));
     await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'SVM view as a table' }).click();
+    await expect(page.getByRole('dialog', { name: 'SVM view as a table' })).toBeVisible();
+    findings.push(...(await audit(page, 'a disk as a table')));
+    await page.keyboard.press('Escape');
 
     report(findings);
     expect(serious(findings)).toEqual([]);
