@@ -84,6 +84,8 @@ async function graphBoxes(page: Page): Promise<LabelBox[]> {
       for (const badge of node.querySelectorAll('g.badge')) add('badge', badge.querySelector('rect')!, name, badge.textContent ?? '');
     }
     for (const label of document.querySelectorAll('.graph-svg text.edge-label')) if (label.textContent) add('edge label', label, '', label.textContent);
+    for (const title of document.querySelectorAll('.graph-svg text.region-title')) add('name', title, '', title.textContent ?? '');
+    for (const cross of document.querySelectorAll('.graph-svg text.link-cross')) add('link label', cross, '', '✕');
     for (const label of document.querySelectorAll('.graph-svg g.link-label rect')) add('link label', label, '', 'NBD');
     for (const caption of document.querySelectorAll('.graph-svg g.caption')) add('caption', caption.querySelector('rect')!, caption.getAttribute('data-node') ?? '', caption.textContent ?? '');
     for (const line of document.querySelectorAll('.graph-svg g.feed')) add('feed', line.querySelector('rect')!, '', line.textContent ?? '');

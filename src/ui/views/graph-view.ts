@@ -288,7 +288,8 @@ export class GraphView implements GraphAnimator {
       group.select('rect.region-top').attr('x', x + 6).attr('y', y).attr('width', width - 12);
       group.select('text.region-title').attr('x', x + 12).attr('y', y + 18).text(region.title);
     });
-    for (const region of regions) this.obstacles.push({ x: region.box.x + 6, y: region.box.y + 4, width: this.textWidths.measure(region.title, REGION_TITLE_FONT, 8.5) + 12, height: 20 });
+    // The title's measure is a canvas's; the SVG may draw the heavy weight a little wider.
+    for (const region of regions) this.obstacles.push({ x: region.box.x + 6, y: region.box.y + 4, width: this.textWidths.measure(region.title, REGION_TITLE_FONT, 8.5) * 1.15 + 16, height: 20 });
     this.obstacles.push(this.feedArea());
   }
 
@@ -339,7 +340,8 @@ export class GraphView implements GraphAnimator {
       if (direction === 'vertical') {
         for (const t of [0.5, 0.42, 0.58, 0.34, 0.66]) {
           const at = pointOn(datum.curve, t);
-          const box = { x: at.x - width / 2, y: at.y - 9, width, height: 18 };
+          // The label and, when the link is down, the cross beside it.
+          const box = { x: at.x - width / 2, y: at.y - 9, width: width + (datum.up ? 0 : 24), height: 18 };
           if (box.x >= 0 && box.x + box.width <= spec.width && !obstacles.some((obstacle) => overlaps(box, obstacle, 1))) {
             label = at;
             break;
