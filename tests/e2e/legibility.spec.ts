@@ -6,7 +6,7 @@
  */
 import type { Page } from '@playwright/test';
 import { execute, expect, launchPersistent, openApp, temporaryProfile, test, waitForApp } from './helpers';
-import { freshSmall } from './states';
+import { coloWithWrites, failoverFailed, freshSmall, midCommit } from './states';
 
 function intersects(a: { x: number; y: number; width: number; height: number }, b: { x: number; y: number; width: number; height: number }): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
@@ -179,4 +179,21 @@ test('a tab that lost the simulation to another offers no action on it', async (
   } finally {
     profile.remove();
   }
+});
+
+test("the −EIO of a normal failover's commit says it is QEMU's quirk; the one of a failed failover does not", async ({ page }) => {
+  await openApp(page);
+  await freshSmall(page);
+  await coloWithWrites(page);
+  await midCommit(page);
+  const chip = page.getByTestId('error-replication-secondary');
+  await expect(chip).toContainText('QEMU quirk');
+  await expect(chip).toHaveAttribute('title', /QEMU quirk: stop on the secondary cancelled the backup job/);
+  await expect(page.locator('.graph-svg g.node[data-node="replication-secondary"] .badge-error title')).toHaveText(/QEMU quirk/);
+
+  await freshSmall(page);
+  await failoverFailed(page);
+  await expect(chip).toContainText('−EIO');
+  await expect(chip).not.toContainText('QEMU quirk');
+  await expect(page.locator('.graph-svg g.node[data-node="replication-secondary"] .badge-error title')).not.toHaveText(/quirk/);
 });
