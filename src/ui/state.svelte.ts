@@ -21,6 +21,7 @@ import type { SimulationSettings } from '../engine/colo/simulation.js';
 import type { HostName } from '../engine/sim/events.js';
 import type { StepResult } from '../engine/scenario/runner.js';
 import type { ScenarioError } from '../engine/scenario/validate.js';
+import { Announcer } from './lib/announcer.svelte.js';
 import { Choreographer } from './lib/choreographer.js';
 import { CHAIN, DiskSet, type ChainLayer } from './lib/disks.js';
 import { EventLog } from './lib/event-log.js';
@@ -54,6 +55,7 @@ export interface FileProblem {
 
 const HISTORY_LIMIT = 300;
 const SPEED_KEY = 'colo-sim:speed';
+const LABELS_KEY = 'colo-sim:cell-labels';
 
 export class SimState {
   summary = $state.raw<SimSummary | null>(null);
@@ -86,6 +88,8 @@ export class SimState {
   reducedMotion = $state(false);
   /** The colo failover's survivor, once known. */
   survivor = $state<HostName | null>(null);
+  /** Cells show their byte (a cue that does not rely on colour); remembered across visits. */
+  cellLabels = $state(false);
   /** The cell pitch every disk grid uses, so cells compare across grids. */
   gridPitch = $state(28);
   private readonly pitchReports = new Map<object, number>();
@@ -93,6 +97,8 @@ export class SimState {
   readonly disks = new DiskSet();
   readonly log: EventLog;
   readonly choreographer = new Choreographer();
+  /** The screen reader's live region: events that matter and command results, throttled. */
+  readonly announcer = new Announcer();
   readonly bitmaps = new Map<string, JobBitmap>();
   readonly client: SimClient;
   readonly databaseName: string;
@@ -117,6 +123,11 @@ export class SimState {
       if (stored >= 1 && stored <= 1_000_000) this.clock.speed = stored;
     } catch {
       // Storage may be off; the default speed will do.
+    }
+    try {
+      this.cellLabels = localStorage.getItem(LABELS_KEY) === 'on';
+    } catch {
+      // Storage may be off: labels start off.
     }
     if (typeof matchMedia === 'function') this.reducedMotion = matchMedia('(prefers-reduced-motion: reduce)').matches;
   }
@@ -191,6 +202,7 @@ export class SimState {
     plan.play();
 
     if (frame.events.length > 0) {
+      this.announcer.events(frame.events);
       for (const event of frame.events) {
         this.log.push(event);
         if (event.kind === 'colo' && event.phase === 'failover' && !event.error && event.to) this.survivor = event.to;
@@ -268,6 +280,16 @@ export class SimState {
     if (more) this.requestTick();
   }
 
+  setCellLabels(on: boolean): void {
+    this.cellLabels = on;
+    this.announcer.say(on ? 'Cells show their byte' : 'Cell labels off');
+    try {
+      localStorage.setItem(LABELS_KEY, on ? 'on' : 'off');
+    } catch {
+      // Not remembered; fine.
+    }
+  }
+
   /** A grid says which pitch fits its width (or leaves, with null); all grids use the smallest. */
   reportGridPitch(owner: object, pitch: number | null): void {
     if (pitch === null) this.pitchReports.delete(owner);
@@ -330,6 +352,7 @@ export class SimState {
         const entry: CommandEntry = { id, label: result.result.description, step, status: result.result.passed ? 'ok' : 'failed', result: result.result };
         this.updateHistory(entry);
         if (!options.quiet || !result.result.passed) this.toastFor(entry);
+        else this.announcer.say(result.result.description);
       } else {
         const entry: CommandEntry = { id, label, step, status: 'invalid', errors: result.errors };
         this.updateHistory(entry);
@@ -369,6 +392,9 @@ export class SimState {
 
   toast(toast: Omit<Toast, 'id'>): void {
     const entry: Toast = { ...toast, id: this.nextId++ };
+    // Toasts are not a live region themselves: what they say is heard through the announcer,
+    // in turn with the events.
+    this.announcer.say([toast.title, toast.detail, toast.quirk, ...(toast.errors ?? []).map((error) => `${error.path} ${error.message}`)].filter(Boolean).join(': '));
     this.toasts = [...this.toasts.slice(-3), entry];
     const lifetime = toast.tone === 'error' || toast.quirk || toast.errors ? 9000 : 3500;
     setTimeout(() => this.dismissToast(entry.id), lifetime);

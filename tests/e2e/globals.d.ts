@@ -16,6 +16,8 @@ declare global {
           get(name: string): TestDiskImage | undefined;
           flush(): void;
         };
+        readonly history: ReadonlyArray<{ readonly step: { readonly op: string } }>;
+        readonly announcer: { readonly text: string };
         setSpeed(speed: number): Promise<void>;
         setPlaying(playing: boolean): Promise<void>;
       };

@@ -1,9 +1,11 @@
 /**
  * Screenshots of each major state, saved under test-results/screenshots/ for people to look at
- * (and for the page's authors to check the design).
+ * (and for the page's authors to check the design), at 1600 px, then the main states at a
+ * phone's, a tablet's, a laptop's and a projector's width.
  */
 import { execute, expect, openApp, SCREENSHOT_DIR, test } from './helpers';
 import type { Page } from '@playwright/test';
+import { coloWithWrites, failoverFailed, freshSmall, midCommit } from './states';
 
 const MiB = 1024 * 1024;
 
@@ -97,3 +99,64 @@ test('screenshots of the major states', async ({ page }) => {
   await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
   await shoot(page, '08-shortcuts');
 });
+
+const WIDTHS = [
+  { width: 390, height: 844 },
+  { width: 768, height: 1024 },
+  { width: 1280, height: 800 },
+  { width: 1920, height: 1080 },
+];
+
+for (const viewport of WIDTHS) {
+  test(`screenshots of the main states at ${viewport.width} px`, async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.setViewportSize(viewport);
+    const name = (state: string) => `${SCREENSHOT_DIR}/w${viewport.width}-${state}.png`;
+    /** No hover tip, the page at its top. */
+    const settle = async () => {
+      await page.mouse.move(viewport.width - 2, 2);
+      await page.evaluate(() => window.scrollTo(0, 0));
+    };
+    const drawer = viewport.width < 1240;
+    await openApp(page);
+    await freshSmall(page);
+    await page.screenshot({ path: name('1-fresh'), fullPage: true });
+    if (drawer) {
+      await page.getByTestId('controls-toggle').click();
+      await page.screenshot({ path: name('2-drawer') });
+      await page.keyboard.press('Escape');
+    }
+    await coloWithWrites(page);
+    await page.waitForTimeout(4500);
+    await page.screenshot({ path: name('3-colo-writes'), fullPage: true });
+    // A write's ring, mid-animation.
+    await page.locator('[data-disk="primary-disk"] .canvas-box').click({ position: { x: 3, y: 3 } });
+    await page.waitForTimeout(250);
+    await page.locator('[data-disk="primary-disk"]').screenshot({ path: name('4-write-ring') });
+    await page.waitForTimeout(2500);
+    await midCommit(page);
+    await page.waitForTimeout(400);
+    await settle();
+    await page.screenshot({ path: name('5-mid-commit') });
+    await freshSmall(page);
+    await failoverFailed(page);
+    await execute(page, { op: 'fault', kind: 'io-error', node: 'secondary-disk', on: 'write' });
+    await page.waitForTimeout(2000);
+    await settle();
+    await page.screenshot({ path: name('6-failover-failed') });
+    await page.locator('body').focus();
+    await page.keyboard.press('b');
+    await page.waitForTimeout(300);
+    await settle();
+    await page.locator('section.stage').screenshot({ path: name('7-cell-labels') });
+    await page.keyboard.press('b');
+    await page.keyboard.press('l');
+    await page.locator('[data-path="qemu-tests/11-secondary-continuous-replication.json"]').click();
+    await expect(page.getByTestId('scenario-loaded')).toBeVisible();
+    if (drawer) await page.keyboard.press('Escape');
+    for (let step = 0; step < 4; step++) await page.locator('body').press(']');
+    await page.waitForTimeout(1500);
+    await settle();
+    await page.screenshot({ path: name('8-scenario') });
+  });
+}

@@ -13,6 +13,8 @@ export const SHORTCUTS: ReadonlyArray<{ keys: string[]; action: string; group: s
   { keys: ['←', '→', '↑', '↓'], action: 'On a disk grid: move the cell cursor', group: 'Guest I/O' },
   { keys: ['Enter'], action: 'On a disk grid: write the brush pattern to the cell', group: 'Guest I/O' },
   { keys: ['Shift', 'Enter'], action: 'On a disk grid: read the cell', group: 'Guest I/O' },
+  { keys: ['t'], action: 'On a disk grid: its clusters as a table', group: 'Guest I/O' },
+  { keys: ['b'], action: 'Show each cell\'s byte in it (labels)', group: 'Guest I/O' },
   { keys: ['l'], action: 'Scenario library', group: 'Scenarios' },
   { keys: [']'], action: 'Next scenario step', group: 'Scenarios' },
   { keys: ['o'], action: 'Open a scenario file', group: 'Scenarios' },
@@ -22,5 +24,5 @@ export const SHORTCUTS: ReadonlyArray<{ keys: string[]; action: string; group: s
   { keys: ['g'], action: 'Focus the event log filter', group: 'Page' },
   { keys: ['p'], action: 'Hide / show the control panel (presentation)', group: 'Page' },
   { keys: ['?'], action: 'This list', group: 'Page' },
-  { keys: ['Esc'], action: 'Close a dialog', group: 'Page' },
+  { keys: ['Esc'], action: 'Close a dialog or the control drawer', group: 'Page' },
 ];

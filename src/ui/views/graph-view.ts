@@ -14,19 +14,23 @@ import type { HostName } from '../../engine/sim/events.js';
 import type { NodeView, SimSummary } from '../../worker/protocol.js';
 import type { GraphAnimator, Tone } from '../lib/choreographer.js';
 import { formatBytes } from '../lib/format.js';
+import { errorQuirk } from '../lib/quirks.js';
 import { ERROR_COLOUR, LAYER_COLOUR, QUIRK_COLOUR, STAGE_COLOUR, STAGE_LABEL } from '../lib/palette.js';
 import {
+  boxOf,
   chipCurve,
   edgeCurve,
   GraphLayout,
   isBackend,
+  layoutFor,
   linkCurve,
+  overlaps,
   pathOf,
   pointOn,
   sizeOf,
-  VIEW_HEIGHT,
-  VIEW_WIDTH,
+  type Box,
   type Curve,
+  type LayoutSpec,
   type Point,
 } from './graph-layout.js';
 
@@ -54,12 +58,12 @@ interface EdgeDatum {
   readonly curve: Curve;
 }
 
-/** The feed's place: the free area above the secondary's NBD export, lines growing upwards. */
-const FEED_X = 572;
-const FEED_BOTTOM = 88;
-const FEED_LINES = 4;
-/** Widest feed text: the feed stays clear of the secondary VM's pill. */
-const FEED_MAX_TEXT = 470;
+/** A feed line's height and the distance between two lines (graph units). */
+const FEED_LINE = 21;
+/** Captions alive at once on the whole graph: more would only cover each other and the nodes. */
+const MAX_LIVE_CAPTIONS = 8;
+/** A caption's height (graph units). */
+const CAPTION_HEIGHT = 18;
 
 /**
  * Every live chip or flash is an SVG element restyled and repainted on every animation frame;
@@ -70,6 +74,18 @@ const MAX_LIVE_CHIPS = 16;
 const MAX_LIVE_FLASHES = 14;
 /** A node's flash starting this soon after its previous one (same tone) adds nothing visible. */
 const FLASH_REPEAT_MS = 260;
+
+/** Caption backgrounds: each keeps its white text at 4.5:1 or more. */
+const CAPTION_FILL: Record<Tone, string> = {
+  ok: '#1a7f4b',
+  info: '#475569',
+  read: '#0369a1',
+  write: '#0f172a',
+  copy: '#8a5a12',
+  error: '#b42318',
+  quirk: '#6d3fd6',
+  warn: '#b43c0b',
+};
 
 const TONE_COLOUR: Record<Tone, string> = {
   ok: '#22935a',
@@ -113,7 +129,18 @@ export class GraphView implements GraphAnimator {
   private positions = new Map<string, Point>();
   private drivers = new Map<string, string>();
   private link: Curve | undefined;
-  private readonly captionStacks = new Map<string, number>();
+  /** Captions on screen, with their boxes: a new one goes where none of them is. */
+  private captions: Array<{ node: string; text: string; box: Box }> = [];
+  /**
+   * What a caption or an edge label must not cover: node boxes (and their badges), the link's
+   * label, the feed's area and the region titles. Edge labels add their own boxes.
+   */
+  private obstacles: Box[] = [];
+  private regionsLayer: Selection<SVGGElement, unknown, null, undefined> | undefined;
+  private resizeObserver: ResizeObserver | undefined;
+  private lastData: GraphData | undefined;
+  /** Told the layout whenever it changes (the stage arranges its cards after it). */
+  onLayout: ((spec: LayoutSpec) => void) | undefined;
   private feedLayer: Selection<SVGGElement, unknown, null, undefined> | undefined;
   private feedLines: Array<{ group: Selection<SVGGElement, unknown, null, undefined>; slot: number; width: number }> = [];
   private lastSignature = '';
@@ -124,11 +151,18 @@ export class GraphView implements GraphAnimator {
   private readonly lastFlash = new Map<string, { tone: Tone; startsAtMs: number }>();
   private readonly textWidths = new TextWidths();
 
+  get spec(): LayoutSpec {
+    return this.layout.spec;
+  }
+
   mount(element: HTMLElement): void {
+    this.layout.spec = layoutFor(element.clientWidth || 1000);
+    const spec = this.layout.spec;
     const svg = select(element)
       .append('svg')
       .attr('class', 'graph-svg')
-      .attr('viewBox', `0 0 ${VIEW_WIDTH} ${VIEW_HEIGHT}`)
+      .attr('data-layout', spec.mode)
+      .attr('viewBox', `0 0 ${spec.width} ${spec.height}`)
       .attr('preserveAspectRatio', 'xMidYMin meet')
       .attr('role', 'img')
       .attr('aria-label', 'Block graphs of the primary and the secondary host');
@@ -155,15 +189,35 @@ export class GraphView implements GraphAnimator {
         .attr('fill', colour);
     }
     this.svg = svg;
+    this.regionsLayer = svg.append('g').attr('class', 'regions-layer');
     this.linkLayer = svg.append('g').attr('class', 'link-layer');
     this.edgesLayer = svg.append('g').attr('class', 'edges-layer');
     this.nodesLayer = svg.append('g').attr('class', 'nodes-layer');
     this.fxLayer = svg.append('g').attr('class', 'fx-layer').attr('pointer-events', 'none');
     this.feedLayer = svg.append('g').attr('class', 'feed-layer').attr('pointer-events', 'none').attr('aria-hidden', 'true');
+    this.resizeObserver = new ResizeObserver((entries) => this.resized(entries[0]?.contentRect.width ?? 0));
+    this.resizeObserver.observe(element);
+    this.onLayout?.(spec);
+  }
+
+  /** A new width may call for another layout (or, when wide, a wider spread). */
+  private resized(width: number): void {
+    if (width <= 0 || !this.svg) return;
+    const next = layoutFor(width);
+    const current = this.layout.spec;
+    if (next.mode === current.mode && Math.abs(next.width - current.width) < 12) return;
+    this.layout.spec = next;
+    this.svg.attr('viewBox', `0 0 ${next.width} ${next.height}`).attr('data-layout', next.mode);
+    // Animations under way were placed for the old layout.
+    this.reset();
+    this.lastSignature = '';
+    if (this.lastData) this.update(this.lastData);
+    this.onLayout?.(next);
   }
 
   update(data: GraphData): void {
     if (!this.svg) return;
+    this.lastData = data;
     const signature = signatureOf(data);
     if (signature === this.lastSignature) return;
     this.lastSignature = signature;
@@ -195,12 +249,52 @@ export class GraphView implements GraphAnimator {
       }
     }
 
+    this.obstacles = nodes.map((node) => {
+      const box = boxOf(node.point, sizeOf(node.name, node.kind));
+      // A fault badge sits just above the node.
+      const above = node.view && node.view.faults.length > 0 ? 20 : 3;
+      return { x: box.x - 3, y: box.y - above, width: box.width + 6, height: box.height + above + 3 };
+    });
+    this.drawRegions();
     this.drawLink(summary.linkUp, placed, data.lostHost);
     this.drawEdges(edges, data.lostHost);
     this.drawNodes(nodes, data);
   }
 
+  /** The feed's area: edge labels and captions keep out of it. */
+  private feedArea(): Box {
+    const feed = this.spec.feed;
+    const top = feed.bottom - (feed.lines - 1) * FEED_LINE - FEED_LINE / 2;
+    return { x: feed.x - feed.maxText / 2 - 14, y: top, width: feed.maxText + 28, height: feed.bottom + FEED_LINE / 2 - top };
+  }
+
+  private drawRegions(): void {
+    const layer = this.regionsLayer!;
+    const regions = this.spec.regions;
+    const groups = layer
+      .selectAll<SVGGElement, (typeof regions)[number]>('g.region')
+      .data(regions, (region) => region.host)
+      .join((enter) => {
+        const group = enter.append('g').attr('class', (region) => `region region-${region.host}`);
+        group.append('rect').attr('class', 'region-box').attr('rx', 10);
+        group.append('rect').attr('class', 'region-top').attr('height', 3).attr('rx', 1.5);
+        group.append('text').attr('class', 'region-title');
+        return group;
+      });
+    groups.each(function (region) {
+      const group = select(this);
+      const { x, y, width, height } = region.box;
+      group.select('rect.region-box').attr('x', x).attr('y', y).attr('width', width).attr('height', height);
+      group.select('rect.region-top').attr('x', x + 6).attr('y', y).attr('width', width - 12);
+      group.select('text.region-title').attr('x', x + 12).attr('y', y + 18).text(region.title);
+    });
+    // The title's measure is a canvas's; the SVG may draw the heavy weight a little wider.
+    for (const region of regions) this.obstacles.push({ x: region.box.x + 6, y: region.box.y + 4, width: this.textWidths.measure(region.title, REGION_TITLE_FONT, 8.5) * 1.15 + 16, height: 20 });
+    this.obstacles.push(this.feedArea());
+  }
+
   destroy(): void {
+    this.resizeObserver?.disconnect();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.svg?.interrupt();
@@ -214,7 +308,10 @@ export class GraphView implements GraphAnimator {
     const layer = this.linkLayer!;
     const client = placed.get('nbd-client');
     const exportPoint = placed.get('nbd-export');
-    this.link = client && exportPoint ? linkCurve(client, exportPoint) : undefined;
+    const direction = this.spec.link;
+    this.link = client && exportPoint ? linkCurve(client, exportPoint, direction) : undefined;
+    const obstacles = this.obstacles;
+    const spec = this.spec;
     const data = this.link ? [{ curve: this.link, up }] : [];
     const groups = layer
       .selectAll<SVGGElement, { curve: Curve; up: boolean }>('g.link')
@@ -224,7 +321,7 @@ export class GraphView implements GraphAnimator {
         group.append('path').attr('class', 'link-casing');
         group.append('path').attr('class', 'link-line');
         const label = group.append('g').attr('class', 'link-label');
-        label.append('rect').attr('rx', 8).attr('height', 16);
+        label.append('rect').attr('rx', 9);
         label.append('text').attr('dy', '0.35em');
         group.append('text').attr('class', 'link-cross').attr('text-anchor', 'middle').attr('dy', '0.35em').text('✕');
         return group;
@@ -236,16 +333,33 @@ export class GraphView implements GraphAnimator {
       const middle = pointOn(datum.curve, 0.5);
       const group = select(this);
       const text = datum.up ? 'NBD · up' : 'NBD · down';
-      const width = text.length * 5.6 + 14;
-      group.select('g.link-label').attr('transform', `translate(${middle.x},${middle.y - 20})`);
-      group.select('g.link-label rect').attr('x', -width / 2).attr('y', -8).attr('width', width);
+      const width = text.length * 6.2 + 14;
+      // Side by side the label rides above the link; stacked, on it (the cross goes beside it),
+      // at the first point along it where it covers no node or title.
+      let label: Point = direction === 'horizontal' ? { x: middle.x, y: middle.y - 20 } : middle;
+      if (direction === 'vertical') {
+        for (const t of [0.5, 0.42, 0.58, 0.34, 0.66]) {
+          const at = pointOn(datum.curve, t);
+          // The label and, when the link is down, the cross beside it.
+          const box = { x: at.x - width / 2, y: at.y - 9, width: width + (datum.up ? 0 : 24), height: 18 };
+          if (box.x >= 0 && box.x + box.width <= spec.width && !obstacles.some((obstacle) => overlaps(box, obstacle, 1))) {
+            label = at;
+            break;
+          }
+        }
+      }
+      const cross = direction === 'horizontal' ? middle : { x: label.x + width / 2 + 12, y: label.y };
+      group.select('g.link-label').attr('transform', `translate(${label.x},${label.y})`);
+      group.select('g.link-label rect').attr('x', -width / 2).attr('y', -9).attr('width', width).attr('height', 18);
       group.select('g.link-label text').attr('text-anchor', 'middle').text(text);
-      group.select('text.link-cross').attr('x', middle.x).attr('y', middle.y).attr('opacity', datum.up ? 0 : 1);
+      group.select('text.link-cross').attr('x', cross.x).attr('y', cross.y).attr('opacity', datum.up ? 0 : 1);
+      obstacles.push({ x: label.x - width / 2, y: label.y - 9, width, height: 18 });
     });
   }
 
   private drawEdges(edges: EdgeDatum[], lostHost: HostName | null): void {
     const layer = this.edgesLayer!;
+    const placeLabel = (datum: EdgeDatum) => this.placeEdgeLabel(datum);
     layer
       .selectAll<SVGGElement, EdgeDatum>('g.edge')
       .data(edges, (datum) => datum.key)
@@ -269,20 +383,55 @@ export class GraphView implements GraphAnimator {
           return group;
         },
         (update) => update,
-        (exit) => exit.transition().duration(350).attr('opacity', 0).remove(),
+        // The label goes at once: a new edge's label may already be placed where it was.
+        (exit) => {
+          exit.select('text.edge-label').attr('display', 'none');
+          return exit.transition().duration(350).attr('opacity', 0).remove();
+        },
       )
       .attr('opacity', (datum) => (lostHost && datum.host === lostHost ? 0.35 : 1))
       .each(function (datum) {
         const group = select(this);
         group.select('path.edge-path').attr('d', pathOf(datum.curve));
-        const labelAt = pointOn(datum.curve, datum.role === 'secondary disk' || datum.role === 'hidden disk' ? 0.28 : 0.5);
-        const horizontal = Math.abs(datum.curve.p0.y - datum.curve.p3.y) < 8;
+        const place = datum.role === 'backend' ? null : placeLabel(datum);
         group
           .select('text.edge-label')
-          .attr('x', labelAt.x + (horizontal ? 0 : 5))
-          .attr('y', labelAt.y + (horizontal ? -5 : 3))
-          .attr('text-anchor', horizontal ? 'middle' : 'start');
+          .attr('display', place ? null : 'none')
+          .attr('x', place?.x ?? 0)
+          .attr('y', place?.y ?? 0)
+          .attr('text-anchor', place?.anchor ?? 'middle');
       });
+  }
+
+  /**
+   * Where an edge's label goes: the first spot along the edge, near its middle first, where it
+   * covers no node, badge, other label or the feed. With none free it is left out (a node's
+   * tooltip lists its children by role).
+   */
+  private placeEdgeLabel(datum: EdgeDatum): { x: number; y: number; anchor: 'start' | 'middle' | 'end' } | null {
+    const width = this.textWidths.measure(datum.role, EDGE_LABEL_FONT, 6);
+    const horizontal = Math.abs(datum.curve.p0.y - datum.curve.p3.y) < 8;
+    const spec = this.spec;
+    for (const t of [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8]) {
+      const at = pointOn(datum.curve, t);
+      const candidates: Array<{ x: number; y: number; anchor: 'start' | 'middle' | 'end'; box: Box }> = horizontal
+        ? [
+            { x: at.x, y: at.y - 5, anchor: 'middle', box: { x: at.x - width / 2, y: at.y - 15, width, height: 13 } },
+            { x: at.x, y: at.y + 13, anchor: 'middle', box: { x: at.x - width / 2, y: at.y + 3, width, height: 13 } },
+          ]
+        : [
+            { x: at.x + 5, y: at.y + 4, anchor: 'start', box: { x: at.x + 5, y: at.y - 6, width, height: 13 } },
+            { x: at.x - 5, y: at.y + 4, anchor: 'end', box: { x: at.x - 5 - width, y: at.y - 6, width, height: 13 } },
+          ];
+      for (const candidate of candidates) {
+        const box = candidate.box;
+        if (box.x < 0 || box.y < 0 || box.x + box.width > spec.width || box.y + box.height > spec.height) continue;
+        if (this.obstacles.some((obstacle) => overlaps(box, obstacle, 1))) continue;
+        this.obstacles.push(box);
+        return candidate;
+      }
+    }
+    return null;
   }
 
   private drawNodes(nodes: NodeDatum[], data: GraphData): void {
@@ -313,11 +462,17 @@ export class GraphView implements GraphAnimator {
           return group;
         },
         (update) => update,
-        (exit) => exit.transition().duration(350).attr('opacity', 0).remove(),
+        // Its texts go at once (labels may now be placed where they were); the box fades.
+        (exit) => {
+          exit.selectAll('text, g.node-badges').attr('display', 'none');
+          return exit.transition().duration(350).attr('opacity', 0).remove();
+        },
       );
     groups.attr('transform', (datum) => `translate(${datum.point.x},${datum.point.y})`);
     groups.classed('lost', (datum) => data.lostHost === datum.host);
     const summary = data.summary;
+    const measureBadge = (text: string) => this.textWidths.measure(text, BADGE_FONT, 6.5);
+    const quirkOf = (datum: NodeDatum) => errorQuirk(datum, summary);
     groups.each(function (datum) {
       const group = select(this);
       const { width, height } = sizeOf(datum.name, datum.kind);
@@ -350,17 +505,21 @@ export class GraphView implements GraphAnimator {
         detail.text('');
       } else {
         const tall = datum.kind === 'replication';
-        title.attr('x', -width / 2 + 12).attr('y', tall ? -10 : -3.5).attr('text-anchor', 'start');
+        title.attr('x', -width / 2 + 12).attr('y', tall ? -11 : -3.5).attr('text-anchor', 'start');
         fitText(title, datum.name, width - 20);
         detail
           .attr('x', -width / 2 + 12)
-          .attr('y', tall ? 3.5 : 11)
+          .attr('y', tall ? 4 : 11)
           .attr('text-anchor', 'start')
           .classed('bad', ejected);
-        fitText(detail, ejected ? 'medium ejected' : detailOf(datum, data.filenames, summary, data.jobProgress), width - 20);
       }
       group.select('title').text(tooltipOf(datum, data.filenames));
-      drawBadges(group.select<SVGGElement>('g.node-badges'), datum, width, height);
+      const badges = drawBadges(group.select<SVGGElement>('g.node-badges'), datum, width, height, measureBadge, quirkOf);
+      if (datum.kind !== 'backend') {
+        const text = ejected ? 'medium ejected' : badges.errorOnDetailLine ? `mode=${datum.view?.replication?.mode ?? ''}` : detailOf(datum, data.filenames, summary, data.jobProgress);
+        // Room is left on the detail line for an error badge that moved there.
+        fitText(detail, text, width - 20 - badges.detailReserve);
+      }
       drawProgress(group.select<SVGGElement>('g.node-progress'), datum, summary, data.jobProgress, width, height);
     });
   }
@@ -466,32 +625,31 @@ export class GraphView implements GraphAnimator {
   }
 
   caption(node: string, text: string, tone: Tone, delay: number): void {
-    const point = this.positions.get(node);
     const fx = this.fxLayer;
-    if (!point || !fx) return;
-    const { height } = sizeOf(node, this.drivers.get(node));
+    if (!this.positions.has(node) || !fx) return;
     this.later(delay, () => {
-      const stack = this.captionStacks.get(node) ?? 0;
-      if (stack >= 3) return;
-      this.captionStacks.set(node, stack + 1);
-      // Captions sit in the gaps between rows: just above the node, then just below it.
-      const top = point.y - height / 2 - 9;
-      const bottom = point.y + height / 2 + 9;
-      const roomBelow = bottom + 19 < VIEW_HEIGHT;
-      const y = roomBelow ? (stack === 0 && top > 8 ? top : bottom + Math.max(0, stack - 1) * 19) : top - stack * 19;
-      const label = fx.append('g').attr('class', `caption caption-${tone}`).attr('opacity', 0);
-      label.append('text').attr('text-anchor', 'middle').attr('dy', '0.35em').text(text);
-      const width = this.textWidths.measure(text, CAPTION_FONT, 5.5) + 14;
-      const x = clamp(point.x, width / 2 + 2, VIEW_WIDTH - width / 2 - 2);
-      label.attr('transform', `translate(${x},${y})`);
+      const point = this.positions.get(node);
+      if (!point) return;
+      // The same words on the same node are already showing; a busy graph shows only so many.
+      if (this.captions.some((caption) => caption.node === node && caption.text === text)) return;
+      if (this.captions.length >= MAX_LIVE_CAPTIONS) return;
+      const width = this.textWidths.measure(text, CAPTION_FONT, 6) + 14;
+      const box = this.captionBox(point, sizeOf(node, this.drivers.get(node)), width);
+      // No free place near the node: the event log and the announcer still have it.
+      if (!box) return;
+      const entry = { node, text, box };
+      this.captions.push(entry);
+      const label = fx.append('g').attr('class', `caption caption-${tone}`).attr('opacity', 0).attr('data-node', node);
+      label.attr('transform', `translate(${box.x + box.width / 2},${box.y + box.height / 2})`);
       label
-        .insert('rect', 'text')
+        .append('rect')
         .attr('x', -width / 2)
-        .attr('y', -8.5)
+        .attr('y', -CAPTION_HEIGHT / 2)
         .attr('width', width)
-        .attr('height', 17)
-        .attr('rx', 8.5)
-        .attr('fill', TONE_COLOUR[tone]);
+        .attr('height', CAPTION_HEIGHT)
+        .attr('rx', CAPTION_HEIGHT / 2)
+        .attr('fill', CAPTION_FILL[tone]);
+      label.append('text').attr('text-anchor', 'middle').attr('dy', '0.35em').text(text);
       label
         .transition()
         .duration(140)
@@ -500,37 +658,67 @@ export class GraphView implements GraphAnimator {
         .delay(tone === 'error' || tone === 'quirk' ? 1700 : 1000)
         .duration(300)
         .attr('opacity', 0)
-        .on('end', () => this.captionStacks.set(node, Math.max(0, (this.captionStacks.get(node) ?? 1) - 1)))
+        .on('end', () => {
+          this.captions = this.captions.filter((caption) => caption !== entry);
+        })
         .remove();
     });
   }
 
-  /** A line in the feed at the top of the graph: what the control plane just did. */
+  /**
+   * A free place for a caption near a node: just above it, just below, a row further up or
+   * down, then beside it; free means covering no node, badge, edge label, the link's label, the
+   * feed or another caption, and inside the drawing. Null when there is none.
+   */
+  private captionBox(point: Point, size: { width: number; height: number }, width: number): Box | null {
+    const spec = this.spec;
+    const top = point.y - size.height / 2;
+    const bottom = point.y + size.height / 2;
+    const centres: Point[] = [
+      { x: point.x, y: top - CAPTION_HEIGHT / 2 - 2 },
+      { x: point.x, y: bottom + CAPTION_HEIGHT / 2 + 2 },
+      { x: point.x, y: top - CAPTION_HEIGHT * 1.5 - 5 },
+      { x: point.x, y: bottom + CAPTION_HEIGHT * 1.5 + 5 },
+      { x: point.x + size.width / 2 + width / 2 + 4, y: point.y },
+      { x: point.x - size.width / 2 - width / 2 - 4, y: point.y },
+    ];
+    for (const centre of centres) {
+      const x = clamp(centre.x - width / 2, 1, spec.width - width - 1);
+      const box = { x, y: centre.y - CAPTION_HEIGHT / 2, width, height: CAPTION_HEIGHT };
+      if (box.y < 0 || box.y + box.height > spec.height) continue;
+      if (this.obstacles.some((obstacle) => overlaps(box, obstacle, 1))) continue;
+      if (this.captions.some((caption) => overlaps(box, caption.box, 2))) continue;
+      return box;
+    }
+    return null;
+  }
+
+  /** A line in the feed: what the control plane just did. Newest at the bottom of the feed's area. */
   feed(text: string, tone: Tone, delay: number): void {
     this.later(delay, () => {
       const layer = this.feedLayer;
       if (!layer) return;
+      const spec = this.spec.feed;
       for (const line of this.feedLines) line.slot++;
-      const group = layer.append('g').attr('class', `feed feed-${tone}`).attr('opacity', 0).attr('transform', `translate(${FEED_X},${FEED_BOTTOM + 8})`);
+      // Lines step up one slot at once (no sliding): lines arriving in a burst would otherwise
+      // pass over each other mid-move. The new line fades in at the bottom.
+      const group = layer.append('g').attr('class', `feed feed-${tone}`).attr('opacity', 0);
       group.append('circle').attr('r', 4).attr('fill', TONE_COLOUR[tone]);
       const textNode = group.append('text').attr('x', 9).attr('dy', '0.35em');
-      const natural = this.textWidths.measure(text, FEED_FONT, 6);
-      fitText(textNode, text, FEED_MAX_TEXT, natural);
-      const measured = Math.min(FEED_MAX_TEXT, natural);
+      const natural = this.textWidths.measure(text, FEED_FONT, 6.5);
+      fitText(textNode, text, spec.maxText, natural);
+      const measured = Math.min(spec.maxText, natural);
       group.insert('rect', 'circle').attr('x', -10).attr('y', -10).attr('width', measured + 28).attr('height', 20).attr('rx', 10);
       const line = { group, slot: 0, width: measured + 28 };
       this.feedLines.push(line);
       for (const entry of this.feedLines) {
-        const visible = entry.slot < FEED_LINES;
-        entry.group
-          .interrupt('move')
-          .transition('move')
-          .duration(220)
-          .attr('transform', `translate(${FEED_X - entry.width / 2 + 10},${FEED_BOTTOM - entry.slot * 21})`)
-          .attr('opacity', visible ? 1 - entry.slot * 0.18 : 0);
+        const visible = entry.slot < spec.lines;
+        entry.group.attr('transform', `translate(${spec.x - entry.width / 2 + 10},${spec.bottom - entry.slot * FEED_LINE})`);
+        if (entry !== line) entry.group.interrupt('move').attr('opacity', visible ? 1 - entry.slot * (0.6 / spec.lines) : 0);
       }
-      for (const entry of this.feedLines.filter((candidate) => candidate.slot >= FEED_LINES)) entry.group.transition('gone').delay(240).remove();
-      this.feedLines = this.feedLines.filter((candidate) => candidate.slot < FEED_LINES);
+      group.transition('move').duration(160).attr('opacity', 1);
+      for (const entry of this.feedLines.filter((candidate) => candidate.slot >= spec.lines)) entry.group.remove();
+      this.feedLines = this.feedLines.filter((candidate) => candidate.slot < spec.lines);
       group
         .transition('fade')
         .delay(tone === 'error' || tone === 'quirk' ? 4200 : 2800)
@@ -570,7 +758,7 @@ export class GraphView implements GraphAnimator {
     this.fxLayer?.selectAll('*').interrupt().remove();
     this.feedLayer?.selectAll('*').interrupt().remove();
     this.feedLines = [];
-    this.captionStacks.clear();
+    this.captions = [];
     this.liveChips = 0;
     this.liveFlashes = 0;
     this.lastFlash.clear();
@@ -589,9 +777,19 @@ export class GraphView implements GraphAnimator {
   }
 }
 
-/** The fonts of app.css's .caption text and .feed text, for measuring without a layout. */
-const CAPTION_FONT = '600 10.5px';
+/** The fonts of app.css's .caption, .feed, .edge-label and .badge text, for measuring without a layout. */
+const CAPTION_FONT = '600 11px';
 const FEED_FONT = '600 11.5px';
+const EDGE_LABEL_FONT = '400 10.5px';
+const REGION_TITLE_FONT = '750 13px';
+/** Badges are upper case with letter-spacing 0.04em: measured a little wide. */
+const BADGE_FONT = '700 11px';
+
+/** Badge fills that keep white text at 4.5:1. */
+const ERROR_COLOUR_DARK = '#b42318';
+const QUIRK_COLOUR_DARK = '#6d3fd6';
+
+
 /** Captions and feed lines repeat a few texts; the odd ones (offsets, counts) must not pile up. */
 const MEASURED_TEXTS_KEPT = 500;
 
@@ -698,36 +896,73 @@ function tooltipOf(datum: NodeDatum, filenames: ReadonlyMap<string, string>): st
   return lines.join('\n');
 }
 
-function drawBadges(layer: Selection<SVGGElement, unknown, null, undefined>, datum: NodeDatum, width: number, height: number): void {
-  const badges: Array<{ key: string; text: string; fill: string; x: number; y: number; anchor: 'end' | 'start' }> = [];
+/** The badges' height and the gap kept between two of them (graph units). */
+const BADGE_HEIGHT = 15;
+const BADGE_GAP = 4;
+
+/**
+ * A replication node's stage and error, and a node's injected faults, as badges that cover
+ * neither each other nor the node's name: the stage on the node's last line, the error beside it
+ * when both fit, else at the end of the detail line (which then says only the mode: "FAILOVER
+ * FAILED" and "−EIO" do not fit one line); faults just above the node's top edge, outside it.
+ * An error that is QEMU's quirk (lib/quirks.ts) is purple and its tooltip says why.
+ */
+function drawBadges(
+  layer: Selection<SVGGElement, unknown, null, undefined>,
+  datum: NodeDatum,
+  width: number,
+  height: number,
+  measure: (text: string) => number,
+  quirkOf: (datum: NodeDatum) => string | null,
+): { errorOnDetailLine: boolean; detailReserve: number } {
+  const badges: Array<{ key: string; text: string; fill: string; x: number; y: number; width: number; title: string | null }> = [];
   const replication = datum.view?.replication;
+  const right = width / 2 - 6;
+  let errorOnDetailLine = false;
+  let detailReserve = 0;
   if (replication) {
-    // The stage, then the error, on the node's last line.
-    badges.push({ key: 'stage', text: STAGE_LABEL[replication.stage].toUpperCase(), fill: STAGE_COLOUR[replication.stage], x: -width / 2 + 11, y: height / 2 - 10.5, anchor: 'start' });
-    if (replication.error) badges.push({ key: 'error', text: `−${replication.error}`, fill: ERROR_COLOUR, x: width / 2 - 6, y: height / 2 - 10.5, anchor: 'end' });
+    const bottom = height / 2 - 11;
+    const stageText = STAGE_LABEL[replication.stage].toUpperCase();
+    const stageWidth = measure(stageText) + 12;
+    const left = -width / 2 + 11;
+    badges.push({ key: 'stage', text: stageText, fill: STAGE_COLOUR[replication.stage], x: left, y: bottom, width: stageWidth, title: null });
+    if (replication.error) {
+      const text = `−${replication.error}`;
+      const quirk = quirkOf(datum);
+      const errorWidth = measure(text) + 12;
+      const fill = quirk ? QUIRK_COLOUR_DARK : ERROR_COLOUR_DARK;
+      const title = quirk ?? `s->error = -${replication.error}`;
+      if (left + stageWidth + BADGE_GAP + errorWidth <= right) badges.push({ key: 'error', text, fill, x: right - errorWidth, y: bottom, width: errorWidth, title });
+      else {
+        errorOnDetailLine = true;
+        detailReserve = errorWidth + BADGE_GAP;
+        badges.push({ key: 'error', text, fill, x: right - errorWidth, y: 0, width: errorWidth, title });
+      }
+    }
   }
   if (datum.view && datum.view.faults.length > 0) {
-    badges.push({ key: 'fault', text: `⚡ ${datum.view.faults.join(', ')}`, fill: '#9f1239', x: width / 2 - 6, y: -height / 2, anchor: 'end' });
+    const text = `⚡ ${datum.view.faults.join(', ')}`;
+    const faultWidth = measure(text) + 12;
+    badges.push({ key: 'fault', text, fill: '#9f1239', x: right - faultWidth, y: -height / 2 - BADGE_HEIGHT / 2 - 2, width: faultWidth, title: null });
   }
   const groups = layer
     .selectAll<SVGGElement, (typeof badges)[number]>('g.badge')
     .data(badges, (badge) => badge.key)
     .join((enter) => {
       const group = enter.append('g').attr('class', (badge) => `badge badge-${badge.key}`);
-      group.append('rect').attr('height', 14).attr('rx', 7);
+      group.append('rect').attr('height', BADGE_HEIGHT).attr('rx', BADGE_HEIGHT / 2);
       group.append('text').attr('dy', '0.35em');
+      group.append('title');
       return group;
     });
   groups.each(function (badge) {
     const group = select(this);
-    const text = group.select('text').text(badge.text);
-    const measured = (text.node() as SVGTextElement | null)?.getComputedTextLength?.() ?? badge.text.length * 5;
-    const badgeWidth = measured + 12;
-    const left = badge.anchor === 'end' ? badge.x - badgeWidth : badge.x;
-    group.attr('transform', `translate(${left},${badge.y})`);
-    group.select('rect').attr('x', 0).attr('y', -7).attr('width', badgeWidth).attr('fill', badge.fill);
-    text.attr('x', badgeWidth / 2).attr('text-anchor', 'middle');
+    group.attr('transform', `translate(${badge.x},${badge.y})`).classed('quirk', badge.fill === QUIRK_COLOUR_DARK);
+    group.select('rect').attr('x', 0).attr('y', -BADGE_HEIGHT / 2).attr('width', badge.width).attr('fill', badge.fill);
+    group.select('text').attr('x', badge.width / 2).attr('text-anchor', 'middle').text(badge.text);
+    group.select('title').text(badge.title ?? '');
   });
+  return { errorOnDetailLine, detailReserve };
 }
 
 function drawProgress(

@@ -9,7 +9,7 @@
 import { ALLOCATION, MIXED_CONTENT } from '../../worker/protocol.js';
 import type { GridAnimator, HighlightKind } from '../lib/choreographer.js';
 import { CHAIN, SOURCE_PARTIAL, type DiskImage } from '../lib/disks.js';
-import { byteColour, COPY_COLOUR, EMPTY_COLOUR, ERROR_COLOUR, LAYER_COLOUR, MIXED_STRIPE, UNALLOCATED_STROKE, ZERO_CLUSTER_COLOUR } from '../lib/palette.js';
+import { byteColour, COPY_COLOUR, EMPTY_COLOUR, ERROR_COLOUR, LAYER_COLOUR, MIXED_STRIPE, textOnColour, UNALLOCATED_STROKE, ZERO_CLUSTER_COLOUR } from '../lib/palette.js';
 
 export interface GridState {
   readonly image: DiskImage | undefined;
@@ -23,6 +23,8 @@ export interface GridState {
   readonly maxHeight: number;
   /** Largest cell pitch, shared by the grids shown together so their cells compare. */
   readonly maxPitch: number;
+  /** Write each cell's byte in it (a cue that does not rely on colour), where a cell has room. */
+  readonly labels: boolean;
 }
 
 interface Highlight {
@@ -49,6 +51,15 @@ const ERROR_FLASH = 'rgb(214,69,69)';
 
 const MAX_PITCH = 28;
 const MIN_PITCH = 2;
+/** With labels on, cells are made at least this big (when the width allows) ... */
+export const LABEL_PITCH = 18;
+/** ... and a cell smaller than this has no room for its label. */
+const LABEL_MIN_SIZE = 12;
+/**
+ * The overlay canvas reaches this far (CSS px) past the grid on every side: a write's ring is
+ * drawn outside the cell it touched, so that a single cell of a small grid stands out.
+ */
+export const OVERLAY_MARGIN = 10;
 /**
  * Highlights alive at once: the overlay redraws every one of them on every animation frame, and
  * a busy clock keeps adding more. The oldest go first.
@@ -66,8 +77,8 @@ export function columnsFor(cellCount: number): number {
 }
 
 /** Smallest width (CSS px) at which the grid stays legible. */
-export function minimumWidth(cellCount: number): number {
-  return columnsFor(cellCount) * MIN_PITCH;
+export function minimumWidth(cellCount: number, labels = false): number {
+  return columnsFor(cellCount) * (labels ? LABEL_PITCH : MIN_PITCH);
 }
 
 export class GridView implements GridAnimator {
@@ -123,7 +134,14 @@ export class GridView implements GridAnimator {
   update(state: GridState): void {
     const previous = this.state;
     this.state = state;
-    if (!previous || previous.image !== state.image || previous.mode !== state.mode || previous.maxHeight !== state.maxHeight || previous.maxPitch !== state.maxPitch) {
+    if (
+      !previous ||
+      previous.image !== state.image ||
+      previous.mode !== state.mode ||
+      previous.maxHeight !== state.maxHeight ||
+      previous.maxPitch !== state.maxPitch ||
+      previous.labels !== state.labels
+    ) {
       this.needsFull = true;
       state.image?.markAllDirty();
     }
@@ -188,7 +206,7 @@ export class GridView implements GridAnimator {
     const state = this.state;
     const image = state?.image;
     if (!state || !image || !this.base || !this.context) return false;
-    if (this.needsFull) this.layout(image.layout.cellCount, state.maxHeight, state.maxPitch);
+    if (this.needsFull) this.layout(image.layout.cellCount, state.labels ? Number.POSITIVE_INFINITY : state.maxHeight, state.maxPitch);
     const geometry = this.geometry;
     if (!geometry) return false;
     const context = this.context;
@@ -233,14 +251,20 @@ export class GridView implements GridAnimator {
     const geometry = { cols, rows, pitch, size, width: cols * pitch, height: rows * pitch };
     this.geometry = geometry;
     const ratio = window.devicePixelRatio || 1;
-    for (const canvas of [this.base, this.overlay]) {
-      canvas.width = Math.round(geometry.width * ratio);
-      canvas.height = Math.round(geometry.height * ratio);
-      canvas.style.width = `${geometry.width}px`;
-      canvas.style.height = `${geometry.height}px`;
-    }
+    this.base.width = Math.round(geometry.width * ratio);
+    this.base.height = Math.round(geometry.height * ratio);
+    this.base.style.width = `${geometry.width}px`;
+    this.base.style.height = `${geometry.height}px`;
+    const margin = OVERLAY_MARGIN;
+    this.overlay.width = Math.round((geometry.width + 2 * margin) * ratio);
+    this.overlay.height = Math.round((geometry.height + 2 * margin) * ratio);
+    this.overlay.style.width = `${geometry.width + 2 * margin}px`;
+    this.overlay.style.height = `${geometry.height + 2 * margin}px`;
+    this.overlay.style.left = `${-margin}px`;
+    this.overlay.style.top = `${-margin}px`;
     this.context?.setTransform(ratio, 0, 0, ratio, 0, 0);
-    this.overlayContext?.setTransform(ratio, 0, 0, ratio, 0, 0);
+    // The overlay's origin is the grid's corner, as for the base.
+    this.overlayContext?.setTransform(ratio, 0, 0, ratio, margin * ratio, margin * ratio);
     if (this.container) this.container.style.height = `${geometry.height}px`;
   }
 
@@ -253,11 +277,19 @@ export class GridView implements GridAnimator {
     const content = image.content[index]!;
     let colour: string;
     let striped = content === MIXED_CONTENT;
+    let label: string;
     if (mode === 'source' && image.source) {
       const source = image.source[index]!;
-      colour = LAYER_COLOUR[CHAIN[source % SOURCE_PARTIAL]!] ?? EMPTY_COLOUR;
+      const layer = CHAIN[source % SOURCE_PARTIAL];
+      colour = LAYER_COLOUR[layer!] ?? EMPTY_COLOUR;
       striped = source >= SOURCE_PARTIAL;
-    } else colour = content === 0 && image.layout.driver === 'qcow2' ? ZERO_CLUSTER_COLOUR : byteColour(content);
+      // The layer's initial: active, hidden, secondary.
+      label = layer ? layer[0]!.toUpperCase() : '';
+    } else {
+      colour = content === 0 && image.layout.driver === 'qcow2' ? ZERO_CLUSTER_COLOUR : byteColour(content);
+      // An empty cell of a raw disk stays blank; a zero cluster says 00; mixed bytes say so.
+      label = content === MIXED_CONTENT ? '≠' : content === 0 && image.layout.driver === 'raw' ? '' : content.toString(16).padStart(2, '0');
+    }
 
     if (allocated === ALLOCATION.all) {
       context.fillStyle = colour;
@@ -290,6 +322,13 @@ export class GridView implements GridAnimator {
         context.fillRect(x, y, size, size);
         context.globalAlpha = 1;
       }
+    }
+    if (this.state?.labels && size >= LABEL_MIN_SIZE && label && allocated !== ALLOCATION.none) {
+      context.fillStyle = allocated === ALLOCATION.all ? textOnColour(colour) : '#111827';
+      context.font = `700 ${Math.min(13, Math.floor(size * 0.56))}px ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace`;
+      context.textAlign = 'center';
+      context.textBaseline = 'middle';
+      context.fillText(label, x + size / 2, y + size / 2 + 0.5);
     }
     if (this.marks?.[index]) {
       const dot = Math.max(2, Math.floor(size / 3));
@@ -359,7 +398,7 @@ export class GridView implements GridAnimator {
     const waiting = this.highlights.length > 0 || this.sweeps.length > 0;
     if (!active && !this.overlayDirty && !this.overlayHadContent) return waiting;
     this.overlayDirty = false;
-    context.clearRect(0, 0, geometry.width, geometry.height);
+    context.clearRect(-OVERLAY_MARGIN, -OVERLAY_MARGIN, geometry.width + 2 * OVERLAY_MARGIN, geometry.height + 2 * OVERLAY_MARGIN);
     let drew = false;
     for (const highlight of this.highlights) {
       if (now < highlight.t0) continue;
@@ -400,10 +439,16 @@ export class GridView implements GridAnimator {
     const count = this.segments(highlight.start, highlight.end, geometry);
     const inset = geometry.pitch >= 4 ? 0.5 : 0;
     switch (highlight.kind) {
-      case 'write':
+      case 'write': {
+        // A ring that closes in on the cells the write touched, then outlines them while it fades:
+        // outside the cells (on the overlay's margin too), so even a 4-px cell is easy to spot.
+        const ring = Math.max(3, Math.min(OVERLAY_MARGIN - 2, geometry.pitch * 0.6)) * (1 + 1.5 * Math.max(0, 1 - progress * 3));
         this.fillSegments(context, count, '#ffffff', 0.6 * fade * fade);
+        this.strokeSegments(context, count, '#ffffff', Math.min(1, fade * 1.5), 5, -ring, 2 * ring);
+        this.strokeSegments(context, count, '#0f172a', Math.min(1, fade * 1.5), 2.5, -ring, 2 * ring);
         this.strokeSegments(context, count, '#0f172a', 0.9 * fade, 1.5, inset, -2 * inset);
         break;
+      }
       case 'commit':
         this.fillSegments(context, count, COMMIT_FLASH, 0.45 * fade);
         this.strokeSegments(context, count, COMMIT_FLASH, fade, 1.5, inset, -2 * inset);
