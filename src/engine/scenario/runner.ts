@@ -99,11 +99,10 @@ export class ScenarioRunner {
       if (performed.kind === 'done') results.push(judgeStep(index, step, performed.observed, this.simulation.nowUs));
       else this.pending.push({ index, performed });
       results.push(...this.collectSettledAsync());
+      // The last step ends the run: async steps still in flight are waited for now, not at a further call.
+      if (this.nextIndex === this.scenario.steps.length) results.push(...this.finish());
     } else {
-      for (const pending of this.pending.splice(0)) {
-        results.push(judgeStep(pending.index, this.stepAt(pending.index), settleAsync(this.simulation, pending.performed), this.simulation.nowUs));
-      }
-      this.finished = true;
+      results.push(...this.finish());
     }
     for (const result of results) {
       if (!result.passed && !this.firstFailure) this.firstFailure = result;
@@ -126,6 +125,16 @@ export class ScenarioRunner {
       ...(this.firstFailure ? { failure: this.firstFailure } : {}),
       virtualTimeUs: this.simulation.nowUs,
     };
+  }
+
+  /** Waits for the async steps still in flight, judges them, and ends the run. */
+  private finish(): StepResult[] {
+    const results: StepResult[] = [];
+    for (const pending of this.pending.splice(0)) {
+      results.push(judgeStep(pending.index, this.stepAt(pending.index), settleAsync(this.simulation, pending.performed), this.simulation.nowUs));
+    }
+    this.finished = true;
+    return results;
   }
 
   private stepAt(index: number): ParsedStep {

@@ -128,9 +128,9 @@ export function describeEvent(event: SimEvent): string {
     case 'cbw-copy':
       return `#${event.requestId} copy-before-write: ${event.source} ${range(event.offsetBytes, event.lengthBytes)} → ${event.target}${event.zeroes ? ' (write-zeroes)' : ''}${event.errno ? ` FAILED: ${event.errno}` : ''}`;
     case 'bitmap-reset':
-      return `backup job ${event.jobId}: copy bitmap set again (${event.clustersReset} clusters were copied this epoch)`;
+      return `backup job ${event.jobId}: copy bitmap set again (${event.clustersReset} cluster${event.clustersReset === 1 ? ' was' : 's were'} copied this epoch)`;
     case 'make-empty':
-      return event.error ? `make_empty ${event.node} failed: ${event.error}` : `make_empty ${event.node}: ${event.clustersFreed} clusters dropped`;
+      return event.error ? `make_empty ${event.node} failed: ${event.error}` : `make_empty ${event.node}: ${event.clustersFreed} cluster${event.clustersFreed === 1 ? '' : 's'} dropped`;
     case 'job-created':
       return `${event.jobType} job ${event.jobId} created on ${event.host} (granularity ${event.granularityBytes} bytes)`;
     case 'job-progress':
