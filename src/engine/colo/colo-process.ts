@@ -303,7 +303,9 @@ export class ColoProcess {
   onChannelError(): void {
     if (this.state.crashed || !this.state.thread) return;
     const place = this.state.thread.place;
-    if (AWAITED_MESSAGE[place] === undefined || this.state.inbox.length > 0) return;
+    // The secondary's idle thread is blocked in recv too (colo_wait_handle_message).
+    const receiving = AWAITED_MESSAGE[place] !== undefined || place === 'waiting-message';
+    if (!receiving || this.state.inbox.length > 0) return;
     this.threadError(CHANNEL_ERRORS.receive);
   }
 
@@ -322,7 +324,10 @@ export class ColoProcess {
       const awaited = AWAITED_MESSAGE[thread.place];
       if (thread.role === 'secondary' && thread.place === 'waiting-message') {
         const next = this.state.inbox.shift();
-        if (!next) return;
+        if (!next) {
+          if (this.services.channelState() === 'broken') this.threadError(CHANNEL_ERRORS.receive);
+          return;
+        }
         // colo_wait_handle_message
         if (next.message !== 'checkpoint-request') {
           this.threadError(`Got unknown COLO message: ${coloMessageNumber(next.message)}`);
