@@ -275,6 +275,14 @@ export class ColoProcess {
 
   private armDelayTimer(): void {
     if (this.state.delayTimerSequence !== null) this.services.cancel(this.state.delayTimerSequence);
+    this.state.delayTimerSequence = null;
+    if (this.state.checkpointDelayMs === 0) {
+      // x-checkpoint-delay 0: QEMU re-arms the timer for the instant it fired in, so it fires
+      // again at once and the thread never finds the event clear. colo-sim keeps the event set
+      // instead of firing a timer forever at one virtual instant.
+      this.state.checkpointEventSet = true;
+      return;
+    }
     this.state.delayTimerSequence = this.services.schedule(this.state.checkpointDelayMs * 1000, { type: 'colo-timer', host: this.host });
   }
 
@@ -317,7 +325,8 @@ export class ColoProcess {
       if (thread.role === 'primary' && thread.place === 'idle') {
         if (!this.primaryLoopCheck()) return;
         if (!this.state.checkpointEventSet) return;
-        this.state.checkpointEventSet = false;
+        // With x-checkpoint-delay 0 the timer sets the event again at once (armDelayTimer).
+        this.state.checkpointEventSet = this.state.checkpointDelayMs === 0;
         this.beginTransaction();
         continue;
       }
