@@ -65,7 +65,7 @@ export interface ColoProcessState {
   checkpointsDone: number;
   /** vm_stop's drain this host waits for, and for whom. */
   waitingDrain: 'checkpoint' | 'failover' | null;
-  /** s->vm_was_running: the primary's VM ran when the migration started, so it runs again after COLO. */
+  /** s->vm_was_running as migration_completion records it (after COLO, migration_iteration_finish sets it and restarts the VM anyway). */
   vmWasRunning: boolean;
   /** qmp_capabilities was called on this host's monitor. */
   qmpNegotiated: boolean;
@@ -534,8 +534,10 @@ export class ColoProcess {
     if (this.state.delayTimerSequence !== null) this.services.cancel(this.state.delayTimerSequence);
     this.state.delayTimerSequence = null;
     this.state.checkpointEventSet = false;
-    // migration_iteration_finish / process_incoming_migration_bh: the VM runs again.
-    if (thread.role === 'primary' ? this.state.vmWasRunning : true) this.vmStart();
+    // migration_iteration_finish sets s->vm_was_running after migrate_start_colo_process returns,
+    // so the primary's VM runs again whatever it was before the migration;
+    // process_incoming_migration_bh starts the secondary's.
+    this.vmStart();
     this.services.emitColo(this.host, 'COLO thread finished');
   }
 
