@@ -17,7 +17,7 @@
  */
 import type { AllOutcome } from './host.js';
 import { ColoProcess, initialColoState, type ColoProcessState, type ColoServices } from './colo-process.js';
-import { AWAITED_MESSAGE, type ColoMessage } from './colo-protocol.js';
+import { AWAITED_MESSAGE, type ColoMessage, type MigrationStatus } from './colo-protocol.js';
 import type { EngineAction } from '../sim/actions.js';
 import type { EventBus, HostName } from '../sim/events.js';
 import type { Scheduler } from '../sim/scheduler.js';
@@ -188,20 +188,35 @@ export class ColoControl {
   /** colo-start: migrate-set-capabilities x-colo and migrate on the primary. */
   start(operationId: number): StepAnswer | undefined {
     if (this.primary.state.crashed) return { ok: false, message: 'The primary host is lost: COLO cannot start from it' };
-    const refusal = this.migrateRefusal(this.primary);
-    if (refusal) return { ok: false, message: refusal };
+    // migrate-set-capabilities refuses only while migration_is_running().
+    if (migrationIsRunning(this.primary.state.outgoing)) return { ok: false, message: "There's a migration process in progress" };
     this.primary.state.xColo = true;
+    const refusal = this.migratePrepare(this.primary);
+    if (refusal) return { ok: false, message: refusal };
     this.connectAndMigrate(this.primary, DEFAULT_MIGRATION_URI);
     if (this.primary.state.outgoing === 'failed') return { ok: false, message: this.primary.state.migrationError! };
     this.state.operations.push({ id: operationId, kind: 'start', errorsFrom: this.errorsEnd() });
     return undefined;
   }
 
-  /** The checks of qmp_migrate's migrate_prepare that colo-sim's states can meet, in QEMU's order; undefined to go on. */
-  migrateRefusal(process: ColoProcess): string | undefined {
-    if (['setup', 'active', 'colo'].includes(process.state.outgoing)) return "There's a migration process in progress";
-    if (process.state.runState === 'inmigrate') return 'Guest is waiting for an incoming migration';
-    if (process.state.runState === 'postmigrate') return "Can't migrate the vm that was paused due to previous migration";
+  /**
+   * qmp_migrate up to the connection: the checks of migrate_prepare that colo-sim's states can
+   * meet, in QEMU's order, then migrate_init and yank_register_instance; undefined to go on.
+   * QEMU 7.2's migration_is_running() does not count MIGRATION_STATUS_COLO, so a migration in
+   * COLO is not "in progress": migrate_init resets this host's migration state to setup, and then
+   * the yank instance of the migration still running (unregistered by migrate_fd_cleanup on the
+   * source, migration_incoming_state_destroy on the destination, both after COLO) is a duplicate.
+   */
+  migratePrepare(process: ColoProcess, blockMigration = false): string | undefined {
+    const state = process.state;
+    if (migrationIsRunning(state.outgoing)) return "There's a migration process in progress";
+    if (state.runState === 'inmigrate') return 'Guest is waiting for an incoming migration';
+    if (state.runState === 'postmigrate') return "Can't migrate the vm that was paused due to previous migration";
+    if (blockMigration && state.xColo) return 'No disk migration is required in COLO mode';
+    if (state.outgoing === 'colo' || state.incoming === 'active' || state.incoming === 'colo') {
+      process.migrateInit();
+      return 'duplicate yank instance';
+    }
     return undefined;
   }
 
@@ -432,6 +447,11 @@ export class ColoControl {
     this.schedule(this.environment.latencyUs, { type: 'colo-message', to, message, value, epoch: channel.epoch });
     return true;
   }
+}
+
+/** migration_is_running (migration/migration.c): MIGRATION_STATUS_COLO is not one of its states. */
+export function migrationIsRunning(state: MigrationStatus): boolean {
+  return state === 'setup' || state === 'active';
 }
 
 function containsSubset(actual: unknown, expected: unknown): boolean {

@@ -229,6 +229,16 @@ export class ColoProcess {
     }
   }
 
+  /**
+   * migrate_init, for a `migrate` that yank_register_instance then refuses: the migration state
+   * goes back to setup, COLO's included (the COLO thread leaves its loop when it next wakes up).
+   */
+  migrateInit(): void {
+    this.state.migrationError = null;
+    this.state.vmWasRunning = false;
+    this.setOutgoing('setup');
+  }
+
   /** colo_process_checkpoint, up to waiting for CHECKPOINT_READY. */
   private startCheckpointThread(): void {
     this.setFailover('none');

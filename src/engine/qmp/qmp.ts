@@ -10,7 +10,7 @@
  */
 import type { HostName } from '../sim/events.js';
 import type { Simulation } from '../colo/simulation.js';
-import { DEFAULT_MIGRATION_URI, parseTcpUri } from '../colo/colo-control.js';
+import { DEFAULT_MIGRATION_URI, migrationIsRunning, parseTcpUri } from '../colo/colo-control.js';
 import { ImageNode } from '../block/image.js';
 import { Qcow2Image } from '../block/qcow2-image.js';
 import { checkArguments, T, type QapiMember } from './qapi.js';
@@ -77,11 +77,6 @@ const MIGRATION_PARAMETERS: Record<string, QapiMember> = {
   'block-bitmap-mapping': T.optional(T.any),
 };
 
-/** The migration states in which a migration is running (migration_is_running). */
-function migrationRunning(state: string): boolean {
-  return state === 'setup' || state === 'active' || state === 'colo';
-}
-
 export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
   qmp_capabilities: {
     args: { enable: T.optional(T.list(T.enumOf('oob'))) },
@@ -139,7 +134,7 @@ export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
     qemuFunction: 'qmp_migrate_set_capabilities',
     run: ({ sim, host }, args) => {
       const process = sim.colo.process(host);
-      if (migrationRunning(process.state.outgoing)) return fail("There's a migration process in progress");
+      if (migrationIsRunning(process.state.outgoing)) return fail("There's a migration process in progress");
       for (const entry of args.capabilities as Array<{ capability: string; state: boolean }>) {
         if (entry.capability === 'x-colo') process.state.xColo = entry.state;
       }
@@ -171,9 +166,8 @@ export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
     run: ({ sim, host }, args) => {
       const process = sim.colo.process(host);
       if (args.resume === true) return fail('Cannot resume if there is no paused migration');
-      const refusal = sim.colo.migrateRefusal(process);
+      const refusal = sim.colo.migratePrepare(process, args.blk === true || args.inc === true);
       if (refusal) return fail(refusal);
-      if ((args.blk === true || args.inc === true) && process.state.xColo) return fail('No disk migration is required in COLO mode');
       const uri = args.uri as string;
       if (parseTcpUri(uri) === undefined) return fail("Parameter 'uri' expects a valid migration protocol");
       sim.colo.connectAndMigrate(process, uri);

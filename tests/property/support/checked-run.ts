@@ -62,6 +62,9 @@ const QEMU = {
   ioErrorOccurred: 'I/O error occurred',
   // migration/migration.c migrate_prepare (QERR_MIGRATION_ACTIVE), the refused connection
   migrationActive: "There's a migration process in progress",
+  // migration/migration.c qmp_migrate: migration_is_running() does not count COLO, so a migrate
+  // in COLO runs migrate_init, then yank_register_instance (util/yank.c) refuses
+  duplicateYank: 'duplicate yank instance',
   connectionRefused: "Failed to connect to 'secondary:9998': Connection refused",
   // migration/colo-failover.c qmp_x_colo_lost_heartbeat (QERR_FEATURE_DISABLED)
   featureDisabled: "The feature 'colo' is not enabled",
@@ -141,6 +144,8 @@ class ReferenceModel {
   readonly coloMode: Record<HostName, boolean> = { primary: false, secondary: false };
   /** The secondary still listens for the migration (-incoming, nothing arrived yet). */
   secondaryListening = true;
+  /** A colo-start in COLO left the primary's migration state in setup (migrate_init) for good. */
+  primaryMigrationInSetup = false;
   lostHost: HostName | undefined;
   linkUp = true;
   quorumHasReplicationChild = true;
@@ -984,13 +989,27 @@ export class CheckedTraceRun {
   private coloStart(pre: Observation): void {
     const m = this.m;
     const refusal =
-      m.lostHost === 'primary' ? LOST.start : m.coloMode.primary ? QEMU.migrationActive : !m.linkUp || !m.secondaryListening || m.lostHost === 'secondary' ? QEMU.connectionRefused : undefined;
+      m.lostHost === 'primary'
+        ? LOST.start
+        : m.primaryMigrationInSetup
+          ? QEMU.migrationActive
+          : m.coloMode.primary
+            ? QEMU.duplicateYank
+            : !m.linkUp || !m.secondaryListening || m.lostHost === 'secondary'
+              ? QEMU.connectionRefused
+              : undefined;
     const secondaryPlan = this.startPlan('secondary', 'secondary');
     const primaryPlan = this.startPlan('primary', 'primary');
     const outcome = expectControl(this.perform({ op: 'colo-start' }));
     if (refusal) {
       expectOutcome(outcome, [refusal], 'COLO start refused');
       expectUnchanged(pre, this.obs, 'a refused COLO start');
+      if (refusal === QEMU.duplicateYank) {
+        // The primary is in no COLO mode any more: no checkpoint, no failover to it.
+        m.primaryMigrationInSetup = true;
+        m.coloMode.primary = false;
+        if (m.coloPhase === 'running') m.coloPhase = 'ended';
+      }
       return;
     }
     // The stream arrived: both hosts are in COLO mode, whatever happens next.
