@@ -71,7 +71,8 @@ function visitValue(type: QapiType, value: unknown, fullName: string, name: stri
     case 'uint32':
       // visit_type_uint64 takes any integer; visit_type_uintN then checks the range.
       if (!(typeof value === 'number' && Number.isInteger(value))) return `Parameter '${fullName}' expects uint64`;
-      return value >= 0 && value <= 0xffffffff ? undefined : `Parameter '${name}' expects uint32`;
+      // visit_type_uintN names the C type, and the member without its path.
+      return value >= 0 && value <= 0xffffffff ? undefined : `Parameter '${name}' expects uint32_t`;
     case 'enum':
       if (typeof value !== 'string') return `Invalid parameter type for '${fullName}', expected: string`;
       return type.values.includes(value) ? undefined : `Parameter '${name}' does not accept value '${value}'`;

@@ -13,6 +13,7 @@ import type { Simulation } from '../colo/simulation.js';
 import { DEFAULT_MIGRATION_URI, migrationIsRunning, parseTcpUri } from '../colo/colo-control.js';
 import { ImageNode } from '../block/image.js';
 import { Qcow2Image } from '../block/qcow2-image.js';
+import { MESSAGES } from '../replication/messages.js';
 import { checkArguments, T, type QapiMember } from './qapi.js';
 
 export type QmpErrorClass = 'GenericError' | 'CommandNotFound' | 'DeviceNotActive' | 'DeviceNotFound';
@@ -114,8 +115,9 @@ export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
     qemuFunction: 'qmp_stop',
     run: ({ sim, host }) => {
       const process = sim.colo.process(host);
-      // -incoming: the VM is not started yet; stop only clears autostart.
-      if (process.state.runState !== 'inmigrate') process.vmStop('paused');
+      // -incoming: the VM is not started yet; stop only clears autostart. Otherwise vm_stop, which
+      // changes nothing unless the VM runs (do_vm_stop): a VM stopped by COLO stays in state colo.
+      if (process.state.runState === 'running') process.vmStop('paused');
       return ok();
     },
   },
@@ -125,6 +127,7 @@ export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
     run: ({ sim, host }) => {
       const process = sim.colo.process(host);
       if (process.state.runState === 'shutdown') return fail('Resetting the Virtual Machine is required');
+      if (process.state.runState === 'finish-migrate') return fail('Migration is not finalized yet');
       if (process.state.runState !== 'inmigrate') process.vmStart();
       return ok();
     },
@@ -228,11 +231,16 @@ export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
     qemuFunction: 'qmp_blockdev_add',
     run: ({ sim, host }, args) => {
       if (args.driver !== 'replication') return fail(`colo-sim models blockdev-add of driver 'replication' only (got '${String(args.driver)}')`);
-      // BlockdevOptionsReplication: mode is a required ReplicationMode, top-id an optional string.
-      const checked = checkArguments({ mode: T.required(T.enumOf('primary', 'secondary')), 'top-id': T.optional(T.str), file: T.required(T.any) }, { mode: args.mode, 'top-id': args['top-id'], file: args.file });
-      if (args.mode === undefined) return fail("Parameter 'mode' is missing");
+      // BlockdevOptionsReplication's members, visited after the union's base: file (from
+      // BlockdevOptionsGenericFormat, a BlockdevRef), then mode (ReplicationMode), then top-id.
+      const variant: Record<string, unknown> = {};
+      for (const key of ['file', 'mode', 'top-id']) if (Object.hasOwn(args, key)) variant[key] = args[key];
+      const checked = checkArguments({ file: T.required(T.any), mode: T.required(T.enumOf('primary', 'secondary')), 'top-id': T.optional(T.str) }, variant);
       if (!checked.ok) return fail(checked.message);
-      if (args['node-name'] === undefined) return fail('An explicit node-name is required for blockdev-add');
+      // The alternate BlockdevRef is an object (BlockdevOptions) or a string (a node's name).
+      if (typeof args.file !== 'string' && (args.file === null || typeof args.file !== 'object' || Array.isArray(args.file))) return fail("Invalid parameter type for 'file', expected: BlockdevRef");
+      // qmp_blockdev_add
+      if (args['node-name'] === undefined) return fail("'node-name' must be specified for the root node");
       const file = typeof args.file === 'string' ? args.file : undefined;
       if (file === undefined) return fail("colo-sim's blockdev-add takes 'file' as the name of an existing node");
       const outcome = sim.openReplication(host, { nodeName: args['node-name'] as string, mode: args.mode as string, ...(args['top-id'] === undefined ? {} : { topId: args['top-id'] as string }), file });
@@ -254,13 +262,16 @@ export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
     args: { device: T.required(T.str), name: T.optional(T.str), description: T.optional(T.str), writable: T.optional(T.bool), bitmap: T.optional(T.str) },
     qemuFunction: 'qmp_nbd_server_add',
     run: ({ sim, host }, args) => {
+      // qmp_nbd_server_add looks the device up, then blk_exp_add checks the export id (the name),
+      // then nbd_export_create checks the server.
       const server = nbdServerOf(sim, host);
-      if (!server.running) return fail('NBD server not running');
       const device = args.device as string;
-      const name = (args.name as string | undefined) ?? device;
-      if (server.exports.includes(name)) return fail(`NBD server already has export named '${name}'`);
       const node = sim.host(host).graph.lookup(device);
-      if (!node) return fail(`Cannot find device=${device} nor node-name=${device}`);
+      if (!node) return fail(MESSAGES.cannotFind(device));
+      const name = (args.name as string | undefined) ?? device;
+      if (!/^[A-Za-z][A-Za-z0-9._-]*$/.test(name)) return fail('Invalid block export id');
+      if (server.exports.includes(name)) return fail(`Block export id '${name}' is already in use`);
+      if (!server.running) return fail('NBD server not running');
       server.exports.push(name);
       syncNbdLink(sim, host);
       return ok();
