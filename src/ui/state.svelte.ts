@@ -12,6 +12,7 @@ import type {
   DiskLayout,
   Frame,
   JobBitmap,
+  HistoryEntry,
   PersistenceStatus,
   ScenarioProgress,
   SimSummary,
@@ -65,6 +66,17 @@ export class SimState {
   lostStore = $state(false);
   connecting = $state(true);
   saved = $state(false);
+  /** Virtual time of the newest state IndexedDB holds (a reload comes back to it, or later). */
+  savedUpToUs = $state<number | null>(null);
+  /** Opening a file would replace the user's own session: the page asks first (App shows the question). */
+  replaceRequest = $state<{ name: string; answer: (replace: boolean) => void } | null>(null);
+  /** Another tab owned the simulation and has let it go: this tab may open it. */
+  storeFree = $state(false);
+  /**
+   * Saving had stopped in the run this page restored: what it holds is the state saved at
+   * `savedUpToUs`, and what came after was lost (remembered across the reload in localStorage).
+   */
+  restoredAfterFailure = $state<{ savedUpToUs: number | null; reason: string } | null>(null);
   frameNumber = $state(-1);
   scenario = $state.raw<ScenarioProgress | null>(null);
   sessionStepCount = $state(0);
@@ -104,6 +116,7 @@ export class SimState {
   readonly databaseName: string;
 
   private nodeHosts = new Map<string, HostName>();
+  private watchingLock = false;
   private nextId = 1;
   private commandDepth = 0;
   private tickListeners = new Set<(now: number) => boolean>();
@@ -157,7 +170,36 @@ export class SimState {
       this.lostStore = true;
       this.clock.playing = false;
     }
+    // Saving stopped mid-run: remember it, so the page after a reload says what it restored.
+    if (status.kind === 'memory' && previous?.kind === 'indexeddb') {
+      try {
+        localStorage.setItem(this.unsavedKey, JSON.stringify({ savedUpToUs: status.savedUpToUs ?? null, reason: status.reason }));
+      } catch {
+        // localStorage is off too: the banner of this page is all the user gets.
+      }
+    }
     this.persistence = status;
+    if (status.kind === 'locked-elsewhere') this.watchForFreeStore();
+  }
+
+  private get unsavedKey(): string {
+    return `colo-sim:unsaved-since:${this.databaseName}`;
+  }
+
+  /** Waits (in the background) for the tab that owns the simulation to let it go. */
+  private watchForFreeStore(): void {
+    const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+    if (!locks || this.watchingLock) return;
+    this.watchingLock = true;
+    // The worker of the owning tab holds this lock while it lives; getting it means that tab closed.
+    void locks
+      .request(`colo-sim:${this.databaseName}`, { mode: 'exclusive' }, async () => {
+        if (this.persistence?.kind === 'locked-elsewhere') this.storeFree = true;
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.watchingLock = false;
+      });
   }
 
   private applyFrame(frame: Frame): void {
@@ -183,8 +225,9 @@ export class SimState {
     const secondaryStage = summary.nodes.find((node) => node.name === 'replication-secondary')?.replication?.stage;
     const cbw = summary.nodes.find((node) => node.driver === 'copy-before-write')?.name;
     const stretch = this.commandDepth > 0 || !this.clock.playing;
+    // A restored simulation's first frame lists the saved event log: shown, not animated.
     const plan = this.choreographer.plan(
-      frame.events,
+      frame.restored ? [] : frame.events,
       {
         speed: this.clock.speed,
         stretch: stretch && !frame.layouts,
@@ -202,7 +245,7 @@ export class SimState {
     plan.play();
 
     if (frame.events.length > 0) {
-      this.announcer.events(frame.events);
+      if (!frame.restored) this.announcer.events(frame.events);
       for (const event of frame.events) {
         this.log.push(event);
         if (event.kind === 'colo' && event.phase === 'failover' && !event.error && event.to) this.survivor = event.to;
@@ -229,11 +272,73 @@ export class SimState {
 
     this.summary = summary;
     this.saved = frame.saved;
+    this.savedUpToUs = frame.savedUpToUs;
+    if (frame.saved && this.persistence?.kind === 'indexeddb') this.forgetUnsavedMarker();
     this.frameNumber = frame.frameNumber;
     this.sessionStepCount = frame.sessionStepCount;
-    if (!sameProgress(this.scenario, frame.scenario)) this.scenario = frame.scenario;
+    if (frame.history) this.history = frame.history.map(historyEntryOf);
+    this.applyScenario(frame);
     if (this.persistence === null) this.connecting = false;
     this.requestTick();
+  }
+
+  /** The page's view of a loaded scenario, from the frame's position, static part and new results. */
+  private applyScenario(frame: Frame): void {
+    const position = frame.scenario;
+    if (!position) {
+      if (this.scenario !== null) this.scenario = null;
+      return;
+    }
+    let scenario = this.scenario;
+    if (frame.scenarioStatic || !scenario || scenario.name !== position.name) {
+      const base = frame.scenarioStatic ?? { name: position.name, title: position.name, stepDescriptions: [] };
+      scenario = { ...base, stepCount: position.stepCount, nextStepIndex: position.nextStepIndex, results: [], done: position.done };
+    }
+    let results = scenario.results;
+    if (frame.scenarioResults) {
+      // A frame's batch starts where the page's list ends, or earlier on a restore (which resends them all).
+      const { from, results: added } = frame.scenarioResults;
+      results = [...results.slice(0, from), ...added];
+    }
+    const changed =
+      scenario !== this.scenario ||
+      results !== scenario.results ||
+      scenario.nextStepIndex !== position.nextStepIndex ||
+      scenario.done !== position.done ||
+      scenario.stepCount !== position.stepCount;
+    if (!changed) return;
+    this.scenario = { ...scenario, stepCount: position.stepCount, nextStepIndex: position.nextStepIndex, results, done: position.done, ...(position.outcome ? { outcome: position.outcome } : {}) };
+  }
+
+  private forgetUnsavedMarker(): void {
+    if (this.restoredAfterFailure === null) return;
+    try {
+      localStorage.removeItem(this.unsavedKey);
+    } catch {
+      // Nothing to forget.
+    }
+  }
+
+  /** After a reload: did the previous page's saving stop before it closed? */
+  private readUnsavedMarker(): void {
+    try {
+      const text = localStorage.getItem(this.unsavedKey);
+      if (!text) return;
+      const marker = JSON.parse(text) as { savedUpToUs: number | null; reason: string };
+      this.restoredAfterFailure = { savedUpToUs: marker.savedUpToUs ?? null, reason: String(marker.reason) };
+    } catch {
+      // An unreadable marker says nothing.
+    }
+  }
+
+  dismissRestoredAfterFailure(): void {
+    this.restoredAfterFailure = null;
+    this.forgetUnsavedMarker();
+    try {
+      localStorage.removeItem(this.unsavedKey);
+    } catch {
+      // Nothing to forget.
+    }
   }
 
   /**
@@ -309,6 +414,8 @@ export class SimState {
 
   async connect(takeOver = false): Promise<void> {
     this.connecting = true;
+    this.storeFree = false;
+    if (this.persistence === null) this.readUnsavedMarker();
     try {
       let status = await this.client.connect({ databaseName: this.databaseName, takeOver });
       // Right after a reload the previous page's worker may still hold the lock for a moment.
@@ -316,7 +423,7 @@ export class SimState {
         await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
         status = await this.client.connect({ databaseName: this.databaseName, takeOver: false });
       }
-      this.persistence = status;
+      this.setPersistence(status);
       if (status.kind !== 'locked-elsewhere') {
         this.lostStore = false;
         this.clock.playing = false;
@@ -331,6 +438,16 @@ export class SimState {
 
   takeOver(): Promise<void> {
     return this.connect(true);
+  }
+
+  /** After a failed restore: the saved simulation is deleted and this run saved in its place. */
+  async discardSaved(): Promise<void> {
+    try {
+      await this.client.discardSaved();
+      this.toast({ tone: 'info', title: 'The saved simulation was discarded', detail: 'This run is saved from now on.' });
+    } catch (error) {
+      this.toast({ tone: 'error', title: 'Could not discard the saved simulation', detail: messageOf(error) });
+    }
   }
 
   dismissError(index: number): void {
@@ -469,7 +586,25 @@ export class SimState {
     }
   }
 
+  /**
+   * Whether to replace the current simulation by `name`: at once when it holds no command of the
+   * user's own (a fresh one, or a scenario, which its file recreates), else the user is asked.
+   */
+  private confirmReplace(name: string): Promise<boolean> {
+    if (this.scenario !== null || this.sessionStepCount === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      this.replaceRequest = {
+        name,
+        answer: (replace) => {
+          this.replaceRequest = null;
+          resolve(replace);
+        },
+      };
+    });
+  }
+
   async loadScenarioText(name: string, text: string): Promise<boolean> {
+    if (!(await this.confirmReplace(name))) return false;
     this.clock.playing = false;
     try {
       const result = await this.client.loadScenario(name, text);
@@ -572,10 +707,17 @@ function inferSurvivor(summary: SimSummary): HostName | null {
   return null;
 }
 
-function sameProgress(a: ScenarioProgress | null, b: ScenarioProgress | null): boolean {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  return a.name === b.name && a.nextStepIndex === b.nextStepIndex && a.results.length === b.results.length && a.done === b.done && a.stepCount === b.stepCount;
+/** A history entry as the worker saved it, in the page's shape. */
+function historyEntryOf(entry: HistoryEntry): CommandEntry {
+  const step = (entry.step ?? { op: '?' }) as Step;
+  return {
+    id: -entry.id,
+    label: entry.result?.description ?? labelOf(step),
+    step,
+    status: entry.status,
+    ...(entry.result ? { result: entry.result } : {}),
+    ...(entry.errors ? { errors: entry.errors } : {}),
+  };
 }
 
 function messageOf(error: unknown): string {

@@ -111,14 +111,30 @@ export interface SimSummary {
   readonly jobs: readonly JobView[];
 }
 
-export interface ScenarioProgress {
+/** Where a loaded scenario's run is: small, sent with every frame. */
+export interface ScenarioPosition {
+  readonly name: string;
+  readonly stepCount: number;
+  readonly nextStepIndex: number;
+  /** Results judged so far (the page has received them through `scenarioResults`). */
+  readonly resultCount: number;
+  readonly done: boolean;
+  readonly outcome?: ScenarioOutcome;
+}
+
+/** What does not change while a scenario is loaded: sent once, when it is loaded or restored. */
+export interface ScenarioStatic {
   readonly name: string;
   readonly title: string;
   readonly description?: string;
-  readonly stepCount: number;
-  readonly nextStepIndex: number;
   /** Each step as described, for the narration list. */
   readonly stepDescriptions: readonly string[];
+}
+
+/** The page's whole view of a loaded scenario, assembled from the static part, positions and results. */
+export interface ScenarioProgress extends ScenarioStatic {
+  readonly stepCount: number;
+  readonly nextStepIndex: number;
   readonly results: readonly StepResult[];
   readonly done: boolean;
   readonly outcome?: ScenarioOutcome;
@@ -138,9 +154,26 @@ export interface Frame {
   readonly layouts?: readonly DiskLayout[];
   readonly cells: readonly DiskCells[];
   readonly bitmaps: readonly JobBitmap[];
-  readonly scenario: ScenarioProgress | null;
+  readonly scenario: ScenarioPosition | null;
+  /** Sent when a scenario is loaded or restored (the page keeps it until the next one). */
+  readonly scenarioStatic?: ScenarioStatic;
+  /** Results judged since the previous frame, numbered from `from`. */
+  readonly scenarioResults?: { readonly from: number; readonly results: readonly StepResult[] };
   /** Steps recorded in this session (for export). */
   readonly sessionStepCount: number;
+  /** The first frame of a restored simulation: its events are the saved event log, to list, not to animate. */
+  readonly restored?: true;
+  /** The command history, sent whole when it was restored or reset. */
+  readonly history?: readonly HistoryEntry[];
+}
+
+/** A command the user sent and what it did, as the worker keeps it (and saves it). */
+export interface HistoryEntry {
+  readonly id: number;
+  readonly step: unknown;
+  readonly status: 'ok' | 'failed' | 'invalid';
+  readonly result?: StepResult;
+  readonly errors?: readonly ScenarioError[];
 }
 
 export type PersistenceStatus =
@@ -173,7 +206,7 @@ export type CommandResult =
   /** The command was not a valid step: nothing was changed. */
   | { readonly ok: false; readonly errors: readonly ScenarioError[] };
 
-export type ScenarioLoadResult = { readonly ok: true; readonly progress: ScenarioProgress } | { readonly ok: false; readonly errors: readonly ScenarioError[] };
+export type ScenarioLoadResult = { readonly ok: true; readonly progress: ScenarioPosition } | { readonly ok: false; readonly errors: readonly ScenarioError[] };
 
 export interface ConnectOptions {
   readonly databaseName: string;
@@ -197,8 +230,8 @@ export interface SimWorkerApi {
   stepEvent(): Promise<void>;
   loadScenario(name: string, text: string): Promise<ScenarioLoadResult>;
   /** Runs the loaded scenario's next step; the new frame carries its result. */
-  scenarioStep(): Promise<ScenarioProgress | null>;
-  scenarioRunToEnd(): Promise<ScenarioProgress | null>;
+  scenarioStep(): Promise<ScenarioPosition | null>;
+  scenarioRunToEnd(): Promise<ScenarioPosition | null>;
   closeScenario(): Promise<void>;
   /** The session (or the scenario run so far) as a scenario file. */
   exportScenario(title: string): Promise<string>;

@@ -17,7 +17,6 @@
 import type { SimulationSnapshot } from '../engine/colo/snapshot.js';
 import { migrateSnapshot } from '../engine/colo/snapshot-migration.js';
 import type { RunnerProgress, StepResult } from '../engine/scenario/runner.js';
-import type { ScenarioError } from '../engine/scenario/validate.js';
 import type { SimEvent } from '../engine/sim/events.js';
 import type { SavedRecord } from '../storage/persistence.js';
 import { isStoreRecordKey, loadStoreRecord, type LoadedChunks } from '../storage/tracked-stores.js';
@@ -37,14 +36,8 @@ export const EVENT_LOG_LIMIT = 4000;
 /** Commands kept in the history (and saved): the newest this many. */
 export const HISTORY_LIMIT = 300;
 
-/** A command the user sent, and what it did. */
-export interface HistoryEntry {
-  readonly id: number;
-  readonly step: unknown;
-  readonly status: 'ok' | 'failed' | 'invalid';
-  readonly result?: StepResult;
-  readonly errors?: readonly ScenarioError[];
-}
+export type { HistoryEntry } from './protocol.js';
+import type { HistoryEntry } from './protocol.js';
 
 export interface SavedScenario {
   readonly name: string;

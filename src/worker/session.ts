@@ -25,7 +25,7 @@ import { OwnershipLost, PersistenceError, type Persistence, type SavedRecord } f
 import { TrackedStores, type LoadedChunks, type RecordChange } from '../storage/tracked-stores.js';
 import { digestImages } from './disk-digest.js';
 import { PagedLog } from './paged-log.js';
-import type { ClockSettings, CommandResult, Frame, PersistenceStatus, ScenarioLoadResult, ScenarioProgress, WorkerNotice } from './protocol.js';
+import type { ClockSettings, CommandResult, Frame, PersistenceStatus, ScenarioLoadResult, ScenarioPosition, ScenarioStatic, WorkerNotice } from './protocol.js';
 import {
   EVENT_LOG_LIMIT,
   EVENTS_LOG,
@@ -101,6 +101,12 @@ export class SimSession {
   private loaded: LoadedScenario | undefined;
   /** The scenario text record must be written (or deleted, when no scenario is loaded). */
   private scenarioTextChanged = false;
+
+  // What the page has been sent of the scenario and the history.
+  private scenarioStaticDue = false;
+  private resultsSent = 0;
+  private historyDue = true;
+  private restoredFrameDue = false;
 
   // Saving.
   private persistence: Persistence | undefined;
@@ -253,7 +259,7 @@ export class SimSession {
     });
   }
 
-  scenarioStep(): Promise<ScenarioProgress | null> {
+  scenarioStep(): Promise<ScenarioPosition | null> {
     return this.exclusive(async () => {
       if (!this.runner) return null;
       this.results.push(...this.runner.step());
@@ -265,7 +271,7 @@ export class SimSession {
   }
 
   /** Runs the loaded scenario to its end, in bursts (frames and saves between them), so the worker keeps answering. */
-  scenarioRunToEnd(): Promise<ScenarioProgress | null> {
+  scenarioRunToEnd(): Promise<ScenarioPosition | null> {
     const burst = (): Promise<boolean> =>
       this.exclusive(async () => {
         const runner = this.runner;
@@ -277,7 +283,7 @@ export class SimSession {
         await this.publish();
         return runner.done;
       });
-    const loop = async (): Promise<ScenarioProgress | null> => {
+    const loop = async (): Promise<ScenarioPosition | null> => {
       while (!(await burst())) {
         // A turn of the event loop: other calls (a digest, a close) get in between bursts.
         await new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -328,7 +334,7 @@ export class SimSession {
   }
 
   /** The loaded scenario's progress, or null. */
-  currentScenario(): Promise<ScenarioProgress | null> {
+  currentScenario(): Promise<ScenarioPosition | null> {
     return this.exclusive(async () => this.scenarioProgress());
   }
 
@@ -390,6 +396,20 @@ export class SimSession {
     const droppedEvents = this.droppedEvents;
     this.pendingEvents = [];
     this.droppedEvents = 0;
+    let scenarioStatic: ScenarioStatic | undefined;
+    if (this.scenarioStaticDue && this.loaded) {
+      scenarioStatic = {
+        name: this.loaded.name,
+        title: this.loaded.scenario.title,
+        ...(this.loaded.scenario.description === undefined ? {} : { description: this.loaded.scenario.description }),
+        stepDescriptions: this.loaded.descriptions,
+      };
+      this.resultsSent = 0;
+    }
+    this.scenarioStaticDue = false;
+    const resultCount = this.results.endIndex;
+    const newResults = this.runner && resultCount > this.resultsSent ? { from: this.resultsSent, results: this.results.slice(this.resultsSent, resultCount) } : undefined;
+    this.resultsSent = this.runner ? resultCount : 0;
     const frame: Frame = {
       frameNumber: this.frameNumber++,
       saved: this.isSaved(),
@@ -401,8 +421,14 @@ export class SimSession {
       cells,
       bitmaps,
       scenario: this.scenarioProgress(),
+      ...(scenarioStatic ? { scenarioStatic } : {}),
+      ...(newResults ? { scenarioResults: newResults } : {}),
       sessionStepCount: this.runner ? this.runner.nextStepIndex : this.steps.endIndex,
+      ...(this.restoredFrameDue ? { restored: true as const } : {}),
+      ...(this.historyDue ? { history: this.history.slice() } : {}),
     };
+    this.restoredFrameDue = false;
+    this.historyDue = false;
     this.ports.post({ kind: 'frame', frame }, transferablesOf(cells, bitmaps));
   }
 
@@ -506,6 +532,7 @@ export class SimSession {
       this.lastCommandEndUs = 0;
       this.entriesRunAtLastCommand = 0;
     }
+    this.historyDue = true;
     this.dirty = true;
   }
 
@@ -528,6 +555,7 @@ export class SimSession {
     }
     // The stores and pages already hold what is saved; the page gets the saved log first.
     this.pendingEvents = this.eventLog.kept.slice();
+    this.restoredFrameDue = true;
     this.dirty = false;
     this.historyChanged = false;
     this.savedUpToUs = this.sim.nowUs;
@@ -539,6 +567,7 @@ export class SimSession {
     this.loaded = { name, text, scenario, rawSteps, descriptions: scenario.steps.map((step) => describeStep(step)) };
     if (!progress) this.results.reset();
     this.scenarioTextChanged = true;
+    this.scenarioStaticDue = true;
   }
 
   private closeLoadedScenario(): void {
@@ -548,18 +577,15 @@ export class SimSession {
     this.results.reset();
   }
 
-  private scenarioProgress(): ScenarioProgress | null {
+  private scenarioProgress(): ScenarioPosition | null {
     const runner = this.runner;
     const loaded = this.loaded;
     if (!runner || !loaded) return null;
     return {
       name: loaded.name,
-      title: loaded.scenario.title,
-      ...(loaded.scenario.description === undefined ? {} : { description: loaded.scenario.description }),
       stepCount: loaded.scenario.steps.length,
       nextStepIndex: runner.nextStepIndex,
-      stepDescriptions: loaded.descriptions,
-      results: this.results.kept,
+      resultCount: this.results.endIndex,
       done: runner.done,
       ...(runner.done ? { outcome: runner.outcome() } : {}),
     };

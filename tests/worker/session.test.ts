@@ -185,10 +185,20 @@ describe('worker session', () => {
     await first.session.scenarioStep();
     await first.session.scenarioStep();
     const second = await openSession(databaseName);
-    expect(second.ports.lastFrame().scenario?.nextStepIndex).toBe(2);
+    const restored = second.ports.lastFrame();
+    expect(restored.scenario?.nextStepIndex).toBe(2);
+    // The restored page gets the scenario's static part and every result so far, once.
+    expect(restored.scenarioStatic?.stepDescriptions).toHaveLength(4);
+    expect(restored.scenarioResults).toMatchObject({ from: 0 });
+    expect(restored.scenarioResults?.results).toHaveLength(2);
     const progress = await second.session.scenarioRunToEnd();
-    expect(progress?.results.map((result) => result.passed)).toEqual([true, true, true, false]);
+    const results = second.ports.frames().flatMap((frame) => frame.scenarioResults?.results ?? []);
+    expect(results.map((result) => result.passed)).toEqual([true, true, true, false]);
+    expect(results.map((result) => result.index)).toEqual([0, 1, 2, 3]);
+    expect(progress?.resultCount).toBe(4);
     expect(progress?.outcome?.failure?.actual).toBe('byte 0x05 at offset 0 (every byte 0x05)');
+    // Later frames carry no static part and no result again.
+    await second.session.digestDisks();
   });
 });
 
