@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser } from '@playwright/test';
 import { build, createServer, preview } from 'vite';
+import { measureAppPace, measureBigScenario } from './app-pace.js';
 
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -47,6 +48,8 @@ interface AppFigures {
   frameP95Ms: number;
   frameMedianMs: number;
   frames: number;
+  pace: Awaited<ReturnType<typeof measureAppPace>>;
+  big: Awaited<ReturnType<typeof measureBigScenario>>;
 }
 
 async function appFigures(browser: Browser): Promise<AppFigures> {
@@ -84,7 +87,10 @@ async function appFigures(browser: Browser): Promise<AppFigures> {
     })`);
     const sorted = [...intervals].sort((a, b) => a - b);
     const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
-    return { firstGridMs, frameP95Ms: at(0.95), frameMedianMs: at(0.5), frames: intervals.length };
+    await page.evaluate(() => window.coloSim.state.setPlaying(false));
+    const pace = await measureAppPace(page);
+    const big = await measureBigScenario(page);
+    return { firstGridMs, frameP95Ms: at(0.95), frameMedianMs: at(0.5), frames: intervals.length, pace, big };
   } finally {
     await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
   }
@@ -107,6 +113,10 @@ export async function runBrowserBench(write: (line: string) => void): Promise<vo
     const app = await appFigures(browser);
     write(`Built app, navigation to first drawn disk grid: ${app.firstGridMs.toFixed(0)} ms\n`);
     write(`Frame time with a 1,000 writes/s workload on 64 MiB: p95 ${app.frameP95Ms.toFixed(1)} ms, median ${app.frameMedianMs.toFixed(1)} ms over ${app.frames} frames (target p95 <= 18 ms)\n`);
+    write(`The app's pace with saving on, flat out: ${app.pace.writesPerWallSecond.toFixed(0)} guest writes per second of wall time, ${app.pace.savesPerWallSecond.toFixed(1)} saves/s (target >= 2,000 writes/s)\n`);
+    write(
+      `A scenario of ${app.big.steps.toLocaleString('en')} steps in the app: loaded in ${app.big.loadMs.toFixed(0)} ms (target < 2,000 ms), run to its end in ${(app.big.runMs / 1000).toFixed(1)} s vs ${(app.big.nodeRunMs / 1000).toFixed(1)} s in Node${app.big.passed ? '' : '  [FAILED]'}\n`,
+    );
   } finally {
     await browser.close();
   }
