@@ -3,14 +3,14 @@
  * the event log.
  */
 import { formatByte } from '../block/data-runs.js';
-import type { Expectation, ParsedStep } from './schema.js';
+import type { ActionStep, Expectation, ParsedStep, Until } from './schema.js';
 import { formatDuration, formatSize } from './units.js';
 
 function range(offset: number, length: number): string {
   return `[${formatSize(offset)}, +${formatSize(length)})`;
 }
 
-export function describeStep(step: ParsedStep): string {
+export function describeStep(step: ParsedStep | ActionStep): string {
   switch (step.op) {
     case 'write':
       return `write ${formatByte(step.pattern)} to ${step.node} ${range(step.offset, step.length)}${step.async ? ' (async)' : ''}`;
@@ -54,11 +54,11 @@ export function describeStep(step: ParsedStep): string {
     case 'qmp':
       return `QMP on the ${step.host}: ${step.execute}${step.arguments ? ` ${JSON.stringify(step.arguments)}` : ''}`;
     case 'check':
-      if (step.event) return `check the ${step.event.host} emitted ${step.event.name}${step.event.data ? ` ${JSON.stringify(step.event.data)}` : ''}`;
-      if (step.stage) return `check ${step.stage.node} is ${step.stage.is}`;
-      if (step.job) return `check the ${step.job.type} job on ${step.job.host} is ${step.job.is}`;
-      if (step.allocated) return `check ${step.allocated.node} ${range(step.allocated.offset, step.allocated.length)} is ${step.allocated.is === 'all' ? 'all allocated' : 'not allocated'}`;
-      return `check ${step.same!.join(', ')} read the same`;
+      return `check ${describeUntil(step)}`;
+    case 'ask':
+      return step.question;
+    case 'task':
+      return step.goal;
     case 'say':
       return step.text;
     case 'workload':
@@ -66,6 +66,15 @@ export function describeStep(step: ParsedStep): string {
         ? 'stop the guest workload'
         : `guest workload: ${step.writesPerSecond} writes/s on ${step.vm ?? 'primary'} (${formatSize(step.blockSize ?? 4096)} blocks, up to ${step.maxBlocks ?? 16} per write)`;
   }
+}
+
+/** A check (of a check step, or a task's goal) in words: "replication-secondary is failover". */
+export function describeUntil(check: Until): string {
+  if (check.event) return `the ${check.event.host} emitted ${check.event.name}${check.event.data ? ` ${JSON.stringify(check.event.data)}` : ''}`;
+  if (check.stage) return `${check.stage.node} is ${check.stage.is}`;
+  if (check.job) return `the ${check.job.type} job on ${check.job.host} is ${check.job.is}`;
+  if (check.allocated) return `${check.allocated.node} ${range(check.allocated.offset, check.allocated.length)} is ${check.allocated.is === 'all' ? 'all allocated' : 'not allocated'}`;
+  return `${check.same!.join(', ')} read the same`;
 }
 
 export function describeExpectation(expect: Expectation | undefined, control: boolean): string {

@@ -7,12 +7,16 @@
  * - Control steps take no virtual time, except checkpoint (it drains I/O) and run.
  * - The run stops at the first step that does not meet its expectation.
  * - At the end, async steps still in flight are waited for and judged.
+ * - A lesson (a file with a lesson block, ask or task steps) also counts the simulation's events
+ *   for its `count` probes, from the runner's start; an `ask` passes when the engine's value is
+ *   the keyed answer, a `task` when its goal did not hold before its solution and holds after.
  */
 import { Simulation } from '../colo/simulation.js';
+import { LessonCounter, type LessonCounterState } from '../lesson/probes.js';
 import type { EventListener } from '../sim/events.js';
 import type { StoreFactory } from '../store.js';
 import type { ParsedStep } from './schema.js';
-import { isAnswered, judgeStep, performStep, settleAsync, type Performed, type StepResult } from './step-executor.js';
+import { isAnswered, judgeStep, performStep, settleAsync, type LessonContext, type Performed, type StepResult } from './step-executor.js';
 import type { Scenario } from './validate.js';
 
 export type { StepResult } from './step-executor.js';
@@ -37,6 +41,8 @@ export interface RunnerProgress {
   readonly finished: boolean;
   readonly failure: StepResult | null;
   readonly pending: PendingAsync[];
+  /** A lesson's event counts (its count probes), when the scenario is a lesson. */
+  readonly lessonCounter?: LessonCounterState;
 }
 
 export class ScenarioRunner {
@@ -45,6 +51,7 @@ export class ScenarioRunner {
   private readonly pending: PendingAsync[] = [];
   private firstFailure: StepResult | undefined;
   private finished = false;
+  private readonly lesson: LessonContext | undefined;
 
   constructor(
     readonly scenario: Scenario,
@@ -59,6 +66,9 @@ export class ScenarioRunner {
       this.finished = options.resume.finished;
       this.pending.push(...options.resume.pending.map((entry) => ({ index: entry.index, performed: { ...entry.performed } })));
     }
+    if (isLesson(scenario)) {
+      this.lesson = { counter: LessonCounter.follow(this.simulation, options.resume?.lessonCounter).counter };
+    }
   }
 
   /** Where the run is, for saving it with the simulation (async steps in flight included). */
@@ -68,7 +78,13 @@ export class ScenarioRunner {
       finished: this.finished,
       failure: this.firstFailure ?? null,
       pending: this.pending.map((entry) => ({ index: entry.index, performed: { ...entry.performed } })),
+      ...(this.lesson ? { lessonCounter: this.lesson.counter.saveState() } : {}),
     };
+  }
+
+  /** The lesson's context (its event counter), or undefined for a scenario that is no lesson. */
+  get lessonContext(): LessonContext | undefined {
+    return this.lesson;
   }
 
   get done(): boolean {
@@ -95,7 +111,7 @@ export class ScenarioRunner {
     if (this.nextIndex < this.scenario.steps.length) {
       const index = this.nextIndex++;
       const step = this.scenario.steps[index]!;
-      const performed = performStep(this.simulation, step);
+      const performed = performStep(this.simulation, step, this.lesson);
       if (performed.kind === 'done') results.push(judgeStep(index, step, performed.observed, this.simulation.nowUs));
       else this.pending.push({ index, performed });
       results.push(...this.collectSettledAsync());
@@ -154,4 +170,9 @@ export class ScenarioRunner {
     }
     return results;
   }
+}
+
+/** Whether a scenario is a lesson: a lesson block, or ask or task steps. */
+export function isLesson(scenario: Scenario): boolean {
+  return scenario.lesson !== undefined || scenario.steps.some((step) => step.op === 'ask' || step.op === 'task');
 }

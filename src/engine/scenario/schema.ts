@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import { ERRNO_NAMES } from '../block/errno.js';
+import { LESSON_ID_PATTERN, TOPIC_IDS } from '../lesson/topics.js';
+import { EVENT_KINDS } from '../sim/format-event.js';
 import { DURATION_PATTERN, HEX_BYTE_PATTERN, parseDuration, parsePattern, parseSize, SIZE_PATTERN } from './units.js';
 
 export const FORMAT_VERSION = 'colo-sim/1';
@@ -103,6 +105,8 @@ const openStep = z.strictObject({
   expect: expectation.optional(),
 });
 
+const jobType = z.enum(['backup', 'commit'], { error: 'must be "backup" or "commit"' });
+
 const faultTarget = z.enum(['read', 'write', 'any'], { error: 'must be "read", "write" or "any"' });
 const faultStep = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -119,7 +123,7 @@ const faultStep = z.discriminatedUnion('kind', [
     op: z.literal('fault'),
     kind: z.literal('cancel-job'),
     host,
-    type: z.enum(['backup', 'commit'], { error: 'must be "backup" or "commit"' }),
+    type: jobType,
     expect: expectation.optional(),
   }),
   z.strictObject({ op: z.literal('fault'), kind: z.literal('eject'), node: nodeName, expect: expectation.optional() }),
@@ -141,34 +145,37 @@ const stageName = z.enum(['none', 'running', 'failover', 'failover-failed', 'don
   error: 'must be "none", "running", "failover", "failover-failed" or "done"',
 });
 
+/** The checks of a `check` step, also a task's `until`: exactly one of them. */
+const checkFields = {
+  stage: z.strictObject({ node: nodeName, is: stageName }).optional(),
+  job: z
+    .strictObject({
+      host,
+      type: jobType,
+      is: z.enum(['running', 'absent'], { error: 'must be "running" or "absent"' }),
+    })
+    .optional(),
+  allocated: z
+    .strictObject({ node: nodeName, offset: size, length: size, is: z.enum(['all', 'none'], { error: 'must be "all" or "none"' }) })
+    .optional(),
+  same: z.array(nodeName, { error: 'must be a list of node names' }).min(2, { error: 'must name at least two nodes' }).optional(),
+  /** colo-sim addition: a QMP event the host emitted since the previous event check there (data compared as a subset). */
+  event: z
+    .strictObject({
+      host,
+      name: z.string({ error: 'must be an event name (a string)' }).min(1, { error: 'must not be empty' }),
+      data: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+    })
+    .optional(),
+};
+
+type CheckFields = { stage?: unknown; job?: unknown; allocated?: unknown; same?: unknown; event?: unknown };
+const exactlyOneCheck = (value: CheckFields): boolean => [value.stage, value.job, value.allocated, value.same, value.event].filter((field) => field !== undefined).length === 1;
+const ONE_CHECK_MESSAGE = 'needs exactly one of "stage", "job", "allocated", "same" or "event"';
+
 const checkStep = z
-  .strictObject({
-    op: z.literal('check'),
-    stage: z.strictObject({ node: nodeName, is: stageName }).optional(),
-    job: z
-      .strictObject({
-        host,
-        type: z.enum(['backup', 'commit'], { error: 'must be "backup" or "commit"' }),
-        is: z.enum(['running', 'absent'], { error: 'must be "running" or "absent"' }),
-      })
-      .optional(),
-    allocated: z
-      .strictObject({ node: nodeName, offset: size, length: size, is: z.enum(['all', 'none'], { error: 'must be "all" or "none"' }) })
-      .optional(),
-    same: z.array(nodeName, { error: 'must be a list of node names' }).min(2, { error: 'must name at least two nodes' }).optional(),
-    /** colo-sim addition: a QMP event the host emitted since the previous event check there (data compared as a subset). */
-    event: z
-      .strictObject({
-        host,
-        name: z.string({ error: 'must be an event name (a string)' }).min(1, { error: 'must not be empty' }),
-        data: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
-      })
-      .optional(),
-    expect: expectation.optional(),
-  })
-  .refine((value) => [value.stage, value.job, value.allocated, value.same, value.event].filter((field) => field !== undefined).length === 1, {
-    error: 'needs exactly one of "stage", "job", "allocated", "same" or "event"',
-  });
+  .strictObject({ op: z.literal('check'), ...checkFields, expect: expectation.optional() })
+  .refine(exactlyOneCheck, { error: ONE_CHECK_MESSAGE });
 
 /** colo-sim addition: a random guest workload from the seeded PRNG; writesPerSecond 0 stops it. */
 const workloadStep = z.strictObject({
@@ -191,15 +198,84 @@ const qmpStep = z.strictObject({
   expect: expectation.optional(),
 });
 
-export const stepSchema = z.discriminatedUnion(
-  'op',
-  [writeStep, readStep, guestWriteStep, guestReadStep, replicationStep, coloStartStep, checkpointStep, failoverStep, openStep, faultStep, runStep, checkStep, sayStep, workloadStep, qmpStep],
-  {
-    error: (issue) =>
-      issue.code === 'invalid_union'
-        ? 'unknown op; expected one of write, read, guest-write, guest-read, replication, colo-start, checkpoint, failover, open, fault, run, check, say, workload, qmp'
-        : undefined,
+const STEP_OPS = 'write, read, guest-write, guest-read, replication, colo-start, checkpoint, failover, open, fault, run, check, say, workload, qmp';
+const ACTION_STEPS = [writeStep, readStep, guestWriteStep, guestReadStep, replicationStep, coloStartStep, checkpointStep, failoverStep, openStep, faultStep, runStep, checkStep, sayStep, workloadStep, qmpStep] as const;
+
+/** A step that acts or checks: every op but the lesson's ask and task (what a task's solution may hold). */
+export const actionStepSchema = z.discriminatedUnion('op', ACTION_STEPS, {
+  error: (issue) => {
+    if (issue.code !== 'invalid_union') return undefined;
+    const op = (issue.input as { op?: unknown } | undefined)?.op;
+    return op === 'ask' || op === 'task' ? `a task's solution cannot hold an ${op} step; expected one of ${STEP_OPS}` : `unknown op; expected one of ${STEP_OPS}`;
   },
+});
+
+// ---- lessons (docs/lesson-format.md): probes, ask, task and the lesson block ----
+
+const range = { offset: size, length: size };
+
+/** What an `ask` makes the engine compute: exactly one of these. */
+export const probeSchema = z
+  .strictObject({
+    read: z
+      .strictObject({ node: nodeName.optional(), vm: host.optional(), ...range })
+      .refine((value) => (value.node === undefined) !== (value.vm === undefined), { error: 'needs exactly one of "node" or "vm"' })
+      .optional(),
+    'served-by': z.strictObject({ vm: z.literal('secondary', { error: 'must be "secondary" (the layers are the secondary VM\'s)' }), ...range }).optional(),
+    stage: z.strictObject({ node: nodeName }).optional(),
+    'get-error': z.strictObject({ host }).optional(),
+    allocated: z.strictObject({ node: nodeName, ...range }).optional(),
+    job: z.strictObject({ host, type: jobType }).optional(),
+    count: z
+      .strictObject({
+        event: z.enum(EVENT_KINDS as [string, ...string[]], { error: `must be an event kind: ${EVENT_KINDS.join(', ')}` }),
+        since: z.enum(['lesson-start', 'last-checkpoint'], { error: 'must be "lesson-start" or "last-checkpoint"' }),
+      })
+      .optional(),
+  }, { error: 'must be a probe: an object with one of "read", "served-by", "stage", "get-error", "allocated", "job" or "count"' })
+  .refine((value) => Object.values(value).filter((field) => field !== undefined).length === 1, {
+    error: 'needs exactly one of "read", "served-by", "stage", "get-error", "allocated", "job" or "count"',
+  });
+
+const text = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
+
+/** Predict, then reveal: the engine computes the probe, and the keyed answer must be its value. */
+const askStep = z.strictObject({
+  op: z.literal('ask'),
+  question: text,
+  probe: probeSchema,
+  choices: z.array(text, { error: 'must be a list of choices (strings)' }).min(2, { error: 'must offer at least two choices' }),
+  answer: text,
+  explain: text.optional(),
+});
+
+/** The check a task's goal is: one check of a `check` step. */
+export const untilSchema = z.strictObject(checkFields, { error: 'must be a check: an object with one of "stage", "job", "allocated", "same" or "event"' }).refine(exactlyOneCheck, { error: ONE_CHECK_MESSAGE });
+
+/** Your turn: the goal must not hold before the solution, and must hold after it. */
+const taskStep = z.strictObject({
+  op: z.literal('task'),
+  goal: text,
+  until: untilSchema,
+  hint: text.optional(),
+  solution: z.array(actionStepSchema, { error: 'must be a list of steps' }).min(1, { error: 'must hold at least one step' }),
+});
+
+export const stepSchema = z.discriminatedUnion('op', [...ACTION_STEPS, askStep, taskStep], {
+  error: (issue) => (issue.code === 'invalid_union' ? `unknown op; expected one of ${STEP_OPS}, ask, task` : undefined),
+});
+
+export const lessonSchema = z.strictObject(
+  {
+    id: z.string({ error: 'must be a string' }).regex(LESSON_ID_PATTERN, { error: 'must be kebab-case: lower-case letters and digits in words joined by single hyphens ("cbw-keeps-first-copy")' }),
+    covers: z
+      .array(z.enum(TOPIC_IDS, { error: `must be a topic id: ${TOPIC_IDS.join(', ')}` }), { error: 'must be a list of topic ids' })
+      .min(1, { error: 'must name at least one topic id' })
+      .refine((topics) => new Set(topics).size === topics.length, { error: 'must not name a topic twice' }),
+    order: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }),
+    minutes: z.number({ error: 'must be a number' }).positive({ error: 'must be more than 0' }),
+  },
+  { error: 'must be an object with id, covers, order and minutes' },
 );
 
 export const setupSchema = z.strictObject({
@@ -221,11 +297,20 @@ export const scenarioSchema = z.strictObject({
   description: z.string({ error: 'must be a string' }).optional(),
   source: z.string({ error: 'must be a string' }).optional(),
   setup: setupSchema.optional(),
+  /** A lesson (docs/lesson-format.md): its id, topics, place in the course and length. */
+  lesson: lessonSchema.optional(),
   steps: z.array(stepSchema, { error: 'must be a list of steps' }),
 });
 
 export type ParsedScenario = z.output<typeof scenarioSchema>;
 export type ParsedStep = z.output<typeof stepSchema>;
+/** A step that acts or checks (not ask or task): what a task's solution holds. */
+export type ActionStep = z.output<typeof actionStepSchema>;
+export type AskStep = Extract<ParsedStep, { op: 'ask' }>;
+export type TaskStep = Extract<ParsedStep, { op: 'task' }>;
+export type Probe = z.output<typeof probeSchema>;
+export type Until = z.output<typeof untilSchema>;
+export type LessonInfo = z.output<typeof lessonSchema>;
 export type Expectation = z.output<typeof expectation>;
 
 export const KNOWN_ERRNOS: readonly string[] = ERRNO_NAMES;

@@ -8,8 +8,9 @@ import type { ReadResult, WriteResult } from '../block/errno.js';
 import type { Pending, Simulation, StepOutcome } from '../colo/simulation.js';
 import { containsSubset } from '../colo/colo-control.js';
 import { executeQmp } from '../qmp/qmp.js';
-import { describeExpectation, describeStep } from './describe.js';
-import type { Expectation, ParsedStep } from './schema.js';
+import { evaluateProbe, type LessonCounter } from '../lesson/probes.js';
+import { describeExpectation, describeStep, describeUntil } from './describe.js';
+import type { ActionStep, Expectation, ParsedStep, TaskStep, Until } from './schema.js';
 
 export interface StepResult {
   readonly index: number;
@@ -21,6 +22,13 @@ export interface StepResult {
   readonly quirk?: string;
   /** Virtual time when the step was judged. */
   readonly timeUs: number;
+  /** `ask` steps: the value the engine computed for the probe (absent when it could not). */
+  readonly value?: string;
+}
+
+/** What a lesson's run lends its steps: the event counter behind `count` probes. */
+export interface LessonContext {
+  readonly counter: LessonCounter;
 }
 
 /** What a step did, before it is compared with its expectation. */
@@ -36,7 +44,11 @@ export type Performed =
 
 type InFlight = Extract<Performed, { kind: 'pending' }>;
 
-export function performStep(sim: Simulation, step: ParsedStep): Performed {
+/**
+ * Performs a step. `lesson` is given by a lesson's run: `count` probes need its counter, and the
+ * events of probes and checks are kept out of the counts.
+ */
+export function performStep(sim: Simulation, step: ParsedStep | ActionStep, lesson?: LessonContext): Performed {
   const control = (outcome: StepOutcome): Performed => ({ kind: 'done', observed: { kind: 'control', outcome } });
   switch (step.op) {
     case 'write':
@@ -96,7 +108,13 @@ export function performStep(sim: Simulation, step: ParsedStep): Performed {
       );
       return control({ ok: true });
     case 'check':
-      return control(checkState(sim, step));
+      return control(lesson ? lesson.counter.unobserved(() => checkState(sim, step)) : checkState(sim, step));
+    case 'ask': {
+      const probed = evaluateProbe(sim, step.probe, lesson?.counter);
+      return control(probed.ok ? { ok: true, value: probed.value } : { ok: false, message: probed.message });
+    }
+    case 'task':
+      return control(runTask(sim, step, lesson));
     case 'say':
       return control({ ok: true });
     case 'qmp': {
@@ -121,7 +139,46 @@ function requestOf(performed: InFlight): Pending<ReadResult | WriteResult> {
   return { kind: 'request', id: performed.requestId } as Pending<ReadResult | WriteResult>;
 }
 
-export function judgeStep(index: number, step: ParsedStep, observed: Observed, timeUs: number): StepResult {
+/**
+ * Runs a task's solution as `colo-sim run` checks it: the goal must not hold before, every step
+ * of the solution must meet its expectation (async ones are waited for at the end), and the goal
+ * must hold after. The run goes on from the state the solution left.
+ */
+export function runTask(sim: Simulation, step: TaskStep, lesson?: LessonContext): StepOutcome {
+  if (goalHolds(sim, step.until, lesson).ok) {
+    return { ok: false, message: `the goal (${describeUntil(step.until)}) already held before the solution: a task must leave something to do` };
+  }
+  const inFlight: Array<{ position: number; step: ActionStep; performed: InFlight }> = [];
+  const failure = (result: StepResult): StepOutcome => ({
+    ok: false,
+    message: `solution step ${result.index} (${result.op}: ${result.description}): expected ${result.expected}, got ${result.actual}`,
+  });
+  for (const [position, solutionStep] of step.solution.entries()) {
+    const performed = performStep(sim, solutionStep, lesson);
+    if (performed.kind === 'pending') {
+      inFlight.push({ position, step: solutionStep, performed });
+      continue;
+    }
+    const result = judgeStep(position, solutionStep, performed.observed, sim.nowUs);
+    if (!result.passed) return failure(result);
+  }
+  for (const entry of inFlight) {
+    const result = judgeStep(entry.position, entry.step, settleAsync(sim, entry.performed), sim.nowUs);
+    if (!result.passed) return failure(result);
+  }
+  const after = goalHolds(sim, step.until, lesson);
+  if (!after.ok) return { ok: false, message: `after the solution the goal (${describeUntil(step.until)}) does not hold: ${after.message}` };
+  return { ok: true };
+}
+
+/** Whether a task's goal holds now (a check, run without counting its events). */
+export function goalHolds(sim: Simulation, until: Until, lesson?: LessonContext): StepOutcome {
+  const check = (): StepOutcome => checkState(sim, { op: 'check', ...until });
+  return lesson ? lesson.counter.unobserved(check) : check();
+}
+
+export function judgeStep(index: number, step: ParsedStep | ActionStep, observed: Observed, timeUs: number): StepResult {
+  if (step.op === 'ask' || step.op === 'task') return judgeLessonStep(index, step, observed, timeUs);
   const expect: Expectation | undefined = step.expect;
   const { passed, actual, quirk } = evaluate(expect, observed);
   return {
@@ -133,6 +190,30 @@ export function judgeStep(index: number, step: ParsedStep, observed: Observed, t
     actual,
     ...(quirk ? { quirk } : {}),
     timeUs,
+  };
+}
+
+/** An ask passes when the engine's value is the keyed answer (one of the choices); a task when its solution did what runTask checks. */
+function judgeLessonStep(index: number, step: Extract<ParsedStep, { op: 'ask' | 'task' }>, observed: Observed, timeUs: number): StepResult {
+  const outcome: StepOutcome = observed.kind === 'control' ? observed.outcome : { ok: false, message: 'not a control step' };
+  const base = { index, op: step.op, description: describeStep(step), timeUs };
+  if (step.op === 'ask') {
+    const value = outcome.ok && typeof outcome.value === 'string' ? outcome.value : undefined;
+    const passed = value !== undefined && value === step.answer && step.choices.includes(step.answer);
+    const inChoices = step.choices.includes(step.answer) ? '' : ' (which is not one of the choices)';
+    return {
+      ...base,
+      passed,
+      expected: `the keyed answer "${step.answer}"${inChoices}`,
+      actual: value !== undefined ? `the engine's value "${value}"` : `no value: ${outcome.ok ? 'the probe gave none' : outcome.message}`,
+      ...(value !== undefined ? { value } : {}),
+    };
+  }
+  return {
+    ...base,
+    passed: outcome.ok,
+    expected: 'the goal not holding before the solution, and holding after it',
+    actual: outcome.ok ? 'it did not hold before, and held after the solution' : outcome.message,
   };
 }
 

@@ -7,13 +7,16 @@ import { TOPOLOGY_NODES } from '../colo/topology.js';
 import type { HostName } from '../sim/events.js';
 import type { z } from 'zod';
 import { describeJsonError } from './json-error.js';
-import { KNOWN_ERRNOS, scenarioSchema, stepSchema, type Expectation, type ParsedScenario, type ParsedStep } from './schema.js';
+import { impossibleValue } from '../lesson/probes.js';
+import { KNOWN_ERRNOS, scenarioSchema, stepSchema, type ActionStep, type Expectation, type LessonInfo, type ParsedScenario, type ParsedStep, type Probe, type Until } from './schema.js';
 import { formatSize } from './units.js';
 
 export interface Scenario {
   readonly title: string;
   readonly description?: string;
   readonly source?: string;
+  /** Present when the file is a lesson (docs/lesson-format.md). */
+  readonly lesson?: LessonInfo;
   readonly settings: SimulationSettings;
   readonly steps: readonly ParsedStep[];
 }
@@ -64,6 +67,7 @@ export function validateScenarioDocument(document: unknown): ValidationResult {
     title: parsed.data.title,
     ...(parsed.data.description === undefined ? {} : { description: parsed.data.description }),
     ...(parsed.data.source === undefined ? {} : { source: parsed.data.source }),
+    ...(parsed.data.lesson === undefined ? {} : { lesson: parsed.data.lesson }),
     settings,
     steps: parsed.data.steps,
   };
@@ -230,8 +234,40 @@ function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, 
     }
   };
 
-  steps.forEach((step, index) => {
-    const path = `steps[${index}]`;
+  const requireCheck = (path: string, check: Until): void => {
+    if (check.stage) requireNode(`${path}.stage.node`, check.stage.node, 'replication');
+    if (check.allocated) {
+      requireNode(`${path}.allocated.node`, check.allocated.node, 'image');
+      requireRange(`${path}.allocated`, check.allocated.offset, check.allocated.length);
+    }
+    if (check.same) check.same.forEach((name, position) => requireNode(`${path}.same[${position}]`, name));
+  };
+
+  const requireProbe = (path: string, probe: Probe): void => {
+    if (probe.read) {
+      if (probe.read.node !== undefined) requireNode(`${path}.read.node`, probe.read.node);
+      requireRange(`${path}.read`, probe.read.offset, probe.read.length);
+    }
+    if (probe['served-by']) requireRange(`${path}.served-by`, probe['served-by'].offset, probe['served-by'].length);
+    if (probe.stage) requireNode(`${path}.stage.node`, probe.stage.node, 'replication');
+    if (probe.allocated) {
+      requireNode(`${path}.allocated.node`, probe.allocated.node, 'image');
+      requireRange(`${path}.allocated`, probe.allocated.offset, probe.allocated.length);
+    }
+  };
+
+  const checkChoices = (path: string, probe: Probe, choices: readonly string[], answer: string): void => {
+    const seen = new Set<string>();
+    choices.forEach((choice, position) => {
+      if (seen.has(choice)) errors.push({ path: `${path}.choices[${position}]`, message: `"${choice}" is offered twice` });
+      seen.add(choice);
+      const why = impossibleValue(probe, choice);
+      if (why) errors.push({ path: `${path}.choices[${position}]`, message: `"${choice}" can never be the answer: ${why}` });
+    });
+    if (!choices.includes(answer)) errors.push({ path: `${path}.answer`, message: `"${answer}" is not one of the choices (${choices.map((choice) => JSON.stringify(choice)).join(', ')})` });
+  };
+
+  const checkStep = (step: ParsedStep | ActionStep, path: string): void => {
     switch (step.op) {
       case 'write':
       case 'read':
@@ -266,13 +302,16 @@ function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, 
         requireExpectation(path, step.expect, 'control');
         break;
       case 'check':
-        if (step.stage) requireNode(`${path}.stage.node`, step.stage.node, 'replication');
-        if (step.allocated) {
-          requireNode(`${path}.allocated.node`, step.allocated.node, 'image');
-          requireRange(`${path}.allocated`, step.allocated.offset, step.allocated.length);
-        }
-        if (step.same) step.same.forEach((name, position) => requireNode(`${path}.same[${position}]`, name));
+        requireCheck(path, step);
         requireExpectation(path, step.expect, 'control');
+        break;
+      case 'ask':
+        requireProbe(`${path}.probe`, step.probe);
+        checkChoices(path, step.probe, step.choices, step.answer);
+        break;
+      case 'task':
+        requireCheck(`${path}.until`, step.until);
+        step.solution.forEach((solutionStep, position) => checkStep(solutionStep, `${path}.solution[${position}]`));
         break;
       case 'workload':
         if (step.blockSize !== undefined && (step.blockSize < SECTOR_BYTES || step.blockSize % SECTOR_BYTES !== 0 || step.blockSize > settings.diskSizeBytes)) {
@@ -291,5 +330,7 @@ function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, 
         requireExpectation(path, step.expect, 'qmp');
         break;
     }
-  });
+  };
+
+  steps.forEach((step, index) => checkStep(step, `steps[${index}]`));
 }
