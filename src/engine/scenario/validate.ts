@@ -310,8 +310,9 @@ function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, 
         checkChoices(path, step.probe, step.choices, step.answer);
         break;
       case 'task':
-        requireCheck(`${path}.until`, step.until);
+        // The goal is tested after the solution too, so it may name a node the solution opens.
         step.solution.forEach((solutionStep, position) => checkStep(solutionStep, `${path}.solution[${position}]`));
+        requireCheck(`${path}.until`, step.until);
         break;
       case 'workload':
         if (step.blockSize !== undefined && (step.blockSize < SECTOR_BYTES || step.blockSize % SECTOR_BYTES !== 0 || step.blockSize > settings.diskSizeBytes)) {
