@@ -1,7 +1,9 @@
 /**
  * The colo-sim program: `main` (cli.ts) wired to the process. `npm install` bundles this file
- * into build/cli/colo-sim.mjs (scripts/build-cli.mjs), which bin/colo-sim.js runs.
+ * into build/cli/colo-sim.cjs (scripts/build-cli.mjs), which bin/colo-sim.js runs.
  */
+// First: it must run before the engine's modules make their schemas.
+import './zod-jitless.js';
 import { main } from './cli.js';
 
 // A reader that stops early (`colo-sim run --trace ... | head`) closes the pipe: end quietly with

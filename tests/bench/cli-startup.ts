@@ -1,5 +1,5 @@
 /**
- * `colo-sim run` as a user runs it: whole-process wall time of `node bin/colo-sim.js run ...`
+ * `colo-sim run` as a user runs it: whole-process wall time of `node bin/colo-sim.cjs run ...`
  * (the launcher and the built bundle), started several times in a row, median and fastest kept
  * (like hyperfine). Node's own start (`node -e 0`) is measured the same way, for scale: it is
  * the floor no CLI written for Node gets under.
@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCli, buildState } from '../../scripts/build-cli.mjs';
+import { buildCli } from '../../scripts/build-cli.mjs';
+import { buildState } from '../../scripts/cli-bundle.cjs';
 
 export interface WallTimes {
   readonly medianMs: number;
@@ -47,8 +48,8 @@ export async function benchCliStartup(): Promise<CliStartupFigures> {
     writeFileSync(empty, JSON.stringify({ format: 'colo-sim/1', title: 'no steps', steps: [] }));
     return {
       nodeAlone: timeProcess(['-e', '0'], RUNS, 0),
-      emptyScenario: timeProcess(['bin/colo-sim.js', 'run', empty], RUNS, 0),
-      qemuScenarios: timeProcess(['bin/colo-sim.js', 'run', 'public/scenarios/qemu-tests'], RUNS, 0),
+      emptyScenario: timeProcess(['bin/colo-sim.cjs', 'run', empty], RUNS, 0),
+      qemuScenarios: timeProcess(['bin/colo-sim.cjs', 'run', 'public/scenarios/qemu-tests'], RUNS, 0),
     };
   } finally {
     rmSync(directory, { recursive: true, force: true });
