@@ -87,7 +87,7 @@ export function main(argv: readonly string[], output: CliOutput): number {
   }
 
   const startedAt = new Date();
-  const runStartMs = performance.now();
+  const runStartMs = nowMs();
   const timed: TimedResult[] = [];
   for (const expansion of expansions) {
     // An argument that stands for no file is reported among the results, so the run still
@@ -97,13 +97,13 @@ export function main(argv: readonly string[], output: CliOutput): number {
         ? [() => ({ file: expansion.arg, status: 'invalid', errors: [{ path: '', message: expansion.nothingBecause! }] })]
         : expansion.files.map((file) => () => runFile(file, options, output));
     for (const job of jobs) {
-      const fileStartMs = performance.now();
+      const fileStartMs = nowMs();
       const result = job();
-      timed.push({ result, wallMs: performance.now() - fileStartMs });
+      timed.push({ result, wallMs: nowMs() - fileStartMs });
       if (!options.json) output.stdout(formatResult(result));
     }
   }
-  const runWallMs = performance.now() - runStartMs;
+  const runWallMs = nowMs() - runStartMs;
 
   const results = timed.map(({ result }) => result);
   const summary = {
@@ -130,6 +130,11 @@ export function main(argv: readonly string[], output: CliOutput): number {
     output.stdout(`${summary.passed} passed, ${summary.failed} failed, ${summary.invalid} invalid\n`);
   }
   return exitCode;
+}
+
+/** Wall-clock milliseconds, for the JUnit report. Not `performance.now()`: that global loads node:perf_hooks, a millisecond of every run. */
+function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 function usageError(output: CliOutput, message: string): number {

@@ -5,7 +5,7 @@
  * the sources through tsx when it cannot be rebuilt. The tests work on a copy of the project in
  * a temporary directory, so the checkout's own build/ is never touched.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +105,18 @@ describe('the CLI build', () => {
 
   it('bin/colo-sim.cjs runs a fresh bundle without a word on stderr', () => {
     expect(runNode(root, ['bin/colo-sim.cjs', 'run', 'pass.json'])).toEqual({ exitCode: 0, stdout: 'PASS     pass.json  a scenario (2 steps, 0us virtual)\n', stderr: '' });
+  });
+
+  it('a reader that stops early (| head) ends the run quietly, with its exit code and no stack trace', async () => {
+    const child = spawn(process.execPath, ['bin/colo-sim.cjs', 'run', 'public/scenarios/qemu-tests', '--trace'], { cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Read the first chunk, then close the pipe as head does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    expect(stderr).toBe('');
+    expect(exitCode).toBe(0);
   });
 
   it('the build leaves a code cache made for the bundle it built, which a run takes as it is', () => {
