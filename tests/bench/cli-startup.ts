@@ -1,7 +1,7 @@
 /**
  * `colo-sim run` as a user runs it: whole-process wall time of `node bin/colo-sim.cjs run ...`
- * (the launcher and the built bundle), started several times in a row, median and fastest kept
- * (like hyperfine). Node's own start (`node -e 0`) is measured the same way, for scale: it is
+ * (the launcher and the built bundle), started several times, median and fastest kept (like
+ * hyperfine). Node's own start (`node -e 0`) is measured the same way, for scale: it is
  * the floor no CLI written for Node gets under.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli } from '../../scripts/build-cli.mjs';
-import { buildState } from '../../scripts/cli-bundle.cjs';
+import { PROJECT_ROOT } from '../../scripts/cli-bundle.cjs';
 
 export interface WallTimes {
   readonly medianMs: number;
@@ -25,32 +25,49 @@ export interface CliStartupFigures {
 
 const RUNS = 15;
 
-function timeProcess(args: readonly string[], runs: number, expectedExitCode: number): WallTimes {
-  const wallMs: number[] = [];
-  // One run first, unmeasured: it pages the files in, as they are in any run but the first after a boot.
-  for (let run = 0; run <= runs; run++) {
-    const started = performance.now();
-    const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-    const elapsedMs = performance.now() - started;
-    if (result.status !== expectedExitCode) throw new Error(`node ${args.join(' ')} exited with ${result.status}: ${result.stderr}`);
-    if (run > 0) wallMs.push(elapsedMs);
+interface Command {
+  readonly args: readonly string[];
+  readonly expectedExitCode: number;
+}
+
+/**
+ * Runs each command `runs` times, taking turns (A, B, C, A, B, C, ...) so that another load on
+ * the machine falls on all of them alike rather than on whichever ran while it lasted.
+ */
+function timeProcesses(commands: readonly Command[], runs: number): WallTimes[] {
+  const wallMs = commands.map((): number[] => []);
+  // One round first, unmeasured: it pages the files in, as they are in any run but the first after a boot.
+  for (let round = 0; round <= runs; round++) {
+    commands.forEach(({ args, expectedExitCode }, index) => {
+      const started = performance.now();
+      const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      const elapsedMs = performance.now() - started;
+      if (result.status !== expectedExitCode) throw new Error(`node ${args.join(' ')} exited with ${result.status}: ${result.stderr}`);
+      if (round > 0) wallMs[index]!.push(elapsedMs);
+    });
   }
-  wallMs.sort((a, b) => a - b);
-  return { medianMs: wallMs[Math.floor(wallMs.length / 2)]!, minMs: wallMs[0]!, runs };
+  return wallMs.map((times) => {
+    times.sort((a, b) => a - b);
+    return { medianMs: times[Math.floor(times.length / 2)]!, minMs: times[0]!, runs };
+  });
 }
 
 export async function benchCliStartup(): Promise<CliStartupFigures> {
-  // Measure the CLI as `npm install` leaves it, not a first run that rebuilds it.
-  if (!buildState().fresh) await buildCli();
+  // The CLI as `npm install` leaves it: built, with the code cache its build makes.
+  await buildCli(PROJECT_ROOT, { warmCodeCache: true });
   const directory = mkdtempSync(join(tmpdir(), 'colo-sim-bench-'));
   try {
     const empty = join(directory, 'empty.json');
     writeFileSync(empty, JSON.stringify({ format: 'colo-sim/1', title: 'no steps', steps: [] }));
-    return {
-      nodeAlone: timeProcess(['-e', '0'], RUNS, 0),
-      emptyScenario: timeProcess(['bin/colo-sim.cjs', 'run', empty], RUNS, 0),
-      qemuScenarios: timeProcess(['bin/colo-sim.cjs', 'run', 'public/scenarios/qemu-tests'], RUNS, 0),
-    };
+    const [nodeAlone, emptyScenario, qemuScenarios] = timeProcesses(
+      [
+        { args: ['-e', '0'], expectedExitCode: 0 },
+        { args: ['bin/colo-sim.cjs', 'run', empty], expectedExitCode: 0 },
+        { args: ['bin/colo-sim.cjs', 'run', 'public/scenarios/qemu-tests'], expectedExitCode: 0 },
+      ],
+      RUNS,
+    );
+    return { nodeAlone: nodeAlone!, emptyScenario: emptyScenario!, qemuScenarios: qemuScenarios! };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
