@@ -6,7 +6,7 @@
  * on QEMU's scenarios to make its V8 code cache (see cli-bundle.cjs).
  *
  * `npm install` and `npm ci` run this file (the package's `prepare` script), so the CLI works
- * right after them; bin/colo-sim.cjs runs it again when a source is newer than the build, so the
+ * right after them; bin/colo-sim.js runs it again when a source is newer than the build, so the
  * CLI never runs stale code. Plain JavaScript, because it runs before anything is compiled.
  *
  *   node scripts/build-cli.mjs    builds, and prints where and how long it took
@@ -76,7 +76,7 @@ export async function buildCli(root = PROJECT_ROOT, { warmCodeCache = false } = 
   if (warmCodeCache) {
     // Output and exit status do not matter here: the run is for the bytecode it leaves behind.
     const { spawnSync } = await import('node:child_process');
-    spawnSync(process.execPath, [join(root, 'bin/colo-sim.cjs'), 'run', WARM_UP_SCENARIOS], { cwd: root, stdio: 'ignore' });
+    spawnSync(process.execPath, [join(root, 'bin/colo-sim.js'), 'run', WARM_UP_SCENARIOS], { cwd: root, stdio: 'ignore' });
   }
   return { wallMs: Date.now() - startedAtMs };
 }
@@ -94,7 +94,7 @@ export function describeBuildError(error) {
   return error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
 }
 
-// Run as a program (not imported by bin/colo-sim.cjs or a test): build now.
+// Run as a program (not imported by bin/colo-sim.js or a test): build now.
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     const { wallMs } = await buildCli(PROJECT_ROOT, { warmCodeCache: true });

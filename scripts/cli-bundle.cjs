@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * What bin/colo-sim.cjs needs on every run: whether the built CLI is current (buildState), and
+ * What bin/colo-sim.js needs on every run: whether the built CLI is current (buildState), and
  * running it with V8's code cache (runCliBundle). scripts/build-cli.mjs makes the bundle.
  *
  * CommonJS, as is the launcher: a run that never starts Node's ES module loader, nor its

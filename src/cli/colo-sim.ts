@@ -1,6 +1,6 @@
 /**
  * The colo-sim program: `main` (cli.ts) wired to the process. `npm install` bundles this file
- * into build/cli/colo-sim.cjs (scripts/build-cli.mjs), which bin/colo-sim.cjs runs.
+ * into build/cli/colo-sim.cjs (scripts/build-cli.mjs), which bin/colo-sim.js runs.
  */
 // First: it must run before the engine's modules make their schemas.
 import './zod-jitless.js';

@@ -1,5 +1,5 @@
 /**
- * `colo-sim run` as a user runs it: whole-process wall time of `node bin/colo-sim.cjs run ...`
+ * `colo-sim run` as a user runs it: whole-process wall time of `node bin/colo-sim.js run ...`
  * (the launcher and the built bundle), started several times, median and fastest kept (like
  * hyperfine). Node's own start (`node -e 0`) is measured the same way, for scale: it is
  * the floor no CLI written for Node gets under.
@@ -62,8 +62,8 @@ export async function benchCliStartup(): Promise<CliStartupFigures> {
     const [nodeAlone, emptyScenario, qemuScenarios] = timeProcesses(
       [
         { args: ['-e', '0'], expectedExitCode: 0 },
-        { args: ['bin/colo-sim.cjs', 'run', empty], expectedExitCode: 0 },
-        { args: ['bin/colo-sim.cjs', 'run', 'public/scenarios/qemu-tests'], expectedExitCode: 0 },
+        { args: ['bin/colo-sim.js', 'run', empty], expectedExitCode: 0 },
+        { args: ['bin/colo-sim.js', 'run', 'public/scenarios/qemu-tests'], expectedExitCode: 0 },
       ],
       RUNS,
     );

@@ -18,7 +18,7 @@ process.stdout.write(`QEMU's ${qemu.files} test-replication.c scenarios at 64 Mi
 
 const cli = await benchCliStartup();
 const wall = (times: WallTimes): string => `${times.medianMs.toFixed(0)} ms median, ${times.minMs.toFixed(0)} ms fastest of ${times.runs}`;
-process.stdout.write(`colo-sim run, whole process (node bin/colo-sim.cjs): QEMU's 13 scenarios ${wall(cli.qemuScenarios)} (target < 300 ms)\n`);
+process.stdout.write(`colo-sim run, whole process (node bin/colo-sim.js): QEMU's 13 scenarios ${wall(cli.qemuScenarios)} (target < 300 ms)\n`);
 process.stdout.write(`colo-sim run, whole process: a scenario with no steps ${wall(cli.emptyScenario)} (target < 150 ms); node -e 0 ${wall(cli.nodeAlone)}\n`);
 
 const heap = benchHeap();

@@ -1,5 +1,5 @@
 /**
- * The built command line (scripts/build-cli.mjs, scripts/cli-bundle.cjs, bin/colo-sim.cjs):
+ * The built command line (scripts/build-cli.mjs, scripts/cli-bundle.cjs, bin/colo-sim.js):
  * `npm install` bundles the CLI into build/cli/colo-sim.cjs and makes its V8 code cache; the
  * launcher runs that bundle with the cache, rebuilds it first when a source is newer, and runs
  * the sources through tsx when it cannot be rebuilt. The tests work on a copy of the project in
@@ -103,12 +103,12 @@ describe('the CLI build', () => {
     expect(runNode(root, [BUNDLE, 'frobnicate']).exitCode).toBe(2);
   });
 
-  it('bin/colo-sim.cjs runs a fresh bundle without a word on stderr', () => {
-    expect(runNode(root, ['bin/colo-sim.cjs', 'run', 'pass.json'])).toEqual({ exitCode: 0, stdout: 'PASS     pass.json  a scenario (2 steps, 0us virtual)\n', stderr: '' });
+  it('bin/colo-sim.js runs a fresh bundle without a word on stderr', () => {
+    expect(runNode(root, ['bin/colo-sim.js', 'run', 'pass.json'])).toEqual({ exitCode: 0, stdout: 'PASS     pass.json  a scenario (2 steps, 0us virtual)\n', stderr: '' });
   });
 
   it('a reader that stops early (| head) ends the run quietly, with its exit code and no stack trace', async () => {
-    const child = spawn(process.execPath, ['bin/colo-sim.cjs', 'run', 'public/scenarios/qemu-tests', '--trace'], { cwd: root });
+    const child = spawn(process.execPath, ['bin/colo-sim.js', 'run', 'public/scenarios/qemu-tests', '--trace'], { cwd: root });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     // Read the first chunk, then close the pipe as head does.
@@ -123,7 +123,7 @@ describe('the CLI build', () => {
     const cacheFile = join(root, CODE_CACHE);
     const cache = readFileSync(cacheFile);
     expect(codeCacheFor(bundleIdentity(statSync(join(root, BUNDLE))), cache)?.length).toBeGreaterThan(100_000);
-    expect(runNode(root, ['bin/colo-sim.cjs', 'run', 'pass.json']).exitCode).toBe(0);
+    expect(runNode(root, ['bin/colo-sim.js', 'run', 'pass.json']).exitCode).toBe(0);
     // Refused or missing, it would have been written again at the end of the run.
     expect(readFileSync(cacheFile).equals(cache)).toBe(true);
   });
@@ -134,7 +134,7 @@ describe('the CLI build', () => {
     const v8Cache = codeCacheFor(identity, readFileSync(cacheFile))!;
     // Same length and V8 data, other content: V8 alone would take it and run the wrong code.
     writeFileSync(cacheFile, codeCacheFile(identity.replace(/inode \d+/, 'inode 1'), v8Cache));
-    expect(runNode(root, ['bin/colo-sim.cjs', 'run', 'pass.json'])).toMatchObject({ exitCode: 0, stdout: 'PASS     pass.json  a scenario (2 steps, 0us virtual)\n' });
+    expect(runNode(root, ['bin/colo-sim.js', 'run', 'pass.json'])).toMatchObject({ exitCode: 0, stdout: 'PASS     pass.json  a scenario (2 steps, 0us virtual)\n' });
     expect(codeCacheFor(identity, readFileSync(cacheFile))?.length).toBeGreaterThan(100_000);
   });
 
@@ -143,7 +143,7 @@ describe('the CLI build', () => {
     const identity = bundleIdentity(statSync(join(root, BUNDLE)));
     const damaged = codeCacheFile(identity, Buffer.alloc(4096, 0x5a));
     writeFileSync(cacheFile, damaged);
-    expect(runNode(root, ['bin/colo-sim.cjs', 'run', 'pass.json'])).toMatchObject({ exitCode: 0, stdout: 'PASS     pass.json  a scenario (2 steps, 0us virtual)\n' });
+    expect(runNode(root, ['bin/colo-sim.js', 'run', 'pass.json'])).toMatchObject({ exitCode: 0, stdout: 'PASS     pass.json  a scenario (2 steps, 0us virtual)\n' });
     const remade = readFileSync(cacheFile);
     expect(remade.equals(damaged)).toBe(false);
     expect(codeCacheFor(identity, remade)?.length).toBeGreaterThan(100_000);
@@ -160,12 +160,12 @@ describe('the CLI build', () => {
 
   it('a changed source is rebuilt before running, with a notice: never stale code', () => {
     editUsage(root, '(edited)');
-    const run = runNode(root, ['bin/colo-sim.cjs', '--help']);
+    const run = runNode(root, ['bin/colo-sim.js', '--help']);
     expect(run.exitCode).toBe(0);
     expect(run.stdout.split('\n')[0]).toMatch(/ \(edited\)$/);
     expect(run.stderr).toMatch(/^colo-sim: src\/cli\/cli\.ts changed since the last build: rebuilt build\/cli\/colo-sim\.cjs in \d+ ms\n$/);
     // The rebuild is recorded: the next run says nothing.
-    expect(runNode(root, ['bin/colo-sim.cjs', '--help']).stderr).toBe('');
+    expect(runNode(root, ['bin/colo-sim.js', '--help']).stderr).toBe('');
   });
 
   it('an input the build used is gone: not fresh, naming it', () => {
@@ -180,11 +180,11 @@ describe('the CLI build', () => {
     rmSync(join(root, 'build'), { recursive: true });
     writeFileSync(join(root, 'build'), 'not a directory');
     editUsage(root, '(through tsx)');
-    const run = runNode(root, ['bin/colo-sim.cjs', '--help']);
+    const run = runNode(root, ['bin/colo-sim.js', '--help']);
     expect(run.exitCode).toBe(0);
     expect(run.stdout.split('\n')[0]).toMatch(/ \(through tsx\)$/);
     expect(run.stderr).toMatch(/^colo-sim: build\/cli\/colo-sim\.cjs is not built yet, and rebuilding it failed \(ENOTDIR[^)]*\); running the TypeScript sources through tsx\n$/);
-    const scenario = runNode(root, ['bin/colo-sim.cjs', 'run', 'pass.json']);
+    const scenario = runNode(root, ['bin/colo-sim.js', 'run', 'pass.json']);
     expect(scenario.exitCode).toBe(0);
     expect(scenario.stdout).toBe('PASS     pass.json  a scenario (2 steps, 0us virtual)\n');
   });
@@ -203,10 +203,14 @@ describe('the CLI build is wired into npm', () => {
 
   it('`npm install` / `npm ci` build it (prepare); `npx colo-sim` and `npm run colo-sim` run it through the launcher', () => {
     expect(packageJson.scripts.prepare).toBe('node scripts/build-cli.mjs');
-    expect(packageJson.bin['colo-sim']).toBe('bin/colo-sim.cjs');
-    expect(packageJson.scripts['colo-sim']).toBe('node bin/colo-sim.cjs');
+    expect(packageJson.bin['colo-sim']).toBe('bin/colo-sim.js');
+    expect(packageJson.scripts['colo-sim']).toBe('node bin/colo-sim.js');
     // The build and the tsx fallback happen at install and run time, not only in development.
     expect(Object.keys(packageJson.dependencies)).toEqual(expect.arrayContaining(['esbuild', 'tsx']));
+  });
+
+  it('the launcher is CommonJS in a package that is ES modules: its own package.json says so', () => {
+    expect(JSON.parse(readFileSync(join(CHECKOUT, 'bin/package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
   });
 
   it('the build output is not committed', () => {

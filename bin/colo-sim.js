@@ -4,7 +4,8 @@
 // fraction of the time tsx needs to compile the TypeScript sources. When a source is newer than
 // the build, it is rebuilt first (under a second, once, with a notice), so colo-sim never runs
 // stale code. When it cannot be rebuilt (say, a read-only checkout), the sources run through
-// tsx: slower, but current. CommonJS, to keep Node's ES module loader out of a normal run.
+// tsx: slower, but current. CommonJS (bin/package.json says so), to keep Node's ES module loader
+// out of a normal run; the name stays .js, so links that npm and npx made to it keep working.
 'use strict';
 
 const { join } = require('node:path');
