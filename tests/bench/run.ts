@@ -4,6 +4,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { benchCheckpointCost } from './checkpoint-cost.js';
+import { benchCliStartup, type WallTimes } from './cli-startup.js';
 import { benchHeap } from './heap.js';
 import { benchQemuScenarios } from './qemu-scenarios.js';
 import { runBrowserBench } from './browser/run-browser-bench.js';
@@ -14,6 +15,11 @@ process.stdout.write(`colo-sim engine benchmarks on ${machine}\n\n`);
 
 const qemu = benchQemuScenarios();
 process.stdout.write(`QEMU's ${qemu.files} test-replication.c scenarios at 64 MiB: ${qemu.wallMs.toFixed(0)} ms total (target < 1000 ms)${qemu.allPassed ? '' : '  [SOME FAILED]'}\n`);
+
+const cli = await benchCliStartup();
+const wall = (times: WallTimes): string => `${times.medianMs.toFixed(0)} ms median, ${times.minMs.toFixed(0)} ms fastest of ${times.runs}`;
+process.stdout.write(`colo-sim run, whole process (node bin/colo-sim.js): QEMU's 13 scenarios ${wall(cli.qemuScenarios)} (target < 300 ms)\n`);
+process.stdout.write(`colo-sim run, whole process: a scenario with no steps ${wall(cli.emptyScenario)} (target < 150 ms); node -e 0 ${wall(cli.nodeAlone)}\n`);
 
 const heap = benchHeap();
 process.stdout.write(`Heap for four ${heap.diskSizeMiB} MiB disks filled with patterns: ${heap.heapMiB.toFixed(2)} MiB (target < 16 MiB)\n`);

@@ -31,5 +31,6 @@ export function runScenario(scenario: Scenario): ScenarioOutcome {
 export function explainFailure(outcome: ScenarioOutcome): string {
   const failure = outcome.failure;
   if (!failure) return 'passed';
-  return `step ${failure.index} (${failure.description}): expected ${failure.expected}, got ${failure.actual}`;
+  // Numbered from 1, as the app and the CLI number steps; the path finds it in the file.
+  return `step ${failure.index + 1} at steps[${failure.index}] (${failure.description}): expected ${failure.expected}, got ${failure.actual}`;
 }

@@ -1,12 +1,8 @@
 /**
  * Scenario validation (validateScenarioText): every error names the exact JSON path and says
- * clearly what is wrong; and the CLI (`colo-sim run`) exit codes and output.
+ * clearly what is wrong. The CLI's output is tested in cli.test.ts.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateScenarioText, type ScenarioError } from '../../src/engine/scenario/validate.js';
 
 type Json = Record<string, unknown>;
@@ -100,6 +96,12 @@ describe('invalid JSON', () => {
     expectOneError('// a comment\n{}', '', 'invalid JSON at line 1, column 1: comments are not allowed in JSON');
     expectOneError('{"title": \'t\'}', '', /^invalid JSON at line 1, column 11: unexpected "'t'"/);
     expectOneError('   ', '', 'invalid JSON: the file is empty');
+  });
+
+  // A byte order mark inside the text, or a zero-width space pasted in, prints as nothing.
+  it('an unexpected character that prints as nothing is spelled out as \\uXXXX', () => {
+    expectOneError('{"format": "colo-sim/1",\u200b"title": "t"}', '', /^invalid JSON at line 1, column 25: unexpected "\\u200b" \(/);
+    expectOneError('{"a": 1}\ufeff', '', /^invalid JSON at line 1, column 9: unexpected "\\ufeff" \(/);
   });
 
   it('an empty file and a file that is not an object are refused', () => {
@@ -266,144 +268,5 @@ describe('steps', () => {
   it('several errors are all reported, each with its own path, in file order', () => {
     const errors = errorsOf(withSteps({ op: 'say', text: 'x' }, write({ offset: 100, length: 1000 }), { op: 'read', node: 'nowhere', offset: 0, length: 512 }));
     expect(errors.map((error) => error.path)).toEqual(['steps[1].offset', 'steps[1].length', 'steps[2].node']);
-  });
-});
-
-// ---- the CLI ------------------------------------------------------------------------------
-
-interface CliRun {
-  readonly exitCode: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile('node_modules/.bin/tsx', ['src/cli/colo-sim.ts', ...args], { cwd: process.cwd(), timeout: 60_000 }, (error, stdout, stderr) => {
-      const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ exitCode, stdout, stderr });
-    });
-  });
-}
-
-function expectNoStackTrace(run: CliRun): void {
-  const output = run.stdout + run.stderr;
-  expect(output).not.toMatch(/^\s+at\s/m);
-  expect(output).not.toContain('Error:');
-}
-
-describe('colo-sim run (CLI)', () => {
-  let directory = '';
-  const files: Record<string, string> = {};
-  const runs: Record<string, CliRun> = {};
-
-  beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'colo-sim-cli-'));
-    const scenarios: Record<string, string> = {
-      pass: JSON.stringify(withSteps(write(), { op: 'read', node: 'primary-disk', offset: 0, length: 512, expect: { pattern: '0x11' } })),
-      fail: JSON.stringify(withSteps(write(), { op: 'read', node: 'primary-disk', offset: 0, length: 512, expect: { pattern: '0x22' } })),
-      invalid: JSON.stringify(withSteps({ op: 'say', text: 'a' }, { op: 'say', text: 'b' }, { op: 'say', text: 'c' }, write({ offset: 100 }))),
-      badJson: '{\n  "format": "colo-sim/1",\n  "title": "t",\n}',
-    };
-    for (const [name, text] of Object.entries(scenarios)) {
-      files[name] = join(directory, `${name}.json`);
-      writeFileSync(files[name]!, text);
-    }
-    files.missing = join(directory, 'missing.json');
-    // Five processes (each takes a moment to start): one exit code each, the rest from the mixes.
-    const invocations: Record<string, string[]> = {
-      pass: ['run', files.pass!],
-      passAndFail: ['run', files.pass!, files.fail!],
-      all: ['run', files.pass!, files.fail!, files.invalid!, files.badJson!, files.missing!],
-      json: ['run', files.invalid!, files.fail!, '--json'],
-      unknownCommand: ['frobnicate'],
-    };
-    const results = await Promise.all(Object.entries(invocations).map(async ([name, args]) => [name, await runCli(args)] as const));
-    for (const [name, run] of results) runs[name] = run;
-  }, 120_000);
-
-  afterAll(() => {
-    if (directory) rmSync(directory, { recursive: true, force: true });
-  });
-
-  /** The lines the CLI printed for one file: from its line to the next file's. */
-  function blockOf(output: string, file: string): string {
-    const lines = output.split('\n');
-    const first = lines.findIndex((line) => line.includes(file));
-    if (first < 0) return '';
-    let last = first + 1;
-    while (last < lines.length && /^\s/.test(lines[last]!)) last++;
-    return lines.slice(first, last).join('\n');
-  }
-
-  it('exit 0 when every scenario passes, naming the file', () => {
-    const run = runs.pass!;
-    expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(/^PASS/);
-    expect(run.stdout).toContain(files.pass);
-    expectNoStackTrace(run);
-  });
-
-  it('exit 1 when a step’s expectation fails: the file, the step index, its op, expected and actual', () => {
-    const run = runs.passAndFail!;
-    expect(run.exitCode).toBe(1);
-    const block = blockOf(run.stdout, files.fail!);
-    expect(block).toMatch(/^FAIL/);
-    expect(block).toMatch(/step 1 \(read/);
-    expect(block).toContain('expected every byte 0x22');
-    expect(block).toContain('got byte 0x11 at offset 0');
-    expectNoStackTrace(run);
-  });
-
-  it('exit 2 when any file is not a valid scenario; the worst outcome decides', () => {
-    const run = runs.all!;
-    expect(run.exitCode).toBe(2);
-    expect(run.stdout).toContain('1 passed, 1 failed, 3 invalid');
-    expectNoStackTrace(run);
-  });
-
-  it('an invalid scenario: the file and the JSON path', () => {
-    const block = blockOf(runs.all!.stdout, files.invalid!);
-    expect(block).toMatch(/^INVALID/);
-    expect(block).toContain('steps[3].offset: must be a multiple of 512 (got 100)');
-  });
-
-  it('invalid JSON: the file, the line and the column', () => {
-    const block = blockOf(runs.all!.stdout, files.badJson!);
-    expect(block).toMatch(/^INVALID/);
-    expect(block).toMatch(/invalid JSON at line 4, column 1/);
-  });
-
-  it('a file that cannot be read: the file and why', () => {
-    const block = blockOf(runs.all!.stdout, files.missing!);
-    expect(block).toMatch(/^INVALID/);
-    expect(block).toContain('ENOENT');
-  });
-
-  it('--json prints the same as JSON', () => {
-    const run = runs.json!;
-    expect(run.exitCode).toBe(2);
-    const report = JSON.parse(run.stdout) as {
-      exitCode: number;
-      summary: { passed: number; failed: number; invalid: number };
-      results: Array<{ file: string; status: string; errors?: ScenarioError[]; outcome?: { failure?: { index: number; op: string } } }>;
-    };
-    expect(report.exitCode).toBe(2);
-    expect(report.summary).toEqual({ passed: 0, failed: 1, invalid: 1 });
-    expect(report.results.map((result) => [result.file, result.status])).toEqual([
-      [files.invalid, 'invalid'],
-      [files.fail, 'fail'],
-    ]);
-    expect(report.results[0]!.errors).toEqual([{ path: 'steps[3].offset', message: 'must be a multiple of 512 (got 100)' }]);
-    expect(report.results[1]!.outcome!.failure).toMatchObject({ index: 1, op: 'read' });
-    expectNoStackTrace(run);
-  });
-
-  it('exit 2 for an unknown command, with the usage', () => {
-    const run = runs.unknownCommand!;
-    expect(run.exitCode).toBe(2);
-    expect(run.stderr).toContain('unknown command "frobnicate"');
-    expect(run.stderr).toContain('usage: colo-sim run');
-    expectNoStackTrace(run);
   });
 });

@@ -28,7 +28,7 @@ function explain(text: string, error: ParseError): string {
   const found = text.slice(error.offset, error.offset + Math.max(error.length, 1));
   switch (printParseErrorCode(error.error)) {
     case 'InvalidSymbol':
-      return `unexpected ${JSON.stringify(text.slice(error.offset, error.offset + error.length))} (a string needs double quotes; true, false and null are lower case)`;
+      return `unexpected ${quoteVisibly(text.slice(error.offset, error.offset + error.length))} (a string needs double quotes; true, false and null are lower case)`;
     case 'ValueExpected':
       if (atEnd) return 'the file ends where a value was expected';
       return found === ']' || found === '}' ? `expected a value before ${JSON.stringify(found)} (JSON allows no trailing comma)` : 'expected a value';
@@ -61,4 +61,16 @@ function explain(text: string, error: ParseError): string {
     default:
       return printParseErrorCode(error.error);
   }
+}
+
+/**
+ * The text in double quotes, with characters that print as nothing (a byte order mark or a
+ * zero-width space pasted into the file, other spacing than " ") written as \uXXXX: otherwise
+ * the message would point at a character the reader cannot see. Control characters are
+ * already escaped by JSON.stringify.
+ */
+function quoteVisibly(symbol: string): string {
+  return JSON.stringify(symbol).replace(/[\p{Cf}\p{Zs}\p{Zl}\p{Zp}]/gu, (char) =>
+    char === ' ' ? char : `\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  );
 }

@@ -5,7 +5,7 @@
  * These schemas check each value on its own. What depends on the rest of the file (offsets
  * beyond the disk, nodes that exist, ...) is checked afterwards in validate.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ERRNO_NAMES } from '../block/errno.js';
 import { LESSON_ID_PATTERN, TOPIC_IDS } from '../lesson/topics.js';
 import { EVENT_KINDS } from '../sim/format-event.js';
