@@ -8,7 +8,10 @@ export type QapiType =
   | { readonly kind: 'str' }
   | { readonly kind: 'bool' }
   | { readonly kind: 'int' }
+  | { readonly kind: 'uint8' }
   | { readonly kind: 'uint32' }
+  /** uint64, and size (the QMP input visitor reads a size as a uint64). */
+  | { readonly kind: 'uint64' }
   | { readonly kind: 'enum'; readonly values: readonly string[] }
   | { readonly kind: 'struct'; readonly members: Readonly<Record<string, QapiMember>>; readonly open?: boolean }
   | { readonly kind: 'list'; readonly of: QapiType }
@@ -24,7 +27,9 @@ export const T = {
   str: { kind: 'str' } as QapiType,
   bool: { kind: 'bool' } as QapiType,
   int: { kind: 'int' } as QapiType,
+  uint8: { kind: 'uint8' } as QapiType,
   uint32: { kind: 'uint32' } as QapiType,
+  uint64: { kind: 'uint64' } as QapiType,
   any: { kind: 'any' } as QapiType,
   enumOf: (...values: string[]): QapiType => ({ kind: 'enum', values }),
   struct: (members: Record<string, QapiMember>, options: { open?: boolean } = {}): QapiType => ({ kind: 'struct', members, ...options }),
@@ -68,11 +73,16 @@ function visitValue(type: QapiType, value: unknown, fullName: string, name: stri
       return typeof value === 'boolean' ? undefined : `Invalid parameter type for '${fullName}', expected: boolean`;
     case 'int':
       return typeof value === 'number' && Number.isInteger(value) ? undefined : `Invalid parameter type for '${fullName}', expected: integer`;
+    case 'uint8':
     case 'uint32':
-      // visit_type_uint64 takes any integer; visit_type_uintN then checks the range.
+    case 'uint64': {
+      // qobject_input_type_uint64 takes any integer (a negative one as its two's complement).
       if (!(typeof value === 'number' && Number.isInteger(value))) return `Parameter '${fullName}' expects uint64`;
-      // visit_type_uintN names the C type, and the member without its path.
-      return value >= 0 && value <= 0xffffffff ? undefined : `Parameter '${name}' expects uint32_t`;
+      if (type.kind === 'uint64') return undefined;
+      // visit_type_uintN then checks the range, naming the C type and the member without its path.
+      const max = type.kind === 'uint8' ? 0xff : 0xffffffff;
+      return value >= 0 && value <= max ? undefined : `Parameter '${name}' expects ${type.kind}_t`;
+    }
     case 'enum':
       if (typeof value !== 'string') return `Invalid parameter type for '${fullName}', expected: string`;
       return type.values.includes(value) ? undefined : `Parameter '${name}' does not accept value '${value}'`;
@@ -80,8 +90,10 @@ function visitValue(type: QapiType, value: unknown, fullName: string, name: stri
       return visitStruct(type.members, value, fullName, type.open ?? false);
     case 'list': {
       if (!Array.isArray(value)) return `Invalid parameter type for '${fullName}', expected: array`;
+      // The generated list visitors visit each element with a null name: messages that use the
+      // name rather than the full path (an enum's value, a range) say 'null'.
       for (const [index, item] of value.entries()) {
-        const problem = visitValue(type.of, item, `${fullName}[${index}]`, name);
+        const problem = visitValue(type.of, item, `${fullName}[${index}]`, 'null');
         if (problem) return problem;
       }
       return undefined;
