@@ -1,5 +1,5 @@
 /**
- * colo-sim run FILE... [--json] [--trace] [--junit FILE]
+ * colo-sim run FILE... [--json] [--trace] [--junit FILE] [--reload-each-step]
  *
  * Runs scenario files and prints a line per scenario; for a failing one, the first step that
  * failed. Exit status: 0 all passed, 1 a step's expectation failed, 2 a file is not a valid
@@ -23,13 +23,17 @@ import { createMemoryStore } from '../storage/chunked-memory-store.js';
 import { expandPaths } from './expand-paths.js';
 import { formatJUnitReport, type JUnitCase } from './junit.js';
 import { readScenarioFile } from './read-scenario-file.js';
+import { runReloadingEachStep, type ReloadRunWatch } from '../worker/reload-run.js';
 
-export const USAGE = `usage: colo-sim run FILE... [--json] [--trace] [--junit FILE]
+export const USAGE = `usage: colo-sim run FILE... [--json] [--trace] [--junit FILE] [--reload-each-step]
 
-  FILE          a scenario file (colo-sim/1), a directory of them, or a glob
-  --json        print the results as JSON
-  --trace       print every simulation event with its virtual time, under the step it belongs to
-  --junit FILE  also write the results to FILE as JUnit XML, for CI`;
+  FILE                a scenario file (colo-sim/1), a directory of them, or a glob
+  --json              print the results as JSON
+  --trace             print every simulation event with its virtual time, under the step it belongs to
+  --junit FILE        also write the results to FILE as JUnit XML, for CI
+  --reload-each-step  save the simulation after every step as the app does, and continue each
+                      step in a new session restored from what was saved (a reload between any
+                      two steps); the result also says how many reloads there were`;
 
 /** At most this many validation errors are printed per file; --json has them all. */
 const MAX_PRINTED_ERRORS = 20;
@@ -44,6 +48,7 @@ interface RunOptions {
   readonly json: boolean;
   readonly trace: boolean;
   readonly junitFile?: string;
+  readonly reloadEachStep: boolean;
 }
 
 /** A traced event in --json output, with the 1-based step that was running (null: after the last step, async steps completing). */
@@ -57,6 +62,8 @@ export type FileResult =
       readonly outcome: ScenarioOutcome;
       readonly events?: readonly TracedEvent[];
       readonly internalError?: string;
+      /** With --reload-each-step: how many times the session was saved, dropped and restored. */
+      readonly reloads?: number;
     };
 
 interface TimedResult {
@@ -64,7 +71,13 @@ interface TimedResult {
   readonly wallMs: number;
 }
 
-export function main(argv: readonly string[], output: CliOutput): number {
+/**
+ * Runs the command line `argv` (without node and the script), writing to `output`.
+ * Resolves to the exit status (0, 1 or 2, as in the file comment); never rejects for a bad
+ * scenario or argument. Async because --reload-each-step saves and restores through the app's
+ * (promise-based) persistence.
+ */
+export async function main(argv: readonly string[], output: CliOutput): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
     output.stdout(`${USAGE}\n`);
@@ -92,13 +105,13 @@ export function main(argv: readonly string[], output: CliOutput): number {
   for (const expansion of expansions) {
     // An argument that stands for no file is reported among the results, so the run still
     // fails (exit 2) and CI shows which argument it was.
-    const jobs: Array<() => FileResult> =
+    const jobs: Array<() => FileResult | Promise<FileResult>> =
       expansion.files.length === 0
         ? [() => ({ file: expansion.arg, status: 'invalid', errors: [{ path: '', message: expansion.nothingBecause! }] })]
-        : expansion.files.map((file) => () => runFile(file, options, output));
+        : expansion.files.map((file) => () => (options.reloadEachStep ? runFileReloading(file, options, output) : runFile(file, options, output)));
     for (const job of jobs) {
       const fileStartMs = nowMs();
-      const result = job();
+      const result = await job();
       timed.push({ result, wallMs: nowMs() - fileStartMs });
       if (!options.json) output.stdout(formatResult(result));
     }
@@ -148,11 +161,13 @@ function parseRunArguments(args: readonly string[]): RunOptions | 'help' | strin
   let json = false;
   let trace = false;
   let junitFile: string | undefined;
+  let reloadEachStep = false;
   for (let position = 0; position < args.length; position++) {
     const arg = args[position]!;
     if (arg === '--help' || arg === '-h') return 'help';
     else if (arg === '--json') json = true;
     else if (arg === '--trace') trace = true;
+    else if (arg === '--reload-each-step') reloadEachStep = true;
     else if (arg === '--junit' || arg.startsWith('--junit=')) {
       const value = arg === '--junit' ? args[++position] : arg.slice('--junit='.length);
       if (value === undefined || value === '' || value.startsWith('--')) return '--junit needs the file to write the report to (--junit FILE)';
@@ -160,7 +175,7 @@ function parseRunArguments(args: readonly string[]): RunOptions | 'help' | strin
     } else if (arg.startsWith('--')) return `unknown option ${arg}`;
     else paths.push(arg);
   }
-  return { paths, json, trace, ...(junitFile === undefined ? {} : { junitFile }) };
+  return { paths, json, trace, reloadEachStep, ...(junitFile === undefined ? {} : { junitFile }) };
 }
 
 function runFile(file: string, options: RunOptions, output: CliOutput): FileResult {
@@ -179,20 +194,19 @@ function runFile(file: string, options: RunOptions, output: CliOutput): FileResu
         else output.stdout(`  ${formatTime(event.timeUs)}  ${describeEvent(event)}  ‹${qemuFunctionOf(event)}›\n`);
       }
     : undefined;
-  const runner = new ScenarioRunner(validation.scenario, createMemoryStore, onEvent ? { onEvent } : {});
   const traceText = options.trace && !options.json;
+  const onWaitForAsync = (pending: number): void => {
+    currentStep = null;
+    if (traceText) output.stdout(`  ── after step ${steps.length}: waiting for ${pending} async step${pending === 1 ? '' : 's'} ──\n`);
+  };
+  const runner = new ScenarioRunner(validation.scenario, createMemoryStore, onEvent ? { onEvent, onWaitForAsync } : {});
   try {
     // runToEnd() one step at a time, to know which step each event belongs to.
     while (!runner.done) {
       const index = runner.nextStepIndex;
-      if (index < steps.length) {
-        currentStep = index + 1;
-        if (traceText) output.stdout(`  ── step ${currentStep}: ${describeStep(steps[index]!)} ──\n`);
-      } else {
-        currentStep = null;
-        const pending = runner.pendingCount;
-        if (traceText && pending > 0) output.stdout(`  ── after step ${steps.length}: waiting for ${pending} async step${pending === 1 ? '' : 's'} ──\n`);
-      }
+      // The last step also waits for async steps still in flight (onWaitForAsync marks it).
+      currentStep = index < steps.length ? index + 1 : null;
+      if (traceText && currentStep !== null) output.stdout(`  ── step ${currentStep}: ${describeStep(steps[index]!)} ──\n`);
       runner.step();
     }
     const outcome = runner.outcome();
@@ -202,6 +216,53 @@ function runFile(file: string, options: RunOptions, output: CliOutput): FileResu
     const message = error instanceof Error ? error.message : String(error);
     const where = currentStep === null ? 'after the last step, while async steps completed' : `at step ${currentStep} (${stepPath(currentStep - 1)})`;
     return { file, status: 'fail', outcome: runner.outcome(), internalError: `internal error in colo-sim ${where}: ${message}` };
+  }
+}
+
+/**
+ * runFile through the app's session (src/worker/reload-run.ts): saved after every step into an
+ * in-memory database, then continued by a new session restored from it. The events are the
+ * engine's, in the same order as a plain run's (the step they belong to is not tracked here:
+ * --trace prints them without step markers).
+ */
+async function runFileReloading(file: string, options: RunOptions, output: CliOutput): Promise<FileResult> {
+  const read = readScenarioFile(file);
+  if (!read.ok) return { file, status: 'invalid', errors: [{ path: '', message: read.message }] };
+  const validation = validateScenarioText(read.text);
+  if (!validation.ok) return { file, status: 'invalid', errors: validation.errors };
+  const { steps, title } = validation.scenario;
+  let currentStep: number | null = null;
+  let reloaded = false;
+  const events: TracedEvent[] = [];
+  const traceText = options.trace && !options.json;
+  const watch: ReloadRunWatch = options.trace
+    ? {
+        onEvent: (event) => {
+          if (options.json) events.push({ ...event, step: currentStep });
+          else output.stdout(`  ${formatTime(event.timeUs)}  ${describeEvent(event)}  ‹${qemuFunctionOf(event)}›\n`);
+        },
+        onStep: (index) => {
+          currentStep = index === null ? null : index + 1;
+          // Every step but the first runs in a session restored from what the one before saved.
+          if (traceText && index !== null) output.stdout(`  ── step ${index + 1}${reloaded ? ', in a restored session' : ''}: ${describeStep(steps[index]!)} ──\n`);
+          reloaded = true;
+        },
+        onWaitForAsync: (pending) => {
+          currentStep = null;
+          if (traceText) output.stdout(`  ── after step ${steps.length}: waiting for ${pending} async step${pending === 1 ? '' : 's'} ──\n`);
+        },
+      }
+    : {};
+  try {
+    const run = await runReloadingEachStep(file, read.text, watch);
+    if (!run.ok) return { file, status: 'invalid', errors: run.errors };
+    return { file, status: run.outcome.passed ? 'pass' : 'fail', outcome: run.outcome, reloads: run.reloads, ...(options.trace && options.json ? { events } : {}) };
+  } catch (error) {
+    // A save or a restore that fails is a bug in colo-sim, not in the scenario.
+    const message = error instanceof Error ? error.message : String(error);
+    const outcome: ScenarioOutcome = { title, passed: false, stepCount: steps.length, stepsRun: 0, virtualTimeUs: 0 };
+    const where = currentStep === null ? '' : ` at step ${currentStep} (${stepPath(currentStep - 1)})`;
+    return { file, status: 'fail', outcome, internalError: `internal error in colo-sim while saving and restoring${where}: ${message}` };
   }
 }
 
@@ -243,7 +304,8 @@ function formatResult(result: FileResult): string {
   }
   const { outcome } = result;
   const time = formatDuration(outcome.virtualTimeUs);
-  if (result.status === 'pass') return `PASS     ${result.file}  ${outcome.title} (${outcome.stepCount} steps, ${time} virtual)\n`;
+  const reloads = result.reloads === undefined ? '' : `, ${result.reloads} reload${result.reloads === 1 ? '' : 's'}`;
+  if (result.status === 'pass') return `PASS     ${result.file}  ${outcome.title} (${outcome.stepCount} steps, ${time} virtual${reloads})\n`;
   if (result.internalError) return `FAIL     ${result.file}  ${outcome.title}\n    ${result.internalError}\n`;
   const failure = outcome.failure!;
   return `FAIL     ${result.file}  ${outcome.title}\n    ${describeFailure(failure)}\n${failure.quirk ? `    ${failure.quirk}\n` : ''}`;

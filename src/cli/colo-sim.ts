@@ -10,4 +10,6 @@ import { fdWriter } from './fd-writer.js';
 const STDOUT_FD = 1;
 const STDERR_FD = 2;
 
-process.exitCode = main(process.argv.slice(2), { stdout: fdWriter(STDOUT_FD), stderr: fdWriter(STDERR_FD) });
+void main(process.argv.slice(2), { stdout: fdWriter(STDOUT_FD), stderr: fdWriter(STDERR_FD) }).then((exitCode) => {
+  process.exitCode = exitCode;
+});

@@ -48,6 +48,12 @@ import { transferablesOf, ViewBuilder } from './view-builder.js';
 
 export { SAVED_STATE_VERSION, type SavedMeta } from './saved-session.js';
 
+/** What a caller outside the worker may watch (the CLI's --reload-each-step trace). */
+export interface SessionWatch {
+  readonly onEvent?: (event: SimEvent) => void;
+  readonly onWaitForAsync?: (pendingCount: number) => void;
+}
+
 export interface SessionPorts {
   post(notice: WorkerNotice, transfer: ArrayBuffer[]): void;
   /** Wall-clock milliseconds, only for sizing bursts and spacing saves; the engine never sees it. */
@@ -124,8 +130,8 @@ export class SimSession {
     private readonly ports: SessionPorts,
     persistence: Persistence | undefined,
     status: PersistenceStatus,
-    /** Sees every event of the engine, across restores (the CLI's --trace with --reload-each-step). */
-    private readonly eventListener?: (event: SimEvent) => void,
+    /** Sees every event of the engine and the runner's wait for async steps (the CLI's --trace with --reload-each-step). */
+    private readonly watch: SessionWatch = {},
   ) {
     this.persistence = persistence;
     this.persistenceStatus = status;
@@ -562,7 +568,11 @@ export class SimSession {
   }
 
   private startScenario(name: string, text: string, scenario: Scenario, progress: RunnerProgress | undefined): void {
-    this.runner = new ScenarioRunner(scenario, this.stores.factory, { simulation: this.sim, ...(progress ? { resume: progress } : {}) });
+    this.runner = new ScenarioRunner(scenario, this.stores.factory, {
+      simulation: this.sim,
+      ...(this.watch.onWaitForAsync ? { onWaitForAsync: this.watch.onWaitForAsync } : {}),
+      ...(progress ? { resume: progress } : {}),
+    });
     const rawSteps = (JSON.parse(text) as { steps: unknown[] }).steps;
     this.loaded = { name, text, scenario, rawSteps, descriptions: scenario.steps.map((step) => describeStep(step)) };
     if (!progress) this.results.reset();
@@ -598,7 +608,7 @@ export class SimSession {
   }
 
   private onEvent(event: SimEvent): void {
-    this.eventListener?.(event);
+    this.watch.onEvent?.(event);
     this.view.observe(event);
     this.eventLog.push(event);
     this.pendingEvents.push(event);

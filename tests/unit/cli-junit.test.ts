@@ -23,17 +23,17 @@ function read(pattern: string): Json {
   return { op: 'read', node: 'primary-disk', offset: 0, length: 512, expect: { pattern } };
 }
 
-function runCli(args: readonly string[]): { exitCode: number; stdout: string; stderr: string } {
+async function runCli(args: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const exitCode = main(args, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) });
+  const exitCode = await main(args, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) });
   return { exitCode, stdout, stderr };
 }
 
 let directory = '';
 const files: Record<string, string> = {};
 
-beforeAll(() => {
+beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'colo-sim-junit-'));
   const texts: Record<string, string> = {
     pass: scenario('it passes', WRITE, read('0x11')),
@@ -47,27 +47,27 @@ beforeAll(() => {
   files.missing = join(directory, 'missing.json');
 });
 
-afterAll(() => {
+afterAll(async () => {
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
 describe('colo-sim run --junit', () => {
-  let run: ReturnType<typeof runCli>;
+  let run: Awaited<ReturnType<typeof runCli>>;
   let root: XmlElement;
   const report = (): string => join(directory, 'report.xml');
 
-  beforeAll(() => {
-    run = runCli(['run', files.pass!, files.fail!, files.invalid!, files.missing!, '--junit', report()]);
+  beforeAll(async () => {
+    run = (await runCli(['run', files.pass!, files.fail!, files.invalid!, files.missing!, '--junit', report()]));
     root = parseXml(readFileSync(report(), 'utf8'));
   });
 
-  it('keeps the exit code and the printed results', () => {
+  it('keeps the exit code and the printed results', async () => {
     expect(run.exitCode).toBe(2);
     expect(run.stdout).toContain('1 passed, 1 failed, 2 invalid\n');
     expect(run.stderr).toBe('');
   });
 
-  it('one testsuite for the run, with the counts', () => {
+  it('one testsuite for the run, with the counts', async () => {
     expect(root.name).toBe('testsuites');
     const suites = elementsNamed(root, 'testsuite');
     expect(suites).toHaveLength(1);
@@ -76,7 +76,7 @@ describe('colo-sim run --junit', () => {
     expect(Number(suites[0]!.attributes.time)).toBeGreaterThanOrEqual(0);
   });
 
-  it('one testcase per file, in the order run: its title, its file, its wall time', () => {
+  it('one testcase per file, in the order run: its title, its file, its wall time', async () => {
     const cases = elementsNamed(root, 'testcase');
     expect(cases.map((testCase) => [testCase.attributes.name, testCase.attributes.file])).toEqual([
       ['it passes', files.pass],
@@ -91,7 +91,7 @@ describe('colo-sim run --junit', () => {
     expect(cases[0]!.children).toEqual([]);
   });
 
-  it('a failing step is a <failure> with the step’s text, numbered from 1', () => {
+  it('a failing step is a <failure> with the step’s text, numbered from 1', async () => {
     const [failure, ...more] = elementsNamed(elementsNamed(root, 'testcase')[1]!, 'failure');
     expect(more).toEqual([]);
     const text = 'step 2 at steps[1] (read: read primary-disk [0 B, +512 B)): expected every byte 0x22, got byte 0x11 at offset 0 (every byte 0x11)';
@@ -99,7 +99,7 @@ describe('colo-sim run --junit', () => {
     expect(failure!.text).toBe(text);
   });
 
-  it('a file that is not a valid scenario, or cannot be read, is an <error> naming the JSON path', () => {
+  it('a file that is not a valid scenario, or cannot be read, is an <error> naming the JSON path', async () => {
     const cases = elementsNamed(root, 'testcase');
     const invalid = elementsNamed(cases[2]!, 'error')[0]!;
     expect(invalid.attributes).toEqual({ message: 'not a valid scenario: steps[1].offset (step 2): must be a multiple of 512 (got 100)', type: 'invalid scenario' });
@@ -108,17 +108,17 @@ describe('colo-sim run --junit', () => {
     expect(elementsNamed(root, 'failure')).toHaveLength(1);
   });
 
-  it('works with --json, which still prints only JSON', () => {
+  it('works with --json, which still prints only JSON', async () => {
     const file = join(directory, 'with-json.xml');
-    const withJson = runCli(['run', files.pass!, '--json', `--junit=${file}`]);
+    const withJson = (await runCli(['run', files.pass!, '--json', `--junit=${file}`]));
     expect(withJson.exitCode).toBe(0);
     expect(JSON.parse(withJson.stdout)).toMatchObject({ exitCode: 0 });
     expect(elementsNamed(parseXml(readFileSync(file, 'utf8')), 'testcase')).toHaveLength(1);
   });
 
-  it('a report that cannot be written: exit 2 and a message naming it, even when every scenario passed', () => {
+  it('a report that cannot be written: exit 2 and a message naming it, even when every scenario passed', async () => {
     const file = join(directory, 'no-such-directory', 'report.xml');
-    const failed = runCli(['run', files.pass!, '--junit', file]);
+    const failed = (await runCli(['run', files.pass!, '--junit', file]));
     expect(failed.exitCode).toBe(2);
     expect(failed.stderr).toBe(`colo-sim: cannot write the JUnit report to ${file} (ENOENT)\n`);
     expect(failed.stdout).toMatch(/^PASS/);
@@ -126,7 +126,7 @@ describe('colo-sim run --junit', () => {
 });
 
 describe('formatJUnitReport', () => {
-  it('stays well-formed whatever a title or message contains: markup, quotes, line breaks, control characters, lone surrogates', () => {
+  it('stays well-formed whatever a title or message contains: markup, quotes, line breaks, control characters, lone surrogates', async () => {
     const nasty = 'a <b> & "c" \'d\'\ne\tf\u0001g\ud800h ]]> i';
     const xml = formatJUnitReport({
       name: nasty,
@@ -148,7 +148,7 @@ describe('formatJUnitReport', () => {
 });
 
 describe('the well-formedness check used above', () => {
-  it('rejects what an XML parser rejects', () => {
+  it('rejects what an XML parser rejects', async () => {
     for (const bad of ['<a><b></a>', '<a b=c/>', '<a b="1" b="2"/>', '<a>x & y</a>', '<a>x < y</a>', '<a>&nbsp;</a>', '<a>\u0001</a>', '<a/><b/>', '<a>']) {
       expect(() => parseXml(bad), bad).toThrow(/not well-formed XML/);
     }

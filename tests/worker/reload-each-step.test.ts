@@ -1,5 +1,5 @@
 /**
- * Every scenario of the library, saved after every step exactly as the app saves it and
+ * Every scenario of the library and every lesson, saved after every step exactly as the app saves it and
  * continued each time in a new session restored from the saved records, passes as it does
  * without reloads and emits the same events, sequence numbers and virtual times included.
  */
@@ -12,11 +12,11 @@ import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
 import { runReloadingEachStep } from '../../src/worker/reload-run.js';
 import { listScenarioFiles } from '../support/scenario-files.js';
 
-const files = listScenarioFiles();
+const files = [...listScenarioFiles(), ...listScenarioFiles('public/lessons')];
 
 describe('--reload-each-step: a reload between any two steps changes nothing', () => {
   it('covers the whole library', () => {
-    expect(files.length).toBeGreaterThanOrEqual(13 + 23 + 72);
+    expect(files.length).toBeGreaterThanOrEqual(13 + 23 + 72 + 11);
   });
 
   for (const file of files) {
@@ -27,7 +27,7 @@ describe('--reload-each-step: a reload between any two steps changes nothing', (
       const plainEvents: SimEvent[] = [];
       const plain = new ScenarioRunner(validation.scenario, createMemoryStore, { onEvent: (event) => plainEvents.push(event) }).runToEnd();
       const reloadedEvents: SimEvent[] = [];
-      const reloaded = await runReloadingEachStep(file, text, (event) => reloadedEvents.push(event));
+      const reloaded = await runReloadingEachStep(file, text, { onEvent: (event) => reloadedEvents.push(event) });
       if (!reloaded.ok) throw new Error(`${file} is invalid: ${JSON.stringify(reloaded.errors)}`);
       expect(reloaded.outcome).toEqual(plain);
       expect(reloaded.reloads).toBe(Math.max(0, validation.scenario.steps.length - 1));

@@ -52,12 +52,18 @@ export class ScenarioRunner {
   private firstFailure: StepResult | undefined;
   private finished = false;
   private readonly lesson: LessonContext | undefined;
+  private readonly onWaitForAsync: ((pendingCount: number) => void) | undefined;
 
+  /**
+   * options.onWaitForAsync is called once the steps have run out and async steps are still in
+   * flight, before the run waits for them (a trace marks it: their events belong to no step).
+   */
   constructor(
     readonly scenario: Scenario,
     createStore: StoreFactory,
-    options: { onEvent?: EventListener; simulation?: Simulation; resume?: RunnerProgress } = {},
+    options: { onEvent?: EventListener; onWaitForAsync?: (pendingCount: number) => void; simulation?: Simulation; resume?: RunnerProgress } = {},
   ) {
+    this.onWaitForAsync = options.onWaitForAsync;
     this.simulation = options.simulation ?? new Simulation(scenario.settings, createStore);
     if (options.onEvent) this.simulation.events.subscribe(options.onEvent);
     if (options.resume) {
@@ -146,6 +152,7 @@ export class ScenarioRunner {
   /** Waits for the async steps still in flight, judges them, and ends the run. */
   private finish(): StepResult[] {
     const results: StepResult[] = [];
+    if (this.pending.length > 0) this.onWaitForAsync?.(this.pending.length);
     for (const pending of this.pending.splice(0)) {
       results.push(judgeStep(pending.index, this.stepAt(pending.index), settleAsync(this.simulation, pending.performed), this.simulation.nowUs));
     }
