@@ -5,7 +5,7 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { execute, expect, openApp, test } from './helpers';
+import { execute, expect, openApp, openOverSession, test } from './helpers';
 import { coloWithWrites, failoverFailed, freshSmall, midCommit } from './states';
 
 interface Finding {
@@ -86,8 +86,7 @@ for (const width of [1280, 390]) {
     await closeDrawer();
 
     await showTab('l');
-    await page.locator('[data-path="behaviours/06-colo-failover-to-secondary.json"]').click();
-    await expect(page.getByTestId('scenario-loaded')).toBeVisible();
+    await openOverSession(page, 'behaviours/06-colo-failover-to-secondary.json');
     for (let step = 0; step < 6; step++) await page.getByTestId('scenario-step').click();
     findings.push(...(await audit(page, 'scenario loaded')));
     await page.getByTestId('scenario-close').click();

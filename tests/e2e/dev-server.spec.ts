@@ -1,4 +1,4 @@
-import { execute, expect, openApp, test } from './helpers';
+import { execute, expect, openApp, openOverSession, test } from './helpers';
 
 // `npm start` runs Vite's dev server, which builds modules on request (and the worker from its
 // TypeScript source): the app and its scenario library must work there too, not only when built.
@@ -12,7 +12,7 @@ test('the dev server of npm start serves the app, its worker and the scenario li
 
   await page.keyboard.press('l');
   await page.locator('#library-search').fill('whole COLO flow');
-  await page.locator('[data-path="behaviours/06-colo-failover-to-secondary.json"]').click();
+  await openOverSession(page, 'behaviours/06-colo-failover-to-secondary.json');
   await expect(page.getByTestId('scenario-loaded')).toContainText('The whole COLO flow');
   await page.getByTestId('scenario-run').click();
   await expect(page.getByTestId('scenario-outcome')).toContainText('Passed');

@@ -109,3 +109,14 @@ export function temporaryProfile(): { dir: string; remove: () => void } {
 }
 
 export const SCREENSHOT_DIR = 'test-results/screenshots';
+
+/**
+ * Clicks a library entry over a session that holds the user's own commands: the page asks before
+ * replacing it (the replace dialog), and the test answers "Replace it".
+ */
+export async function openOverSession(page: Page, libraryPath: string): Promise<void> {
+  await page.locator(`[data-path="${libraryPath}"]`).click();
+  await expect(page.getByTestId('replace-dialog')).toBeVisible();
+  await page.getByTestId('replace-confirm').click();
+  await expect(page.getByTestId('scenario-loaded')).toBeVisible();
+}

@@ -30,7 +30,7 @@ test('a scenario runs step by step through the UI, with narration and expectatio
   await expect(page.getByTestId('narration')).toContainText('Before COLO runs there is nothing to fail over.');
   await page.getByTestId('scenario-step').click();
   await expect(panel.locator('li[data-step="1"]')).toHaveAttribute('data-status', 'passed');
-  await expect(panel.locator('li[data-step="1"]')).toContainText('VM is not in COLO mode');
+  await expect(panel.locator('li[data-step="1"]')).toContainText("The feature 'colo' is not enabled");
   // The keyboard steps too.
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   for (let step = 0; step < 4; step++) {
@@ -97,7 +97,7 @@ test('every scenario of the library passes in the browser, through the worker an
       results.push({
         path,
         passed: outcome?.passed === true,
-        detail: failure ? `step ${failure.index} (${failure.op}: ${failure.description}): expected ${failure.expected}, got ${failure.actual}` : outcome ? '' : 'no outcome',
+        detail: failure ? `step ${failure.index + 1} at steps[${failure.index}] (${failure.op}: ${failure.description}): expected ${failure.expected}, got ${failure.actual}` : outcome ? '' : 'no outcome',
       });
     }
     await client.closeScenario();

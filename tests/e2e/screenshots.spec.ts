@@ -3,7 +3,7 @@
  * (and for the page's authors to check the design), at 1600 px, then the main states at a
  * phone's, a tablet's, a laptop's and a projector's width.
  */
-import { execute, expect, openApp, SCREENSHOT_DIR, test } from './helpers';
+import { execute, expect, openApp, openOverSession, SCREENSHOT_DIR, test } from './helpers';
 import type { Page } from '@playwright/test';
 import { coloWithWrites, failoverFailed, freshSmall, midCommit } from './states';
 
@@ -87,8 +87,7 @@ test('screenshots of the major states', async ({ page }) => {
   // 7. A scenario with its narration.
   await page.setViewportSize({ width: 1600, height: 1000 });
   await page.keyboard.press('l');
-  await page.locator('[data-path="behaviours/06-colo-failover-to-secondary.json"]').click();
-  await expect(page.getByTestId('scenario-loaded')).toBeVisible();
+  await openOverSession(page, 'behaviours/06-colo-failover-to-secondary.json');
   for (let step = 0; step < 21; step++) await page.getByTestId('scenario-step').click();
   await page.waitForTimeout(2000);
   await shoot(page, '07-scenario');
@@ -151,8 +150,7 @@ for (const viewport of WIDTHS) {
     await page.locator('section.stage').screenshot({ path: name('7-cell-labels') });
     await page.keyboard.press('b');
     await page.keyboard.press('l');
-    await page.locator('[data-path="qemu-tests/11-secondary-continuous-replication.json"]').click();
-    await expect(page.getByTestId('scenario-loaded')).toBeVisible();
+    await openOverSession(page, 'qemu-tests/11-secondary-continuous-replication.json');
     if (drawer) await page.keyboard.press('Escape');
     for (let step = 0; step < 4; step++) await page.locator('body').press(']');
     await page.waitForTimeout(1500);
