@@ -334,9 +334,9 @@ export class ColoProcess {
       if (!thread || this.state.crashed) return;
       if (thread.role === 'primary' && thread.place === 'idle') {
         if (!this.primaryLoopCheck()) return;
+        // qemu_event_wait returns while the event is set; the transaction resets it only once
+        // VMSTATE_RECEIVED has come (see received), so requests before that add no checkpoint.
         if (!this.state.checkpointEventSet) return;
-        // With x-checkpoint-delay 0 the timer sets the event again at once (armDelayTimer).
-        this.state.checkpointEventSet = this.state.checkpointDelayMs === 0;
         this.beginTransaction();
         continue;
       }
@@ -420,7 +420,9 @@ export class ColoProcess {
         if (this.services.drainNow(this.host)) this.drained();
         return;
       case 'vmstate-received':
-        // colo_notify_compares_event: colo-compare is not simulated.
+        // qemu_event_reset(colo_checkpoint_event); with x-checkpoint-delay 0 the timer sets it again
+        // at once (armDelayTimer). colo_notify_compares_event: colo-compare is not simulated.
+        this.state.checkpointEventSet = this.state.checkpointDelayMs === 0;
         this.place('awaiting-loaded');
         return;
       case 'vmstate-loaded':
