@@ -360,6 +360,23 @@ describe('migrate-set-parameters and query-migrate-parameters (migration/migrati
     expect(s.colo.primary.state.checkpointsDone).toBe(checkpointsBefore + 2);
   });
 
+  it('colo_do_checkpoint_transaction resets colo_checkpoint_event only after VMSTATE_RECEIVED: a request before that adds no checkpoint, one after it adds one', () => {
+    // 500 us each way: VMSTATE_RECEIVED reaches the primary 2 ms after the request is sent.
+    const s = sim();
+    startColo(s);
+    const before = s.colo.primary.state.checkpointsDone;
+    qmp(s, 'primary', 'migrate-set-parameters', { 'x-checkpoint-delay': 60_000 });
+    s.runFor(700);
+    qmp(s, 'primary', 'migrate-set-parameters', { 'x-checkpoint-delay': 60_000 });
+    s.runFor(20_000);
+    expect(s.colo.primary.state.checkpointsDone).toBe(before + 1);
+    qmp(s, 'primary', 'migrate-set-parameters', { 'x-checkpoint-delay': 60_000 });
+    s.runFor(2200);
+    qmp(s, 'primary', 'migrate-set-parameters', { 'x-checkpoint-delay': 60_000 });
+    s.runFor(20_000);
+    expect(s.colo.primary.state.checkpointsDone).toBe(before + 3);
+  });
+
   it('migrate_params_apply: on the secondary, whose outgoing migration is not in COLO, no checkpoint is asked for', () => {
     const s = sim();
     startColo(s);
