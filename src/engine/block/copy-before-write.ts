@@ -102,6 +102,11 @@ export class CopyBeforeWriteFilter extends BlockNode {
     return this.source.read(offsetBytes, lengthBytes, ctx);
   }
 
+  /** cbw_co_flush: the source only (the copies in the target are not flushed by the filter). */
+  protected override flushDriver(ctx: IoContext): IoOutcome<WriteResult> {
+    return this.source.flush(ctx);
+  }
+
   protected writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): IoOutcome<WriteResult> {
     const clusterBytes = this.copyState.clusterSizeBytes;
     return this.continueWrite({

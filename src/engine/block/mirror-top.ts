@@ -6,6 +6,7 @@
 import type { DataRuns } from './data-runs.js';
 import type { ReadResult, WriteResult } from './errno.js';
 import type { IoOutcome } from './io-frames.js';
+import { WRITE_OK } from './errno.js';
 import { BlockNode, type IoContext } from './node.js';
 
 export class MirrorTopFilter extends BlockNode {
@@ -26,5 +27,11 @@ export class MirrorTopFilter extends BlockNode {
 
   protected writeToDriver(offsetBytes: number, data: DataRuns, ctx: IoContext): IoOutcome<WriteResult> {
     return this.below.write(offsetBytes, data, ctx);
+  }
+
+  /** bdrv_mirror_top_flush: the node below, if there still is one. */
+  protected override flushDriver(ctx: IoContext): IoOutcome<WriteResult> {
+    const below = this.children.get('backing');
+    return below ? below.flush(ctx) : WRITE_OK;
   }
 }

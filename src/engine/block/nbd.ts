@@ -163,6 +163,14 @@ export class NbdClientNode extends BlockNode {
     return this.sendRequest({ io: 'write', offsetBytes, lengthBytes: data.lengthBytes, data, ctx, phase: 'request' });
   }
 
+  /**
+   * NBD_CMD_FLUSH (nbd_client_co_flush, the driver's flush_to_os, so it is sent whether or not
+   * anything was written since the last flush): the server flushes its export.
+   */
+  protected override flushDriver(ctx: IoContext): IoOutcome<WriteResult> {
+    return this.sendRequest({ io: 'flush', offsetBytes: 0, lengthBytes: 0, ctx, phase: 'request' });
+  }
+
   private sendRequest(state: NbdRequestState): Suspended | { readonly ok: false; readonly errno: Errno } {
     const { io, offsetBytes, lengthBytes, ctx } = state;
     if (!this.link.isUp || !this.link.isServing) {
@@ -195,6 +203,7 @@ export class NbdClientNode extends BlockNode {
     let outcome: IoOutcome;
     if (!root) outcome = failed('ENOMEDIUM');
     else if (data) outcome = root.write(state.offsetBytes, data, serverCtx);
+    else if (state.io === 'flush') outcome = root.flush(serverCtx);
     else outcome = root.read(state.offsetBytes, state.lengthBytes, serverCtx);
     if (isSuspended(outcome)) {
       state.phase = 'serving';

@@ -10,7 +10,7 @@ import type { EngineAction } from '../sim/actions.js';
 import type { EventBus, HostName, IoKind, IoOrigin } from '../sim/events.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import type { DataRuns } from './data-runs.js';
-import { failed, type Errno, type ReadResult, type WriteResult } from './errno.js';
+import { failed, WRITE_OK, type Errno, type ReadResult, type WriteResult } from './errno.js';
 import type { DirtyBitmap } from './dirty-bitmap.js';
 import { NodeFaults } from './faults.js';
 import { Suspended, type FrameOwner, type FrameResumer, type FrameTable, type IoFrame, type IoOutcome, type IoResult } from './io-frames.js';
@@ -33,6 +33,17 @@ export type DriverName = 'raw' | 'qcow2' | 'quorum' | 'replication' | 'nbd' | 'c
 
 /** The step of BlockNode.write that marks dirty bitmaps once the driver has answered. */
 const WRITE_FINISH = 'write-req-finish';
+/** The step of the generic flush that goes on to the next child once one has answered. */
+const FLUSH_CHILDREN = 'flush-children';
+
+interface FlushChildrenState {
+  readonly roles: ChildRole[];
+  /** Index in `roles` of the child being flushed. */
+  index: number;
+  /** The first child's error (bdrv_co_flush keeps the first and flushes the rest anyway). */
+  firstErrno: Errno | null;
+  readonly ctx: IoContext;
+}
 
 export abstract class BlockNode implements FrameResumer {
   abstract readonly driver: DriverName;
@@ -77,10 +88,54 @@ export abstract class BlockNode implements FrameResumer {
     return this.finishWrite(offsetBytes, data.lengthBytes, outcome);
   }
 
+  /**
+   * bdrv_co_flush (block/io.c): a node without a medium answers success at once; an injected
+   * fault fails it; a driver with its own flush (quorum, NBD, the filters) does the whole job;
+   * otherwise the children it may write to are flushed one after the other, and the first error
+   * is the answer. Images have no such child here (their file protocol is part of them): their
+   * flush succeeds.
+   */
+  flush(ctx: IoContext): IoOutcome<WriteResult> {
+    if (this.ejected) return WRITE_OK;
+    if (this.faults.trigger('flush')) return this.refuse('flush', 0, 0, ctx, 'EIO', 'injected fault');
+    return this.flushDriver(ctx);
+  }
+
+  /** A driver's flush; by default the generic one of bdrv_co_flush over `flushedChildRoles`. */
+  protected flushDriver(ctx: IoContext): IoOutcome<WriteResult> {
+    return this.flushChildren({ roles: this.flushedChildRoles().filter((role) => this.children.has(role)), index: 0, firstErrno: null, ctx });
+  }
+
+  /**
+   * The children bdrv_co_flush walks: those this node holds with write permission, in the
+   * order of bs->children (QLIST_INSERT_HEAD: the child attached last comes first). None for
+   * an image.
+   */
+  protected flushedChildRoles(): ChildRole[] {
+    return [];
+  }
+
+  private flushChildren(state: FlushChildrenState): IoOutcome<WriteResult> {
+    for (; state.index < state.roles.length; state.index++) {
+      const child = this.children.get(state.roles[state.index]!);
+      if (!child) continue;
+      const outcome = child.flush(state.ctx);
+      if (outcome instanceof Suspended) return this.suspendOn(outcome, FLUSH_CHILDREN, state);
+      if (!outcome.ok) state.firstErrno ??= outcome.errno;
+    }
+    return state.firstErrno === null ? WRITE_OK : failed(state.firstErrno);
+  }
+
   resumeFrame(frame: IoFrame, slot: number, result: IoResult): IoOutcome {
     if (frame.step === WRITE_FINISH) {
       const state = frame.state as { offsetBytes: number; lengthBytes: number };
       return this.finishWrite(state.offsetBytes, state.lengthBytes, result as WriteResult);
+    }
+    if (frame.step === FLUSH_CHILDREN) {
+      const state = frame.state as FlushChildrenState;
+      if (!result.ok) state.firstErrno ??= result.errno;
+      state.index++;
+      return this.flushChildren(state);
     }
     return this.resumeDriver(frame, slot, result);
   }

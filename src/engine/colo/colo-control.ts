@@ -369,7 +369,8 @@ export class ColoControl {
     return this.state.qmpEvents[host].events;
   }
 
-  private emitQmpEvent(host: HostName, name: string, data: Record<string, unknown>): void {
+  /** Emits a QMP event on `host`'s monitor and keeps it for `check event` and query-style views. */
+  emitQmpEvent(host: HostName, name: string, data: Record<string, unknown>): void {
     const log = this.state.qmpEvents[host];
     log.events.push({ name, data, timeUs: this.environment.scheduler.nowUs });
     if (log.events.length > QMP_EVENTS_KEPT) {

@@ -5,7 +5,7 @@
  * clock.
  */
 import { DataRuns } from '../block/data-runs.js';
-import type { ReadResult, WriteResult } from '../block/errno.js';
+import { STRERROR, type ReadResult, type WriteResult } from '../block/errno.js';
 import type { FaultTarget } from '../block/faults.js';
 import { ImageNode } from '../block/image.js';
 import { FrameTable, isSuspended, type FrameOwner, type FrameResumer, type IoFrame, type IoOutcome, type IoResult } from '../block/io-frames.js';
@@ -15,7 +15,7 @@ import { QuorumNode } from '../block/quorum.js';
 import { CommitJob } from '../jobs/commit-job.js';
 import type { EngineAction } from '../sim/actions.js';
 import type { JobType } from '../sim/events.js';
-import { EventBus, type HostName, type IoKind, type IoOrigin, type ReplicationAction, type ReplicationMode } from '../sim/events.js';
+import { EventBus, type HostName, type IoKind, type IoOrigin, type ReplicationAction, type ReplicationMode, type SimEvent } from '../sim/events.js';
 import { Prng } from '../sim/prng.js';
 import { Scheduler } from '../sim/scheduler.js';
 import type { StoreFactory } from '../store.js';
@@ -141,13 +141,18 @@ export class Simulation implements FrameResumer {
       takeLinkDown: () => this.link.setUp(false),
       detachPrimaryReplication: () => {
         const coloDisk = this.primary.graph.node(NODE.coloDisk);
-        if (coloDisk instanceof QuorumNode && coloDisk.removeChild('children.1')) {
+        if (coloDisk instanceof QuorumNode && coloDisk.children.has('children.1') && coloDisk.deleteChild('children.1').ok) {
           this.events.emit({ kind: 'graph-changed', host: 'primary', change: `x-blockdev-change: ${NODE.replicationPrimary} removed from ${NODE.coloDisk} (children.1)` });
         }
       },
       answerOperation: (operation, outcome) => this.answerColoOperation(operation.id, operation.kind, operation.kind === 'failover' ? operation.to : undefined, outcome),
     });
     this.link.onDown = () => this.colo.onLinkDown();
+    this.events.subscribe((event) => {
+      if (event.kind !== 'quorum-child-failed') return;
+      const host = this.hostOfNode(event.node);
+      if (host) this.colo.emitQmpEvent(host, 'QUORUM_REPORT_BAD', quorumReportBadData(event));
+    });
     if (!snapshot) {
       buildTopology(this.env, this.primary, this.secondary, this.link, settings, createStore);
       return;
@@ -261,6 +266,16 @@ export class Simulation implements FrameResumer {
 
   write(nodeName: string, offsetBytes: number, data: DataRuns, origin: IoOrigin = 'step', options: { watch?: boolean } = {}): Pending<WriteResult> {
     return this.issue(nodeName, 'write', offsetBytes, data.lengthBytes, origin, data.uniformByte(), options.watch ?? true, (entry, ctx) => entry.write(offsetBytes, data, ctx));
+  }
+
+  /** A flush issued at `nodeName` (through its backend, as a read or write would be). */
+  flush(nodeName: string, origin: IoOrigin = 'step'): Pending<WriteResult> {
+    return this.issue(nodeName, 'flush', 0, 0, origin, undefined, true, (entry, ctx) => entry.flush(ctx));
+  }
+
+  /** The guest flushes its disk (the VM's BlockBackend: bdrv_co_flush from its root). */
+  guestFlush(vm: HostName): Pending<WriteResult> {
+    return this.flush(vm === 'primary' ? NODE.coloDisk : NODE.topDisk, vm === 'primary' ? 'primary-vm' : 'secondary-vm');
   }
 
   guestRead(vm: HostName, offsetBytes: number, lengthBytes: number): Pending<ReadResult> {
@@ -562,6 +577,16 @@ export class Simulation implements FrameResumer {
   readNow(nodeName: string, offsetBytes: number, lengthBytes: number): ReadResult {
     return this.settle(this.read(nodeName, offsetBytes, lengthBytes));
   }
+}
+
+/**
+ * QUORUM_REPORT_BAD's data (quorum_report_bad, block/quorum.c): the operation, strerror of the
+ * child's error, the child's node name, and the range in 512-byte sectors (0, 0 for a flush).
+ */
+function quorumReportBadData(event: Extract<SimEvent, { kind: 'quorum-child-failed' }>): Record<string, unknown> {
+  const startSector = Math.floor(event.offsetBytes / 512);
+  const endSector = Math.ceil((event.offsetBytes + event.lengthBytes) / 512);
+  return { type: event.io, error: STRERROR[event.errno], 'node-name': event.child, 'sector-num': startSector, 'sectors-count': endSector - startSector };
 }
 
 function fromAll(outcome: AllOutcome): StepOutcome {

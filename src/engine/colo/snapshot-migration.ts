@@ -226,7 +226,8 @@ function migrateNode(node: V1Node, jobs: { backup: string | null; commit: string
     case 'qcow2':
       return { ...common, driver: 'qcow2', filename: node.filename!, clusterSizeBytes: node.clusterSizeBytes!, allocatedClusters: [...node.allocatedClusters!] };
     case 'quorum':
-      return { ...common, driver: 'quorum', voteThreshold: node.voteThreshold! };
+      // v1 only ever dropped the highest child (children.1 at a failover to the primary), which gives its number back.
+      return { ...common, driver: 'quorum', voteThreshold: node.voteThreshold!, nextChildIndex: nextChildIndexOf(node.children) };
     case 'nbd':
       return { ...common, driver: 'nbd' };
     case 'replication':
@@ -240,4 +241,14 @@ function migrateNode(node: V1Node, jobs: { backup: string | null; commit: string
 
 function runsOf(runs: readonly V1Run[]): DataRuns {
   return DataRuns.concat(runs.map((run) => ('bytes' in run ? DataRuns.fromBytes(run.bytes.slice()) : DataRuns.fill(run.lengthBytes, run.fillByte))));
+}
+
+/** The next child number of a quorum that only ever lost its highest-numbered child: one past the highest left. */
+function nextChildIndexOf(children: ReadonlyArray<readonly [string, string]>): number {
+  let next = 0;
+  for (const [role] of children) {
+    const match = /^children\.(\d+)$/.exec(role);
+    if (match) next = Math.max(next, Number(match[1]) + 1);
+  }
+  return next;
 }

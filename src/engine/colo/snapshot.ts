@@ -61,7 +61,7 @@ export type NodeSnapshot = NodeCommon &
   (
     | { readonly driver: 'raw'; readonly filename: string }
     | { readonly driver: 'qcow2'; readonly filename: string; readonly clusterSizeBytes: number; readonly allocatedClusters: number[] }
-    | { readonly driver: 'quorum'; readonly voteThreshold: number }
+    | { readonly driver: 'quorum'; readonly voteThreshold: number; readonly nextChildIndex: number }
     | { readonly driver: 'nbd' }
     | {
         readonly driver: 'replication';
@@ -200,7 +200,7 @@ function snapshotNode(node: BlockNode): NodeSnapshot {
     return { ...common, driver: 'qcow2', filename: node.filename, clusterSizeBytes: node.clusterSizeBytes, allocatedClusters: [...node.allocatedClusterIndices()].sort((a, b) => a - b) };
   }
   if (node instanceof RawImage) return { ...common, driver: 'raw', filename: node.filename };
-  if (node instanceof QuorumNode) return { ...common, driver: 'quorum', voteThreshold: node.voteThreshold };
+  if (node instanceof QuorumNode) return { ...common, driver: 'quorum', voteThreshold: node.voteThreshold, nextChildIndex: node.nextChildIndex };
   if (node instanceof NbdClientNode) return { ...common, driver: 'nbd' };
   if (node instanceof ReplicationNode) {
     return {
@@ -284,7 +284,7 @@ function restoreHost(host: Host, saved: HostSnapshot, settings: SimulationSettin
         break;
       }
       case 'quorum':
-        created = new QuorumNode(node.name, host.name, env, node.voteThreshold);
+        created = new QuorumNode(node.name, host.name, env, node.voteThreshold, node.nextChildIndex);
         break;
       case 'nbd':
         if (!nbdExport) throw new Error('snapshot has an NBD client but no NBD export');

@@ -82,7 +82,7 @@ export function buildTopology(
   for (const node of [secondaryDisk, hiddenDisk, activeDisk]) secondaryGraph.add(node);
   const replicationSecondary = secondary.addReplicationNode(NODE.replicationSecondary, 'secondary', NODE.topDisk, NODE.activeDisk);
   const topDisk = new QuorumNode(NODE.topDisk, 'secondary', env);
-  topDisk.children.set('children.0', replicationSecondary);
+  topDisk.openWith([replicationSecondary]);
   secondaryGraph.add(topDisk);
   const nbdExport = new BlockBackend(BACKEND.nbdExport, secondaryDisk, NODE.secondaryDisk);
   secondaryGraph.backends.push(nbdExport, new BlockBackend(BACKEND.secondaryVm, topDisk, NODE.topDisk));
@@ -94,8 +94,7 @@ export function buildTopology(
   primaryGraph.add(nbdClient);
   const replicationPrimary = primary.addReplicationNode(NODE.replicationPrimary, 'primary', undefined, NODE.nbdClient);
   const coloDisk = new QuorumNode(NODE.coloDisk, 'primary', env);
-  coloDisk.children.set('children.0', primaryDisk);
-  coloDisk.children.set('children.1', replicationPrimary);
+  coloDisk.openWith([primaryDisk, replicationPrimary]);
   primaryGraph.add(coloDisk);
   primaryGraph.backends.push(new BlockBackend(BACKEND.primaryVm, coloDisk, NODE.coloDisk));
 }

@@ -18,7 +18,7 @@ import { failed, type Errno, type ReadResult, type WriteResult } from '../block/
 import { reaches, type BlockGraph } from '../block/graph.js';
 import { ImageNode } from '../block/image.js';
 import { isSuspended, type IoFrame, type IoOutcome, type IoResult } from '../block/io-frames.js';
-import { BlockNode, type BlockEnv, type IoContext } from '../block/node.js';
+import { BlockNode, type BlockEnv, type ChildRole, type IoContext } from '../block/node.js';
 import { Qcow2Image } from '../block/qcow2-image.js';
 import type { JobRegistry } from '../jobs/block-job.js';
 import { BackupJob, backupClusterSizeBytes } from '../jobs/backup-job.js';
@@ -130,6 +130,16 @@ export class ReplicationNode extends BlockNode {
       case 'failover-failed':
         return this.mode === 'primary' ? -1 : 1;
     }
+  }
+
+  /**
+   * Replication has no flush of its own: bdrv_co_flush flushes every child it holds with write
+   * permission (replication_child_perm gives all of them WRITE), whatever the stage. In
+   * bs->children order: the secondary disk and the hidden disk (attached by replication_start)
+   * before the file.
+   */
+  protected override flushedChildRoles(): ChildRole[] {
+    return ['secondary disk', 'hidden disk', 'file'];
   }
 
   protected readFromDriver(offsetBytes: number, lengthBytes: number, ctx: IoContext): IoOutcome<ReadResult> {

@@ -20,6 +20,8 @@ export function describeStep(step: ParsedStep | ActionStep): string {
       return `${step.vm} VM writes ${formatByte(step.pattern)} ${range(step.offset, step.length)}${step.async ? ' (async)' : ''}`;
     case 'guest-read':
       return `${step.vm} VM reads ${range(step.offset, step.length)}${step.async ? ' (async)' : ''}`;
+    case 'flush':
+      return `${step.vm === undefined ? `flush ${step.node}` : `${step.vm} VM flushes its disk`}${step.async ? ' (async)' : ''}`;
     case 'replication': {
       const details = step.action === 'start' ? ` mode=${step.mode ?? step.host}` : step.action === 'stop' ? ` failover=${step.failover ?? false}` : '';
       return `replication ${step.action} on ${step.host}${details}`;

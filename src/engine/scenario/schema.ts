@@ -77,6 +77,10 @@ const writeStep = z.strictObject({ op: z.literal('write'), node: nodeName, patte
 const readStep = z.strictObject({ op: z.literal('read'), node: nodeName, ...ioFields });
 const guestWriteStep = z.strictObject({ op: z.literal('guest-write'), vm: host, pattern, ...ioFields });
 const guestReadStep = z.strictObject({ op: z.literal('guest-read'), vm: host, ...ioFields });
+/** colo-sim addition: a flush (bdrv_co_flush) through a VM's disk or from a node down. */
+const flushStep = z
+  .strictObject({ op: z.literal('flush'), vm: host.optional(), node: nodeName.optional(), expect: expectation.optional(), async: ioFields.async })
+  .refine((value) => (value.vm === undefined) !== (value.node === undefined), { error: 'needs exactly one of "vm" or "node"' });
 
 const replicationStep = z.strictObject({
   op: z.literal('replication'),
@@ -107,7 +111,7 @@ const openStep = z.strictObject({
 
 const jobType = z.enum(['backup', 'commit'], { error: 'must be "backup" or "commit"' });
 
-const faultTarget = z.enum(['read', 'write', 'any'], { error: 'must be "read", "write" or "any"' });
+const faultTarget = z.enum(['read', 'write', 'flush', 'any'], { error: 'must be "read", "write", "flush" or "any"' });
 const faultStep = z.discriminatedUnion('kind', [
   z.strictObject({
     op: z.literal('fault'),
@@ -198,8 +202,8 @@ const qmpStep = z.strictObject({
   expect: expectation.optional(),
 });
 
-const STEP_OPS = 'write, read, guest-write, guest-read, replication, colo-start, checkpoint, failover, open, fault, run, check, say, workload, qmp';
-const ACTION_STEPS = [writeStep, readStep, guestWriteStep, guestReadStep, replicationStep, coloStartStep, checkpointStep, failoverStep, openStep, faultStep, runStep, checkStep, sayStep, workloadStep, qmpStep] as const;
+const STEP_OPS = 'write, read, guest-write, guest-read, flush, replication, colo-start, checkpoint, failover, open, fault, run, check, say, workload, qmp';
+const ACTION_STEPS = [writeStep, readStep, guestWriteStep, guestReadStep, flushStep, replicationStep, coloStartStep, checkpointStep, failoverStep, openStep, faultStep, runStep, checkStep, sayStep, workloadStep, qmpStep] as const;
 
 /** A step that acts or checks: every op but the lesson's ask and task (what a task's solution may hold). */
 export const actionStepSchema = z.discriminatedUnion('op', ACTION_STEPS, {

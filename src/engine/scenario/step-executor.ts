@@ -58,6 +58,11 @@ export function performStep(sim: Simulation, step: ParsedStep | ActionStep, less
       if (step.async) return { kind: 'pending', requestId: pending.id, isRead: false, offsetBytes: step.offset };
       return { kind: 'done', observed: { kind: 'write', result: sim.settle(pending) } };
     }
+    case 'flush': {
+      const pending = step.vm === undefined ? sim.flush(step.node!) : sim.guestFlush(step.vm);
+      if (step.async) return { kind: 'pending', requestId: pending.id, isRead: false, offsetBytes: 0 };
+      return { kind: 'done', observed: { kind: 'write', result: sim.settle(pending) } };
+    }
     case 'read':
     case 'guest-read': {
       const pending = step.op === 'read' ? sim.read(step.node, step.offset, step.length) : sim.guestRead(step.vm, step.offset, step.length);

@@ -280,6 +280,10 @@ function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, 
         requireRange(path, step.offset, step.length);
         requireExpectation(path, step.expect, step.op === 'guest-read' ? 'read' : 'write');
         break;
+      case 'flush':
+        if (step.node !== undefined) requireNode(`${path}.node`, step.node);
+        requireExpectation(path, step.expect, 'write');
+        break;
       case 'replication':
         if (step.mode !== undefined && step.action !== 'start') errors.push({ path: `${path}.mode`, message: 'only "start" takes a mode' });
         if (step.failover !== undefined && step.action !== 'stop') errors.push({ path: `${path}.failover`, message: 'only "stop" takes failover' });

@@ -9,7 +9,8 @@ export type Stage = 'none' | 'running' | 'failover' | 'failover-failed' | 'done'
 export type ReplicationMode = 'primary' | 'secondary';
 export type ReplicationAction = 'start' | 'checkpoint' | 'get-error' | 'stop';
 export type JobType = 'backup' | 'commit';
-export type IoKind = 'read' | 'write';
+/** A guest's or a job's request; a flush carries no bytes (its offset and length are 0). */
+export type IoKind = 'read' | 'write' | 'flush';
 
 /** Who issued a request: a guest, a scenario step addressing a node, or the engine itself. */
 export type IoOrigin =
@@ -46,7 +47,7 @@ export type SimEventBody =
   | { kind: 'replication-call'; host: HostName; node: string; action: ReplicationAction; mode?: ReplicationMode; failover?: boolean; outcome: 'ok' | 'ignored' | 'error'; message?: string; quirk?: string }
   | { kind: 'graph-changed'; host: HostName; change: string }
   | { kind: 'node-opened'; host: HostName; node: string; error?: string }
-  | { kind: 'quorum-child-failed'; node: string; child: string; io: IoKind; errno: Errno }
+  | { kind: 'quorum-child-failed'; node: string; child: string; io: IoKind; offsetBytes: number; lengthBytes: number; errno: Errno }
   | { kind: 'link-changed'; up: boolean }
   | { kind: 'fault-injected'; description: string }
   | { kind: 'fault-cleared' }
@@ -72,6 +73,8 @@ export type EventListener = (event: SimEvent) => void;
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
   private nextSequence = 0;
+  private readonly queue: SimEvent[] = [];
+  private delivering = false;
 
   constructor(private readonly now: () => number) {}
 
@@ -89,8 +92,22 @@ export class EventBus {
     this.nextSequence = nextSequence;
   }
 
+  /**
+   * Numbers the event and hands it to every listener. A listener that emits in turn (QMP's
+   * QUORUM_REPORT_BAD follows a quorum child's failure) has its event delivered after the
+   * current one reached everybody, so every listener sees events in sequence order.
+   */
   emit(body: SimEventBody): void {
-    const event = { ...body, timeUs: this.now(), sequence: this.nextSequence++ } as SimEvent;
-    for (const listener of this.listeners) listener(event);
+    this.queue.push({ ...body, timeUs: this.now(), sequence: this.nextSequence++ } as SimEvent);
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let event = this.queue.shift(); event; event = this.queue.shift()) {
+        for (const listener of this.listeners) listener(event);
+      }
+    } finally {
+      this.delivering = false;
+      this.queue.length = 0;
+    }
   }
 }

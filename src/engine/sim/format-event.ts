@@ -19,7 +19,7 @@ export function qemuFunctionOf(event: SimEvent): string {
   switch (event.kind) {
     case 'io-issued':
     case 'io-completed':
-      return event.io === 'read' ? 'blk_co_preadv' : 'blk_co_pwritev';
+      return event.io === 'read' ? 'blk_co_preadv' : event.io === 'flush' ? 'blk_co_flush' : 'blk_co_pwritev';
     case 'write-landed':
       return event.node === 'secondary-disk' || event.node === 'primary-disk' ? 'raw_co_pwritev' : 'qcow2_co_pwritev_part';
     case 'read-served':
@@ -29,7 +29,7 @@ export function qemuFunctionOf(event: SimEvent): string {
     case 'forward-sent':
     case 'forward-completed':
     case 'forward-lost':
-      return 'replication_co_writev → nbd_client_co_pwritev';
+      return event.io === 'flush' ? 'bdrv_co_flush → nbd_client_co_flush' : 'replication_co_writev → nbd_client_co_pwritev';
     case 'forward-landed':
       return 'nbd_handle_request';
     case 'cbw-copy':
@@ -108,6 +108,7 @@ export function qemuFunctionOf(event: SimEvent): string {
 export function describeEvent(event: SimEvent): string {
   switch (event.kind) {
     case 'io-issued':
+      if (event.io === 'flush') return `#${event.requestId} ${event.origin} flushes ${event.node}`;
       return `#${event.requestId} ${event.origin} ${event.io}s ${event.node} ${range(event.offsetBytes, event.lengthBytes)}${fill(event.fillByte)}`;
     case 'io-completed':
       return `#${event.requestId} ${event.io} of ${event.node} ${event.errno ? `failed: ${event.errno}` : 'done'}`;
@@ -118,6 +119,7 @@ export function describeEvent(event: SimEvent): string {
     case 'io-failed':
       return `#${event.requestId} ${event.io} on ${event.node} failed with ${event.errno}: ${event.cause}`;
     case 'forward-sent':
+      if (event.io === 'flush') return `#${event.requestId} NBD_CMD_FLUSH sent over NBD, arrives at ${event.arrivesAtUs} us`;
       return `#${event.requestId} forwarded ${event.io} ${range(event.offsetBytes, event.lengthBytes)}${fill(event.fillByte)} sent over NBD, arrives at ${event.arrivesAtUs} us`;
     case 'forward-landed':
       return `#${event.requestId} forwarded ${event.io} reached the secondary${event.errno ? ` and failed: ${event.errno}` : ''}`;

@@ -149,7 +149,7 @@ class ReferenceModel {
   lostHost: HostName | undefined;
   linkUp = true;
   quorumHasReplicationChild = true;
-  readonly ioFaultRules = new Map<string, Set<'read' | 'write' | 'any'>>();
+  readonly ioFaultRules = new Map<string, Set<'read' | 'write' | 'flush' | 'any'>>();
   readonly ejected = new Set<string>();
   backupJob = false;
   commit: CommitModel | undefined;
