@@ -32,6 +32,11 @@ export abstract class ImageNode extends BlockNode {
     return this.store.sizeBytes;
   }
 
+  /** The store holding this image's bytes: a simulation rebuilt in place hands it to the image's new node. */
+  get sectorStore(): SectorStore {
+    return this.store;
+  }
+
   protected driverLengthBytes(): number {
     return this.store.sizeBytes;
   }

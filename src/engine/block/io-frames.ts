@@ -152,6 +152,12 @@ export class FrameTable {
     return { nextFrameId: this.nextFrameId, frames };
   }
 
+  /** Forgets every frame (a simulation rebuilt in place restores the table next). */
+  clear(): void {
+    this.frames.clear();
+    this.nextFrameId = 1;
+  }
+
   restore(saved: FrameTableSnapshot): void {
     if (this.frames.size > 0) throw new Error('FrameTable.restore needs an empty table');
     this.nextFrameId = saved.nextFrameId;

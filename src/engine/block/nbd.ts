@@ -3,9 +3,10 @@
  * a link with a one-way latency in virtual time; the secondary's NBD server hands it to its
  * export (a BlockBackend, so it passes through whatever QEMU put above the exported node).
  *
- * A request sent while the link is down fails at once. One in flight when the link goes down
- * fails then; if it had already reached the server, its write has landed and only the reply is
- * lost.
+ * A request sent while the link is down, or once its export is gone, fails at once. One in
+ * flight when the link goes down fails then; if it had already reached the server, its write
+ * has landed and only the reply is lost. While the link hangs, requests and replies wait on the
+ * wire; QMP yank on the client gives up on them (EIO).
  *
  * Each request in flight is a frame of the client node (io-frames.ts) and each message on the
  * wire an entry of the scheduler, so both can be saved mid-flight.
@@ -34,21 +35,34 @@ interface NbdRequestState {
   reply?: IoResult;
 }
 
+/** What the network between the hosts does with NBD traffic. */
+export type LinkState = 'up' | 'down' | 'hung';
+
 export interface NbdLinkSnapshot {
-  readonly up: boolean;
-  /** The secondary's NBD server runs and exports the disk (nbd-server-start, nbd-server-add). */
-  readonly serving: boolean;
-  /** Frames whose message is on the wire, in the order they were sent. */
-  readonly inTransit: readonly number[];
+  readonly state: LinkState;
+  /** Frames whose message is on the wire, in the order they were sent, with the host whose server they talk to. */
+  readonly inTransit: ReadonlyArray<readonly [number, HostName]>;
+  /** Messages a hung link holds, oldest first: delivered when it comes back, lost if it goes down. */
+  readonly held: ReadonlyArray<{ readonly frameId: number; readonly arrival: NbdArrival }>;
 }
 
+export type NbdArrival = 'nbd-arrive' | 'nbd-reply';
+
+/**
+ * The network between the hosts, as NBD sees it: up, down (connections reset: every message on
+ * the wire is lost and its sender learns it at once), or hung (the peer stops answering without
+ * resetting anything: messages stay on the wire until the link comes back, or until the client
+ * gives up through QMP yank).
+ */
 export class NbdLink {
-  private up = true;
-  private serving = true;
-  /** Told when the link goes down (the migration channel shares the network). */
+  private linkState: LinkState = 'up';
+  /** Told when the link goes down or hangs (the migration channel shares the network). */
   onDown: (() => void) | undefined;
-  /** Frame ids of the requests whose message (request or reply) is on the wire, in send order. */
-  private readonly inTransit = new Set<number>();
+  onHung: (() => void) | undefined;
+  onRecovered: (() => void) | undefined;
+  /** Frame ids of the requests whose message (request or reply) is on the wire, in send order, with their server's host. */
+  private readonly inTransit = new Map<number, HostName>();
+  private held: Array<{ frameId: number; arrival: NbdArrival }> = [];
 
   constructor(
     private readonly env: BlockEnv,
@@ -56,69 +70,104 @@ export class NbdLink {
   ) {}
 
   get isUp(): boolean {
-    return this.up;
+    return this.linkState === 'up';
   }
 
-  /** The NBD server runs and exports the secondary disk. */
-  get isServing(): boolean {
-    return this.serving;
+  get state(): LinkState {
+    return this.linkState;
   }
 
-  /**
-   * nbd-server-stop (false) or nbd-server-start + nbd-server-add (true). Stopping closes the
-   * connection: requests and replies on the wire are lost as when the link goes down.
-   */
-  setServing(serving: boolean): void {
-    if (serving === this.serving) return;
-    this.serving = serving;
-    this.env.events.emit({ kind: 'graph-changed', host: 'secondary', change: serving ? 'NBD server started, secondary disk exported' : 'NBD server stopped: the export is gone' });
-    if (!serving) this.loseInTransit();
-  }
-
-  /** Requests and replies currently on the wire. */
+  /** Requests and replies currently on the wire (held ones included). */
   get messagesInTransit(): number {
     return this.inTransit.size;
   }
 
-  /** Brings the link down (every message on the wire is lost, and its sender learns it in this instant) or up. */
-  setUp(up: boolean): void {
-    if (up === this.up) return;
-    this.up = up;
-    this.env.events.emit({ kind: 'link-changed', up });
-    if (!up) {
+  /**
+   * Brings the link down (every message on the wire is lost, and its sender learns it in this
+   * instant), hangs it (messages wait), or brings it back (held messages go on their way).
+   */
+  setState(state: LinkState): void {
+    if (state === this.linkState) return;
+    const before = this.linkState;
+    this.linkState = state;
+    this.env.events.emit({ kind: 'link-changed', up: state === 'up', ...(state === 'hung' ? { hung: true } : {}) });
+    if (state === 'down') {
       this.onDown?.();
-      this.loseInTransit();
+      this.held = [];
+      this.lose(() => true);
+    } else if (state === 'hung') {
+      this.onHung?.();
+    } else if (before === 'hung') {
+      const held = this.held;
+      this.held = [];
+      for (const message of held) this.env.scheduler.schedule(this.latencyUs, { type: message.arrival, frameId: message.frameId });
+      this.onRecovered?.();
     }
   }
 
-  private loseInTransit(): void {
-    const lost = [...this.inTransit];
-    this.inTransit.clear();
-    for (const frameId of lost) this.env.scheduler.schedule(0, { type: 'nbd-lost', frameId });
+  /** Up (true) or down (false), as the link-down and link-up faults set it. */
+  setUp(up: boolean): void {
+    this.setState(up ? 'up' : 'down');
   }
 
-  /** Puts a message of frame `frameId` on the wire; it arrives after the latency unless the link goes down. */
-  send(frameId: number, arrival: 'nbd-arrive' | 'nbd-reply'): void {
-    this.inTransit.add(frameId);
-    this.env.scheduler.schedule(this.latencyUs, { type: arrival, frameId });
+  /** nbd-server-stop on `serverHost`: its connections close, and their messages on the wire are lost. */
+  closeConnectionsTo(serverHost: HostName): void {
+    this.held = this.held.filter((message) => this.inTransit.get(message.frameId) !== serverHost);
+    this.lose((host) => host === serverHost);
   }
 
-  /** Takes a message off the wire when it arrives; false when it was lost on the way. */
-  receive(frameId: number): boolean {
-    return this.inTransit.delete(frameId);
+  /** QMP yank of an NBD client: its messages on the wire are dropped and its requests fail now. */
+  dropFrames(frameIds: ReadonlySet<number>): void {
+    this.held = this.held.filter((message) => !frameIds.has(message.frameId));
+    for (const frameId of frameIds) {
+      if (!this.inTransit.delete(frameId)) continue;
+      this.env.scheduler.schedule(0, { type: 'nbd-lost', frameId });
+    }
+  }
+
+  private lose(which: (serverHost: HostName) => boolean): void {
+    const lost = [...this.inTransit].filter(([, host]) => which(host)).map(([frameId]) => frameId);
+    for (const frameId of lost) {
+      this.inTransit.delete(frameId);
+      this.env.scheduler.schedule(0, { type: 'nbd-lost', frameId });
+    }
+  }
+
+  /** Puts a message of frame `frameId` on the wire; it arrives after the latency unless the link goes down (or waits while it is hung). */
+  send(frameId: number, serverHost: HostName, arrival: NbdArrival): void {
+    this.inTransit.set(frameId, serverHost);
+    if (this.linkState === 'hung') this.held.push({ frameId, arrival });
+    else this.env.scheduler.schedule(this.latencyUs, { type: arrival, frameId });
+  }
+
+  /**
+   * Takes a message off the wire when it arrives: false when it was lost on the way, or when
+   * the link hung meanwhile (then it waits for the link to come back).
+   */
+  receive(frameId: number, arrival: NbdArrival): boolean {
+    if (!this.inTransit.has(frameId)) return false;
+    if (this.linkState === 'hung') {
+      this.held.push({ frameId, arrival });
+      return false;
+    }
+    this.inTransit.delete(frameId);
+    return true;
   }
 
   snapshot(): NbdLinkSnapshot {
-    return { up: this.up, serving: this.serving, inTransit: [...this.inTransit] };
+    return { state: this.linkState, inTransit: [...this.inTransit], held: this.held.map((message) => ({ ...message })) };
   }
 
   restore(saved: NbdLinkSnapshot): void {
-    this.up = saved.up;
-    this.serving = saved.serving;
+    this.linkState = saved.state;
     this.inTransit.clear();
-    for (const frameId of saved.inTransit) this.inTransit.add(frameId);
+    for (const [frameId, host] of saved.inTransit) this.inTransit.set(frameId, host);
+    this.held = saved.held.map((message) => ({ ...message }));
   }
 }
+
+/** Finds the export an NBD client talks to: its server's host and the export's name. */
+export type NbdExportResolver = (serverHost: HostName, exportName: string) => { readonly backend: BlockBackend; readonly writable: boolean } | undefined;
 
 /**
  * The errno the primary sees: NBD carries only a few error codes, and the server maps every
@@ -140,15 +189,26 @@ export class NbdClientNode extends BlockNode {
   readonly driver = 'nbd' as const;
   readonly isFilter = false;
 
+  /** nbd_yank: the connection was shut down; with reconnect-delay 0 every later request fails. */
+  quit = false;
+
   constructor(
     nodeName: string,
     host: HostName,
     env: BlockEnv,
     readonly link: NbdLink,
-    private readonly exportBackend: BlockBackend,
+    /** Where the export is: the other host's NBD server, and the export's name there. */
+    readonly serverHost: HostName,
+    readonly exportName: string,
     private readonly exportSizeBytes: number,
+    private readonly resolveExport: NbdExportResolver,
   ) {
     super(nodeName, host, env);
+  }
+
+  /** The export, while its server runs and offers it. */
+  private get export(): { readonly backend: BlockBackend; readonly writable: boolean } | undefined {
+    return this.resolveExport(this.serverHost, this.exportName);
   }
 
   protected driverLengthBytes(): number {
@@ -173,8 +233,15 @@ export class NbdClientNode extends BlockNode {
 
   private sendRequest(state: NbdRequestState): Suspended | { readonly ok: false; readonly errno: Errno } {
     const { io, offsetBytes, lengthBytes, ctx } = state;
-    if (!this.link.isUp || !this.link.isServing) {
-      this.reportFailure(io, offsetBytes, lengthBytes, ctx, 'EIO', this.link.isUp ? 'NBD server stopped: the connection is closed' : 'NBD link down');
+    const refusal = this.quit
+      ? 'the NBD client was yanked: its connection is shut down'
+      : this.link.state === 'down'
+        ? 'NBD link down'
+        : !this.export
+          ? `NBD server stopped or export ${this.exportName} gone: the connection is closed`
+          : undefined;
+    if (refusal) {
+      this.reportFailure(io, offsetBytes, lengthBytes, ctx, 'EIO', refusal);
       return failed('EIO');
     }
     const fillByte = state.data?.uniformByte();
@@ -188,20 +255,23 @@ export class NbdClientNode extends BlockNode {
       arrivesAtUs: this.env.scheduler.nowUs + this.link.latencyUs,
     });
     const frame = this.env.frames.create(this.frameOwner, NBD_REQUEST, state);
-    this.link.send(frame.id, 'nbd-arrive');
+    this.link.send(frame.id, this.serverHost, 'nbd-arrive');
     return new Suspended(frame.id);
   }
 
   /** The request reaches the NBD server, which runs it on its export. */
   onArrive(frame: IoFrame): void {
-    if (!this.link.receive(frame.id)) return;
+    if (!this.link.receive(frame.id, 'nbd-arrive')) return;
     const state = frame.state as NbdRequestState;
     const serverCtx: IoContext = { requestId: state.ctx.requestId, origin: 'nbd-export' };
-    const root = this.exportBackend.root;
+    const served = this.export;
+    const root = served?.backend.root;
     const data = state.data;
     delete state.data;
     let outcome: IoOutcome;
     if (!root) outcome = failed('ENOMEDIUM');
+    // nbd_handle_request: a write to a read-only export is refused with EROFS, which NBD carries as EPERM.
+    else if (data && !served.writable) outcome = failed('EPERM');
     else if (data) outcome = root.write(state.offsetBytes, data, serverCtx);
     else if (state.io === 'flush') outcome = root.flush(serverCtx);
     else outcome = root.read(state.offsetBytes, state.lengthBytes, serverCtx);
@@ -220,20 +290,20 @@ export class NbdClientNode extends BlockNode {
     const request = { requestId: state.ctx.requestId, io: state.io, offsetBytes: state.offsetBytes, lengthBytes: state.lengthBytes };
     const serverResult: IoResult = result.ok ? result : failed(errnoOverNbd(result.errno));
     this.env.events.emit({ kind: 'forward-landed', ...request, ...(serverResult.ok ? {} : { errno: serverResult.errno }) });
-    if (!this.link.isUp) {
+    if (this.link.state === 'down' || this.quit) {
       this.env.events.emit({ kind: 'forward-lost', ...request, landed: true });
       this.reportFailure(state.io, state.offsetBytes, state.lengthBytes, state.ctx, 'EIO', 'NBD link went down before the reply arrived');
       return failed('EIO');
     }
     state.phase = 'reply';
     state.reply = serverResult;
-    this.link.send(frame.id, 'nbd-reply');
+    this.link.send(frame.id, this.serverHost, 'nbd-reply');
     return new Suspended(frame.id);
   }
 
   /** The reply reaches the client: the request completes with the server's answer. */
   onReply(frame: IoFrame): void {
-    if (!this.link.receive(frame.id)) return;
+    if (!this.link.receive(frame.id, 'nbd-reply')) return;
     const state = frame.state as NbdRequestState;
     const reply = state.reply!;
     this.env.events.emit({
@@ -245,6 +315,15 @@ export class NbdClientNode extends BlockNode {
       ...(reply.ok ? {} : { errno: reply.errno }),
     });
     this.env.frames.complete(frame.id, reply);
+  }
+
+  /**
+   * QMP yank of this node's instance (nbd_yank): the socket is shut down, the requests on the
+   * wire fail now, and, with reconnect-delay 0, so does every later one.
+   */
+  yank(requestFrames: readonly IoFrame[]): void {
+    this.quit = true;
+    this.link.dropFrames(new Set(requestFrames.filter((frame) => frame.step === NBD_REQUEST).map((frame) => frame.id)));
   }
 
   /** The link went down with this request's message on the wire. */

@@ -22,7 +22,17 @@ import type { EngineAction } from '../sim/actions.js';
 import type { EventBus, HostName } from '../sim/events.js';
 import type { Scheduler } from '../sim/scheduler.js';
 
+/**
+ * The migration channel: `hung` when the peer stopped answering (its host died, or the network
+ * hangs); messages sent then wait in `held` and go on their way if the network comes back.
+ */
 export type ChannelState = 'closed' | 'open' | 'broken' | 'hung';
+
+export interface HeldColoMessage {
+  readonly to: HostName;
+  readonly message: ColoMessage;
+  readonly value: number | null;
+}
 
 export interface QmpEventRecord {
   readonly name: string;
@@ -38,7 +48,7 @@ export type ColoOperation =
 
 export interface ColoControlState {
   readonly processes: Record<HostName, ColoProcessState>;
-  channel: { state: ChannelState; epoch: number };
+  channel: { state: ChannelState; epoch: number; held: HeldColoMessage[]; peerDead: boolean };
   /** COLO actions queued that move the protocol on (the x-checkpoint-delay timer is not one). */
   pendingActions: number;
   /** QMP events emitted on each host, with the number of the first one kept. */
@@ -67,7 +77,7 @@ const ERRORS_KEPT = 200;
 export function initialColoControlState(): ColoControlState {
   return {
     processes: { primary: initialColoState('primary'), secondary: initialColoState('secondary') },
-    channel: { state: 'closed', epoch: 0 },
+    channel: { state: 'closed', epoch: 0, held: [], peerDead: false },
     pendingActions: 0,
     qmpEvents: { primary: { firstIndex: 0, events: [] }, secondary: { firstIndex: 0, events: [] } },
     eventCursor: { primary: 0, secondary: 0 },
@@ -174,12 +184,34 @@ export class ColoControl {
 
   /** The network between the hosts failed: the migration channel breaks, threads in recv fail. */
   onLinkDown(): void {
-    if (this.state.channel.state !== 'open') return;
-    this.breakChannel();
+    const channel = this.state.channel;
+    // A hung channel to a dead peer stays hung: the survivor's threads wait until a failover shuts it down.
+    if (channel.state === 'open' || (channel.state === 'hung' && !channel.peerDead)) this.breakChannel();
+  }
+
+  /** QMP yank of the migration instance (migration_yank_iochannel): the channel is shut down; threads in recv or send fail. */
+  yankMigration(_host: HostName): void {
+    const channel = this.state.channel;
+    if (channel.state === 'open' || channel.state === 'hung') this.breakChannel();
+  }
+
+  /** The network hangs: the channel takes messages and delivers none until it comes back. */
+  onLinkHung(): void {
+    const channel = this.state.channel;
+    if (channel.state === 'open') this.state.channel = { ...channel, state: 'hung', held: [] };
+  }
+
+  /** The network came back from a hang: what waited on the channel arrives, a latency later. */
+  onLinkRecovered(): void {
+    const channel = this.state.channel;
+    if (channel.state !== 'hung' || channel.peerDead) return;
+    const held = channel.held;
+    this.state.channel = { ...channel, state: 'open', held: [] };
+    for (const entry of held) this.schedule(this.environment.latencyUs, { type: 'colo-message', to: entry.to, message: entry.message, value: entry.value, epoch: channel.epoch });
   }
 
   private breakChannel(): void {
-    this.state.channel = { state: 'broken', epoch: this.state.channel.epoch + 1 };
+    this.state.channel = { state: 'broken', epoch: this.state.channel.epoch + 1, held: [], peerDead: false };
     for (const host of ['primary', 'secondary'] as const) this.schedule(0, { type: 'colo-channel-error', host });
   }
 
@@ -226,7 +258,7 @@ export class ColoControl {
     const target = parseTcpUri(uri);
     const listening = !peer.state.crashed && peer.state.incoming === 'none' && peer.state.incomingUri !== null && target !== undefined && target.host === peer.host && target.port === parseTcpUri(peer.state.incomingUri)?.port;
     const refused = !this.environment.linkIsUp() || !listening;
-    if (!refused) this.state.channel = { state: 'open', epoch: this.state.channel.epoch + 1 };
+    if (!refused) this.state.channel = { state: 'open', epoch: this.state.channel.epoch + 1, held: [], peerDead: false };
     process.startMigration(refused ? `Failed to connect to '${target ? `${target.host}:${target.port}` : uri}': Connection refused` : undefined);
   }
 
@@ -260,7 +292,8 @@ export class ColoControl {
     if (survivor.state.failover !== 'none') return { ok: false, message: 'COLO failover is already activated' };
     const lost = this.peerOf(to);
     lost.crash();
-    if (this.state.channel.state === 'open') this.state.channel = { state: 'hung', epoch: this.state.channel.epoch };
+    const channel = this.state.channel;
+    if (channel.state === 'open' || channel.state === 'hung') this.state.channel = { state: 'hung', epoch: channel.epoch, held: [], peerDead: true };
     this.environment.takeLinkDown();
     this.state.stopErrors[to] = null;
     const refused = survivor.lostHeartbeat();
@@ -442,9 +475,12 @@ export class ColoControl {
     const channel = this.state.channel;
     if (channel.state === 'broken' || channel.state === 'closed') return false;
     const to = from === 'primary' ? 'secondary' : 'primary';
-    this.environment.events.emit({ kind: 'colo-message', from, to, message, arrivesAtUs: this.environment.scheduler.nowUs + this.environment.latencyUs, lost: channel.state === 'hung' });
-    // A hung connection takes the message and never delivers it.
-    if (channel.state === 'hung') return true;
+    this.environment.events.emit({ kind: 'colo-message', from, to, message, arrivesAtUs: this.environment.scheduler.nowUs + this.environment.latencyUs, lost: channel.state === 'hung' && channel.peerDead });
+    // A hung connection takes the message: a dead peer never reads it; a hung network delivers it when it comes back.
+    if (channel.state === 'hung') {
+      if (!channel.peerDead) channel.held.push({ to, message, value });
+      return true;
+    }
     this.schedule(this.environment.latencyUs, { type: 'colo-message', to, message, value, epoch: channel.epoch });
     return true;
   }

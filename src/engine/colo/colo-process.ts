@@ -69,8 +69,10 @@ export interface ColoProcessState {
   vmWasRunning: boolean;
   /** qmp_capabilities was called on this host's monitor. */
   qmpNegotiated: boolean;
-  /** This host's NBD server (nbd-server-start) and the names it exports (nbd-server-add). */
-  nbdServer: { running: boolean; exports: string[] };
+  /** The network side's QOM objects (colo-compare, filters, iothread): listed, not simulated. */
+  objects: Array<{ readonly id: string; readonly type: string; readonly properties: Record<string, unknown> }>;
+  /** The character devices the network side's objects use (chardev-add, chardev-remove). */
+  chardevs: string[];
 }
 
 /** What a process needs from the rest of the simulation. */
@@ -102,6 +104,20 @@ export interface ColoServices {
   setVmRunning(host: HostName, running: boolean): void;
 }
 
+const PRIMARY_NETWORK_OBJECTS = [
+  { id: 'm0', type: 'filter-mirror', properties: { netdev: 'hn0', queue: 'tx', outdev: 'mirror0' } },
+  { id: 'redire0', type: 'filter-redirector', properties: { netdev: 'hn0', queue: 'rx', indev: 'compare_out' } },
+  { id: 'redire1', type: 'filter-redirector', properties: { netdev: 'hn0', queue: 'rx', outdev: 'compare0' } },
+  { id: 'iothread1', type: 'iothread', properties: {} },
+  { id: 'comp0', type: 'colo-compare', properties: { primary_in: 'compare0-0', secondary_in: 'compare1', outdev: 'compare_out0', iothread: 'iothread1' } },
+];
+
+const SECONDARY_NETWORK_OBJECTS = [
+  { id: 'f1', type: 'filter-redirector', properties: { netdev: 'hn0', queue: 'tx', indev: 'red0' } },
+  { id: 'f2', type: 'filter-redirector', properties: { netdev: 'hn0', queue: 'rx', outdev: 'red1' } },
+  { id: 'rew0', type: 'filter-rewriter', properties: { netdev: 'hn0', queue: 'all' } },
+];
+
 export function initialColoState(host: HostName): ColoProcessState {
   return {
     // The primary QEMU runs its VM; the secondary waits for the migration (-incoming).
@@ -125,8 +141,9 @@ export function initialColoState(host: HostName): ColoProcessState {
     waitingDrain: null,
     vmWasRunning: false,
     qmpNegotiated: false,
-    // The secondary boots with its NBD server started and its disk exported (COLO-FT.txt step 3).
-    nbdServer: host === 'secondary' ? { running: true, exports: ['secondary-disk'] } : { running: false, exports: [] },
+    // COLO-FT.txt's command lines (step 1 and 2) create these.
+    objects: (host === 'primary' ? PRIMARY_NETWORK_OBJECTS : SECONDARY_NETWORK_OBJECTS).map((object) => ({ ...object, properties: { ...object.properties } })),
+    chardevs: host === 'primary' ? ['mirror0', 'compare1', 'compare0', 'compare0-0', 'compare_out', 'compare_out0'] : ['red0', 'red1'],
   };
 }
 

@@ -4,6 +4,7 @@
  * first, as QLIST_INSERT_HEAD builds it, and each operation stops at the first error.
  */
 import { BlockGraph } from '../block/graph.js';
+import { NbdServer } from '../block/nbd-server.js';
 import type { BlockEnv } from '../block/node.js';
 import { JobRegistry } from '../jobs/block-job.js';
 import { MESSAGES } from '../replication/messages.js';
@@ -24,6 +25,13 @@ export type AllOutcome = { readonly ok: true } | { readonly ok: false; readonly 
 export class Host {
   readonly graph: BlockGraph;
   readonly jobs: JobRegistry;
+  /** The host's NBD server (nbd-server-start/add/stop) and its exports. */
+  readonly nbdServer: NbdServer;
+  /**
+   * Nodes the monitor created (blockdev-add, drive_add -n): only these can be deleted with
+   * blockdev-del; the command line's nodes belong to their drives.
+   */
+  readonly monitorOwned = new Set<string>();
   /** Newest first. */
   readonly replicationNodes: ReplicationNode[] = [];
   private readonly services: ReplicationHostServices;
@@ -35,7 +43,13 @@ export class Host {
   ) {
     this.graph = new BlockGraph(name);
     this.jobs = new JobRegistry(name);
+    this.nbdServer = new NbdServer(this.graph);
     this.services = { graph: this.graph, jobs: this.jobs, copyTimeUs: settings.copyTimeUs, nextRequestId: settings.nextRequestId };
+  }
+
+  /** The guest's BlockBackend: the VM of the host's role ("primary-vm", "secondary-vm"). */
+  get vmBackendName(): string {
+    return `${this.name}-vm`;
   }
 
   /** replication_open through blockdev-add, checks in QEMU's order. */
@@ -65,6 +79,7 @@ export class Host {
       return { outcome: 'error', message: MESSAGES.badMode };
     }
     this.addReplicationNode(nodeName, mode, topId, fileNode.nodeName);
+    this.monitorOwned.add(nodeName);
     return { outcome: 'ok' };
   }
 
@@ -84,6 +99,12 @@ export class Host {
   /** replication_new puts the node at the head of the list. */
   registerReplicationNode(node: ReplicationNode): void {
     this.replicationNodes.unshift(node);
+  }
+
+  /** replication_remove: replication_*_all no longer sees the node. */
+  unregisterReplicationNode(node: ReplicationNode): void {
+    const position = this.replicationNodes.indexOf(node);
+    if (position >= 0) this.replicationNodes.splice(position, 1);
   }
 
   startAll(mode: ReplicationMode): AllOutcome {

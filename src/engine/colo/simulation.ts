@@ -9,23 +9,26 @@ import { STRERROR, type ReadResult, type WriteResult } from '../block/errno.js';
 import type { FaultTarget } from '../block/faults.js';
 import { ImageNode } from '../block/image.js';
 import { FrameTable, isSuspended, type FrameOwner, type FrameResumer, type IoFrame, type IoOutcome, type IoResult } from '../block/io-frames.js';
-import { NbdClientNode, NbdLink } from '../block/nbd.js';
+import { NbdClientNode, NbdLink, type NbdExportResolver } from '../block/nbd.js';
 import type { BlockEnv, BlockNode, IoContext } from '../block/node.js';
 import { QuorumNode } from '../block/quorum.js';
 import { CommitJob } from '../jobs/commit-job.js';
+import { MirrorJob } from '../jobs/mirror-job.js';
 import type { EngineAction } from '../sim/actions.js';
 import type { JobType } from '../sim/events.js';
 import { EventBus, type HostName, type IoKind, type IoOrigin, type ReplicationAction, type ReplicationMode, type SimEvent } from '../sim/events.js';
 import { Prng } from '../sim/prng.js';
 import { Scheduler } from '../sim/scheduler.js';
-import type { StoreFactory } from '../store.js';
+import type { SectorStore, StoreFactory } from '../store.js';
 import { ReplicationNode } from '../replication/replication-node.js';
 import { Host, type AllOutcome, type ReplicationOpenOptions } from './host.js';
 import { ColoControl, initialColoControlState } from './colo-control.js';
 import { clonePlain } from '../block/saved-data.js';
 import { restoreSimulation, takeSnapshot, type RootRequest, type SimulationSnapshot } from './snapshot.js';
 import { Workload, type WorkloadSettings } from './workload.js';
-import { BACKEND, buildTopology, NODE } from './topology.js';
+import { BACKEND, buildRestartedSecondary, buildTopology, NODE } from './topology.js';
+import { dropHostProcess, otherHost, swapRoles } from './host-lifecycle.js';
+import { RawImage } from '../block/raw-image.js';
 
 export interface SimulationSettings {
   readonly diskSizeBytes: number;
@@ -63,6 +66,7 @@ export type Fault =
   | { readonly kind: 'io-error'; readonly node: string; readonly on: FaultTarget; readonly count?: number }
   | { readonly kind: 'link-down' }
   | { readonly kind: 'link-up' }
+  | { readonly kind: 'link-hang' }
   | { readonly kind: 'cancel-job'; readonly host: HostName; readonly type: JobType }
   | { readonly kind: 'eject'; readonly node: string }
   | { readonly kind: 'clear' };
@@ -91,14 +95,15 @@ export class Simulation implements FrameResumer {
   readonly frames = new FrameTable((owner) => this.resumerOf(owner));
   readonly prng: Prng;
   readonly link: NbdLink;
-  readonly primary: Host;
-  readonly secondary: Host;
-  readonly colo: ColoControl;
+  private primaryHost!: Host;
+  private secondaryHost!: Host;
+  private control!: ColoControl;
   private requestsInFlight = 0;
   /** Requests in flight by the host they were issued on (vm_stop drains its own host's). */
-  private readonly inFlightByHost: Record<HostName, number> = { primary: 0, secondary: 0 };
+  private inFlightByHost: Record<HostName, number> = { primary: 0, secondary: 0 };
   private nextRequestNumber = 1;
   private nextOperationNumber = 1;
+  private hostRestarts = 0;
   private workloadValue: Workload | undefined;
   /** Answers of watched requests and of operations, until whoever waits takes them. */
   private readonly requestResults = new Map<number, IoResult>();
@@ -112,21 +117,46 @@ export class Simulation implements FrameResumer {
    */
   constructor(
     readonly settings: SimulationSettings,
-    createStore: StoreFactory,
+    private readonly createStore: StoreFactory,
     snapshot?: SimulationSnapshot,
   ) {
     this.prng = new Prng(settings.seed);
     this.scheduler.dispatch = (action) => this.dispatch(action);
     this.env = { scheduler: this.scheduler, events: this.events, frames: this.frames };
     this.link = new NbdLink(this.env, settings.nbdLatencyUs);
-    const hostSettings = { copyTimeUs: settings.copyTimeUs, nextRequestId: () => this.nextRequestNumber++ };
-    this.primary = new Host('primary', this.env, hostSettings);
-    this.secondary = new Host('secondary', this.env, hostSettings);
-    this.colo = new ColoControl(snapshot ? clonePlain(snapshot.colo) : initialColoControlState(), {
+    this.link.onDown = () => this.control.onLinkDown();
+    this.link.onHung = () => this.control.onLinkHung();
+    this.link.onRecovered = () => this.control.onLinkRecovered();
+    this.events.subscribe((event) => {
+      if (event.kind !== 'quorum-child-failed') return;
+      const host = this.hostOfNode(event.node);
+      if (host) this.control.emitQmpEvent(host, 'QUORUM_REPORT_BAD', quorumReportBadData(event));
+    });
+    this.build(snapshot, createStore);
+  }
+
+  get primary(): Host {
+    return this.primaryHost;
+  }
+
+  get secondary(): Host {
+    return this.secondaryHost;
+  }
+
+  get colo(): ColoControl {
+    return this.control;
+  }
+
+  /** Both hosts and the control plane, new (topology) or from a snapshot; the clock, queue, frames and link are restored in place. */
+  private build(snapshot: SimulationSnapshot | undefined, createStore: StoreFactory): void {
+    const hostSettings = { copyTimeUs: this.settings.copyTimeUs, nextRequestId: () => this.nextRequestNumber++ };
+    this.primaryHost = new Host('primary', this.env, hostSettings);
+    this.secondaryHost = new Host('secondary', this.env, hostSettings);
+    this.control = new ColoControl(snapshot ? clonePlain(snapshot.colo) : initialColoControlState(), {
       scheduler: this.scheduler,
       events: this.events,
-      latencyUs: settings.nbdLatencyUs,
-      vmstateLoadUs: settings.vmstateLoadUs,
+      latencyUs: this.settings.nbdLatencyUs,
+      vmstateLoadUs: this.settings.vmstateLoadUs,
       replication: (host) => {
         const target = this.host(host);
         return {
@@ -139,36 +169,33 @@ export class Simulation implements FrameResumer {
       inFlightOn: (host) => this.inFlightByHost[host],
       linkIsUp: () => this.link.isUp,
       takeLinkDown: () => this.link.setUp(false),
-      detachPrimaryReplication: () => {
-        const coloDisk = this.primary.graph.node(NODE.coloDisk);
-        if (coloDisk instanceof QuorumNode && coloDisk.children.has('children.1') && coloDisk.deleteChild('children.1').ok) {
-          this.events.emit({ kind: 'graph-changed', host: 'primary', change: `x-blockdev-change: ${NODE.replicationPrimary} removed from ${NODE.coloDisk} (children.1)` });
-        }
-      },
+      detachPrimaryReplication: () => this.detachPrimaryReplication(),
       answerOperation: (operation, outcome) => this.answerColoOperation(operation.id, operation.kind, operation.kind === 'failover' ? operation.to : undefined, outcome),
     });
-    this.link.onDown = () => this.colo.onLinkDown();
-    this.events.subscribe((event) => {
-      if (event.kind !== 'quorum-child-failed') return;
-      const host = this.hostOfNode(event.node);
-      if (host) this.colo.emitQmpEvent(host, 'QUORUM_REPORT_BAD', quorumReportBadData(event));
-    });
+    this.requestsInFlight = 0;
+    this.inFlightByHost = { primary: 0, secondary: 0 };
+    this.requestResults.clear();
+    this.operationResults.clear();
+    this.workloadValue = undefined;
     if (!snapshot) {
-      buildTopology(this.env, this.primary, this.secondary, this.link, settings, createStore);
+      buildTopology(this.env, this.primaryHost, this.secondaryHost, this.link, this.settings, createStore, this.resolveExport);
       return;
     }
     const restored = restoreSimulation(snapshot, {
       env: this.env,
-      primary: this.primary,
-      secondary: this.secondary,
+      primary: this.primaryHost,
+      secondary: this.secondaryHost,
       link: this.link,
       createStore,
+      resolveExport: this.resolveExport,
+      mirrorEvents: (host) => (name, data) => this.control.emitQmpEvent(host, name, data),
       startWorkload: (state) => {
         this.workloadValue = new Workload(this, state.settings);
         this.workloadValue.resume(state);
       },
     });
     this.prng.restore(restored.prng);
+    this.hostRestarts = restored.hostRestarts;
     this.nextRequestNumber = restored.nextRequestNumber;
     this.nextOperationNumber = restored.nextOperationNumber;
     for (const [requestId, result] of restored.requestResults) this.requestResults.set(requestId, result);
@@ -177,6 +204,141 @@ export class Simulation implements FrameResumer {
       if (frame.owner.kind !== 'request') continue;
       this.requestsInFlight++;
       this.inFlightByHost[(frame.state as RootRequest).host]++;
+    }
+  }
+
+  /**
+   * Rebuilds the whole simulation from `snapshot` inside this object (listeners stay
+   * subscribed), each image keeping its own store: a change of the pair's shape (roles swapped,
+   * a host restarted) is a snapshot transformed and restored.
+   */
+  private rebuildFrom(snapshot: SimulationSnapshot, freshStores: StoreFactory): void {
+    const stores = new Map<string, SectorStore>();
+    for (const host of [this.primaryHost, this.secondaryHost]) {
+      for (const node of host.graph.nodes()) if (node instanceof ImageNode) stores.set(node.nodeName, node.sectorStore);
+    }
+    this.workloadValue?.stop();
+    this.scheduler.clear();
+    this.frames.clear();
+    this.build(snapshot, (options) => stores.get(options.imageName) ?? freshStores(options));
+  }
+
+  /**
+   * A host lost in a failover comes back as the secondary of a new pair (COLO-FT.txt, "Start the
+   * new Secondary (Steps 2 and 3 above)"): when the survivor was the secondary it becomes the
+   * primary first (roles are names); the lost host's old QEMU is gone with everything it held but
+   * its disk (`kept`) or not even that (`fresh`: a new empty disk); its new QEMU waits for the
+   * migration with new empty active and hidden disks, its NBD server exporting its disk. The
+   * survivor's side of the runbook (drive-mirror, drive_add, x-blockdev-change, migrate) is QMP.
+   */
+  restartHost(lost: HostName, disks: 'kept' | 'fresh'): StepOutcome {
+    if (!this.control.process(lost).state.crashed) return { ok: false, message: `The ${lost} host is running: only a host lost in a failover can be restarted` };
+    const survivor = otherHost(lost);
+    if (this.control.process(survivor).state.failover !== 'completed') {
+      return { ok: false, message: `The ${survivor} host has not completed its failover: restart the lost host once the survivor runs alone` };
+    }
+    const keptName = disks === 'kept' ? [...this.host(lost).graph.nodes()].find((node) => node instanceof RawImage)?.nodeName : undefined;
+    let snapshot = this.snapshot();
+    const swapped = lost === 'primary';
+    if (swapped) snapshot = swapRoles(snapshot);
+    snapshot = dropHostProcess(snapshot, 'secondary', new Set(keptName === undefined ? [] : [keptName]));
+    const generation = this.hostRestarts + 2;
+    this.rebuildFrom({ ...snapshot, hostRestarts: this.hostRestarts + 1 }, this.createStore);
+    if (swapped) this.events.emit({ kind: 'host-lifecycle', host: 'primary', change: 'the surviving secondary is the primary of the new pair (hosts are named by their role)' });
+    const host = this.secondaryHost;
+    const kept = keptName === undefined ? undefined : (host.graph.node(keptName) as RawImage);
+    const exported = buildRestartedSecondary(this.env, host, this.settings, this.createStore, generation, kept);
+    // The machine is back on the network.
+    this.link.setUp(true);
+    this.events.emit({
+      kind: 'host-lifecycle',
+      host: 'secondary',
+      change: `the lost host restarted as the new secondary (${kept ? `its disk ${exported} kept` : `a new empty disk ${exported}`}), waiting for the migration; NBD export ${exported}`,
+    });
+    return OK;
+  }
+
+  /**
+   * blockdev-del (and HMP drive_del of a node): QEMU's checks in blockdev.c's order, then the
+   * node is closed (replication_close: stop(false) while running, the commit cancelled and
+   * waited for during a failover) and goes with the implicit NBD client it opened. Nodes from
+   * the command line (-drive) are not the monitor's to delete.
+   */
+  deleteBlockNode(hostName: HostName, nodeName: string): StepOutcome {
+    const host = this.host(hostName);
+    const node = host.graph.node(nodeName);
+    if (!node) return { ok: false, message: `Failed to find node with node-name='${nodeName}'` };
+    if (host.graph.hasBackend(node)) return { ok: false, message: `Node ${nodeName} is in use` };
+    if (!host.monitorOwned.has(nodeName)) return { ok: false, message: `Node ${nodeName} is not owned by the monitor` };
+    if (host.graph.parentsOf(node).length > 0) return { ok: false, message: `Block device ${nodeName} is in use` };
+    if (node instanceof ReplicationNode) {
+      if (node.stage === 'running') node.stop(false);
+      const commit = node.commit;
+      if (node.stage === 'failover' && commit) {
+        // job_cancel_sync: the monitor waits for the cancelled commit to end.
+        commit.cancel();
+        while (host.jobs.get(commit.id) && this.scheduler.runNext()) {
+          // the clock runs while the monitor waits
+        }
+      }
+      host.unregisterReplicationNode(node);
+    }
+    const children = [...node.children.values()];
+    node.children.clear();
+    host.graph.remove(node);
+    host.monitorOwned.delete(nodeName);
+    this.events.emit({ kind: 'graph-changed', host: hostName, change: `${nodeName} deleted${node instanceof ReplicationNode ? ' (replication_close)' : ''}` });
+    for (const child of children) {
+      if (child instanceof NbdClientNode && host.graph.node(child.nodeName) === child && host.graph.parentsOf(child).length === 0 && !host.monitorOwned.has(child.nodeName)) {
+        host.graph.remove(child);
+        this.events.emit({ kind: 'graph-changed', host: hostName, change: `${child.nodeName} (the NBD connection ${nodeName} opened) closed` });
+      }
+    }
+    return OK;
+  }
+
+  /** QMP yank of an NBD client (nbd_yank): its requests on the wire fail now, and every later one. */
+  yankNbdClient(hostName: HostName, nodeName: string): void {
+    const client = this.host(hostName).graph.node(nodeName);
+    if (!(client instanceof NbdClientNode)) return;
+    const owned = [...this.frames.all()].filter((frame) => frame.owner.kind === 'node' && frame.owner.host === hostName && frame.owner.node === nodeName);
+    client.yank(owned);
+    this.events.emit({ kind: 'graph-changed', host: hostName, change: `yank: ${nodeName}'s NBD connection shut down` });
+  }
+
+  /** An NBD client node on `host` connected to `exportName` on `serverHost` (the caller has checked the connection). */
+  createNbdClient(host: HostName, nodeName: string, serverHost: HostName, exportName: string): NbdClientNode {
+    const client = new NbdClientNode(nodeName, host, this.env, this.link, serverHost, exportName, this.settings.diskSizeBytes, this.resolveExport);
+    this.host(host).graph.add(client);
+    this.events.emit({ kind: 'graph-changed', host, change: `NBD client ${nodeName} connected to ${serverHost}'s export ${exportName}` });
+    return client;
+  }
+
+  /**
+   * drive-mirror's job on `host` from `source` to `target` (the caller has checked QEMU's
+   * preconditions). `sync` none starts clean: only what the guest writes from now is copied.
+   */
+  startDriveMirror(host: HostName, jobId: string, source: BlockNode, target: BlockNode, granularityBytes: number): MirrorJob {
+    const job = new MirrorJob(
+      this.env,
+      this.host(host).jobs,
+      this.host(host).graph,
+      { source, target, granularityBytes, copyTimeUs: this.settings.copyTimeUs, requestId: () => this.nextRequestNumber++ },
+      (name, data) => this.control.emitQmpEvent(host, name, data),
+      jobId,
+    );
+    job.start();
+    return job;
+  }
+
+  /** x-blockdev-change at a failover to the primary: the primary replication child leaves the VM's quorum. */
+  private detachPrimaryReplication(): void {
+    const root = this.primaryHost.graph.backendNamed(this.primaryHost.vmBackendName)?.root;
+    const quorum = root instanceof QuorumNode ? root : undefined;
+    if (!quorum) return;
+    const child = quorum.orderedChildren().find((candidate) => candidate.node instanceof ReplicationNode && candidate.node.mode === 'primary');
+    if (child && quorum.deleteChild(child.role).ok) {
+      this.events.emit({ kind: 'graph-changed', host: 'primary', change: `x-blockdev-change: ${child.node.nodeName} removed from ${quorum.nodeName} (${child.role})` });
     }
   }
 
@@ -200,8 +362,12 @@ export class Simulation implements FrameResumer {
       primary: this.primary,
       secondary: this.secondary,
       workload: this.workloadValue?.saveState(),
+      hostRestarts: this.hostRestarts,
     });
   }
+
+  /** An NBD client's export: looked up on its server's host when a request arrives. */
+  private readonly resolveExport: NbdExportResolver = (serverHost, exportName) => this.host(serverHost).nbdServer.exportOf(exportName);
 
   /** Whether a VM runs (the workload writes only through running VMs). */
   vmRunning(vm: HostName): boolean {
@@ -275,15 +441,23 @@ export class Simulation implements FrameResumer {
 
   /** The guest flushes its disk (the VM's BlockBackend: bdrv_co_flush from its root). */
   guestFlush(vm: HostName): Pending<WriteResult> {
-    return this.flush(vm === 'primary' ? NODE.coloDisk : NODE.topDisk, vm === 'primary' ? 'primary-vm' : 'secondary-vm');
+    return this.flush(this.vmDiskNode(vm), vmOrigin(vm));
+  }
+
+  /** The node the VM's disk device was attached to (its BlockBackend goes through whatever sits above it now). */
+  vmDiskNode(vm: HostName): string {
+    const host = this.host(vm);
+    const backend = host.graph.backendNamed(host.vmBackendName);
+    if (!backend) throw new Error(`the ${vm} host has no VM disk`);
+    return backend.attachedNodeName;
   }
 
   guestRead(vm: HostName, offsetBytes: number, lengthBytes: number): Pending<ReadResult> {
-    return this.read(vm === 'primary' ? NODE.coloDisk : NODE.topDisk, offsetBytes, lengthBytes, vm === 'primary' ? 'primary-vm' : 'secondary-vm');
+    return this.read(this.vmDiskNode(vm), offsetBytes, lengthBytes, vmOrigin(vm));
   }
 
   guestWrite(vm: HostName, offsetBytes: number, data: DataRuns, options: { watch?: boolean } = {}): Pending<WriteResult> {
-    return this.write(vm === 'primary' ? NODE.coloDisk : NODE.topDisk, offsetBytes, data, vm === 'primary' ? 'primary-vm' : 'secondary-vm', options);
+    return this.write(this.vmDiskNode(vm), offsetBytes, data, vmOrigin(vm), options);
   }
 
   /** The node a request addressed to `nodeName` enters: its own backend's root, or the node. */
@@ -395,7 +569,7 @@ export class Simulation implements FrameResumer {
       }
       case 'job-run': {
         const job = this.host(action.host).jobs.get(action.jobId);
-        if (!(job instanceof CommitJob)) throw new Error(`no commit job ${action.jobId} on the ${action.host} host`);
+        if (!(job instanceof CommitJob) && !(job instanceof MirrorJob)) throw new Error(`no commit or mirror job ${action.jobId} on the ${action.host} host`);
         job.run();
         return;
       }
@@ -419,7 +593,7 @@ export class Simulation implements FrameResumer {
       }
       case 'job': {
         const job = this.host(owner.host).jobs.get(owner.jobId);
-        if (!(job instanceof CommitJob)) throw new Error(`frame owner job ${owner.jobId} is not on the ${owner.host} host`);
+        if (!(job instanceof CommitJob) && !(job instanceof MirrorJob)) throw new Error(`frame owner job ${owner.jobId} is not on the ${owner.host} host`);
         return job;
       }
     }
@@ -523,6 +697,10 @@ export class Simulation implements FrameResumer {
         this.link.setUp(fault.kind === 'link-up');
         this.events.emit({ kind: 'fault-injected', description: fault.kind === 'link-up' ? 'NBD link restored' : 'NBD link down' });
         return OK;
+      case 'link-hang':
+        this.link.setState('hung');
+        this.events.emit({ kind: 'fault-injected', description: 'link hangs: the peer stops answering, nothing is reset (NBD requests and COLO messages wait)' });
+        return OK;
       case 'cancel-job': {
         const job = this.host(fault.host).jobs.ofType(fault.type);
         if (!job) return { ok: false, message: `No ${fault.type} job is running on the ${fault.host} host` };
@@ -577,6 +755,10 @@ export class Simulation implements FrameResumer {
   readNow(nodeName: string, offsetBytes: number, lengthBytes: number): ReadResult {
     return this.settle(this.read(nodeName, offsetBytes, lengthBytes));
   }
+}
+
+function vmOrigin(vm: HostName): IoOrigin {
+  return vm === 'primary' ? 'primary-vm' : 'secondary-vm';
 }
 
 /**

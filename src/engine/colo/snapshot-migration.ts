@@ -19,6 +19,7 @@ import type { ScheduledEntry } from '../sim/scheduler.js';
 import { initialColoControlState, type ColoControlState } from './colo-control.js';
 import { DEFAULT_CHECKPOINT_DELAY_MS, type RunState } from './colo-protocol.js';
 import { DEFAULT_SETTINGS, type ColoState, type SimulationSettings } from './simulation.js';
+import { TOPOLOGY_NODES } from './topology.js';
 import { SNAPSHOT_VERSION, type HostSnapshot, type JobSnapshot, type NodeSnapshot, type SimulationSnapshot } from './snapshot.js';
 
 type V1Run = { lengthBytes: number; fillByte: number } | { lengthBytes: number; bytes: Uint8Array };
@@ -145,7 +146,13 @@ function migrateV1(v1: SimulationSnapshotV1): SimulationSnapshot {
       }
     }
     const nodes: NodeSnapshot[] = host.nodes.map((node) => migrateNode(node, jobIdOf.get(node.name)));
-    hosts[hostName] = { nodes, backends: host.backends.map((backend) => ({ ...backend })), replicationOrder: [...host.replicationOrder], jobs, nextJobNumber };
+    // v1's secondary always ran its NBD server with the secondary disk exported as "nbd-export".
+    const exported = host.backends.some((backend) => backend.name === 'nbd-export');
+    const nbdServer = exported ? { running: true, port: '9999', exports: [{ name: 'secondary-disk', backendName: 'nbd-export', writable: true }] } : { running: false, port: null, exports: [] };
+    // The monitor's nodes: replication nodes opened by `open` (blockdev-add), and the primary's, which COLO-FT.txt adds with drive_add -n.
+    const fixed = new Set<string>(TOPOLOGY_NODES.map((node) => node.name));
+    const monitorOwned = host.nodes.filter((node) => node.driver === 'replication' && (!fixed.has(node.name) || node.name === 'replication-primary')).map((node) => node.name).sort();
+    hosts[hostName] = { nodes, backends: host.backends.map((backend) => ({ ...backend })), replicationOrder: [...host.replicationOrder], jobs, nextJobNumber, nbdServer, monitorOwned };
   }
   if (v1.workload) timers.push({ order: v1.workload.timerSequence, timeUs: v1.workload.nextArrivalUs, action: { type: 'workload-arrival' } });
   // v1 had no checkpoint timer: a running COLO gets QEMU's, a full x-checkpoint-delay from now.
@@ -163,12 +170,13 @@ function migrateV1(v1: SimulationSnapshotV1): SimulationSnapshot {
     nextRequestNumber: v1.nextRequestNumber,
     nextOperationNumber: 1,
     prng: [...v1.prng],
-    link: { up: v1.linkUp, serving: true, inTransit: [] },
+    link: { state: v1.linkUp ? 'up' : 'down', inTransit: [], held: [] },
     colo: coloFromV1(v1, hosts, timerSequence),
     requestResults: [],
     operationResults: [],
     hosts,
     workload: v1.workload ? { settings: { ...v1.workload.settings }, timerSequence: workloadSequence, writesIssued: v1.workload.writesIssued } : null,
+    hostRestarts: 0,
   };
 }
 
@@ -192,7 +200,7 @@ function coloFromV1(v1: SimulationSnapshotV1, hosts: Record<HostName, HostSnapsh
     secondary.incomingOnce = false;
     secondary.runState = vmRunState;
     secondary.thread = { role: 'secondary', place: 'waiting-message' };
-    colo.channel = { state: 'open', epoch: 1 };
+    colo.channel = { state: 'open', epoch: 1, held: [], peerDead: false };
   } else if (v1.coloState === 'failed-over') {
     const secondaryStage = hosts.secondary.nodes.find((node) => node.driver === 'replication' && node.mode === 'secondary');
     const survivor: HostName = secondaryStage && secondaryStage.driver === 'replication' && secondaryStage.stage !== 'running' && secondaryStage.stage !== 'none' ? 'secondary' : 'primary';
@@ -213,7 +221,7 @@ function coloFromV1(v1: SimulationSnapshotV1, hosts: Record<HostName, HostSnapsh
     }
     lost.crashed = true;
     lost.runState = 'shutdown';
-    colo.channel = { state: 'broken', epoch: 1 };
+    colo.channel = { state: 'broken', epoch: 1, held: [], peerDead: false };
   }
   return colo;
 }
@@ -229,7 +237,8 @@ function migrateNode(node: V1Node, jobs: { backup: string | null; commit: string
       // v1 only ever dropped the highest child (children.1 at a failover to the primary), which gives its number back.
       return { ...common, driver: 'quorum', voteThreshold: node.voteThreshold!, nextChildIndex: nextChildIndexOf(node.children) };
     case 'nbd':
-      return { ...common, driver: 'nbd' };
+      // v1's only NBD client was the primary's, connected to the secondary's export of its disk.
+      return { ...common, driver: 'nbd', serverHost: 'secondary', exportName: 'secondary-disk', quit: false };
     case 'replication':
       return { ...common, driver: 'replication', mode: node.mode!, topId: node.topId ?? null, stage: node.stage!, error: node.error!, backupJobId: jobs?.backup ?? null, commitJobId: jobs?.commit ?? null };
     case 'copy-before-write':

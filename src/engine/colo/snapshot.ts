@@ -15,7 +15,8 @@ import { CopyBeforeWriteFilter } from '../block/copy-before-write.js';
 import type { Errno } from '../block/errno.js';
 import type { FaultRule } from '../block/faults.js';
 import type { FrameTableSnapshot, IoResult } from '../block/io-frames.js';
-import { NbdClientNode, type NbdLink, type NbdLinkSnapshot } from '../block/nbd.js';
+import { NbdClientNode, type NbdExportResolver, type NbdLink, type NbdLinkSnapshot } from '../block/nbd.js';
+import type { NbdServerState } from '../block/nbd-server.js';
 import type { BlockEnv, BlockNode, ChildRole, DriverName } from '../block/node.js';
 import { Qcow2Image } from '../block/qcow2-image.js';
 import { QuorumNode } from '../block/quorum.js';
@@ -23,6 +24,7 @@ import { RawImage } from '../block/raw-image.js';
 import { clonePlain, decodeData, encodeData, type SavedData } from '../block/saved-data.js';
 import { BackupJob } from '../jobs/backup-job.js';
 import { CommitJob, type CommitJobState } from '../jobs/commit-job.js';
+import { MirrorJob, type MirrorEventSink, type MirrorJobState } from '../jobs/mirror-job.js';
 import { ReplicationNode } from '../replication/replication-node.js';
 import type { EngineAction } from '../sim/actions.js';
 import type { HostName, IoKind, IoOrigin, ReplicationMode, Stage } from '../sim/events.js';
@@ -62,7 +64,7 @@ export type NodeSnapshot = NodeCommon &
     | { readonly driver: 'raw'; readonly filename: string }
     | { readonly driver: 'qcow2'; readonly filename: string; readonly clusterSizeBytes: number; readonly allocatedClusters: number[] }
     | { readonly driver: 'quorum'; readonly voteThreshold: number; readonly nextChildIndex: number }
-    | { readonly driver: 'nbd' }
+    | { readonly driver: 'nbd'; readonly serverHost: HostName; readonly exportName: string; readonly quit: boolean }
     | {
         readonly driver: 'replication';
         readonly mode: ReplicationMode;
@@ -87,7 +89,8 @@ export type JobSnapshot =
       readonly base: string;
       readonly granularityBytes: number;
       readonly state: SavedData;
-    };
+    }
+  | { readonly type: 'mirror'; readonly id: string; readonly source: string; readonly target: string; readonly granularityBytes: number; readonly state: SavedData };
 
 export interface HostSnapshot {
   readonly nodes: NodeSnapshot[];
@@ -96,6 +99,9 @@ export interface HostSnapshot {
   readonly replicationOrder: string[];
   readonly jobs: JobSnapshot[];
   readonly nextJobNumber: number;
+  readonly nbdServer: NbdServerState;
+  /** Nodes blockdev-del may delete (created by the monitor), sorted. */
+  readonly monitorOwned: string[];
 }
 
 export interface SimulationSnapshot {
@@ -115,6 +121,8 @@ export interface SimulationSnapshot {
   readonly operationResults: Array<[number, StepOutcome]>;
   readonly hosts: Record<HostName, HostSnapshot>;
   readonly workload: WorkloadState | null;
+  /** How many times a lost host came back as the new secondary (its nodes are named after it: hidden-disk-2, ...). */
+  readonly hostRestarts: number;
 }
 
 export interface SnapshotSource {
@@ -132,6 +140,7 @@ export interface SnapshotSource {
   readonly primary: Host;
   readonly secondary: Host;
   readonly workload: WorkloadState | undefined;
+  readonly hostRestarts: number;
 }
 
 /** Plain data of the whole simulation; shares nothing mutable with it. */
@@ -151,6 +160,7 @@ export function takeSnapshot(source: SnapshotSource): SimulationSnapshot {
     operationResults: source.operationResults.map(([operationId, outcome]) => [operationId, { ...outcome }]),
     hosts: { primary: snapshotHost(source.primary), secondary: snapshotHost(source.secondary) },
     workload: source.workload ? { ...source.workload, settings: { ...source.workload.settings } } : null,
+    hostRestarts: source.hostRestarts,
   };
 }
 
@@ -171,6 +181,8 @@ function snapshotHost(host: Host): HostSnapshot {
         granularityBytes: job.granularityBytes,
         state: encodeData(job.saveState()),
       });
+    } else if (job instanceof MirrorJob) {
+      jobs.push({ type: 'mirror', id: job.id, source: job.sourceNode.nodeName, target: job.targetNode.nodeName, granularityBytes: job.granularityBytes, state: encodeData(job.saveState()) });
     }
   }
   return {
@@ -179,6 +191,8 @@ function snapshotHost(host: Host): HostSnapshot {
     replicationOrder: host.replicationNodes.map((node) => node.nodeName),
     jobs,
     nextJobNumber: host.jobs.nextJobNumberValue,
+    nbdServer: host.nbdServer.saveState(),
+    monitorOwned: [...host.monitorOwned].sort(),
   };
 }
 
@@ -201,7 +215,7 @@ function snapshotNode(node: BlockNode): NodeSnapshot {
   }
   if (node instanceof RawImage) return { ...common, driver: 'raw', filename: node.filename };
   if (node instanceof QuorumNode) return { ...common, driver: 'quorum', voteThreshold: node.voteThreshold, nextChildIndex: node.nextChildIndex };
-  if (node instanceof NbdClientNode) return { ...common, driver: 'nbd' };
+  if (node instanceof NbdClientNode) return { ...common, driver: 'nbd', serverHost: node.serverHost, exportName: node.exportName, quit: node.quit };
   if (node instanceof ReplicationNode) {
     return {
       ...common,
@@ -228,6 +242,9 @@ export interface RestoreTarget {
   readonly secondary: Host;
   readonly link: NbdLink;
   readonly createStore: StoreFactory;
+  readonly resolveExport: NbdExportResolver;
+  /** Where a restored drive-mirror job sends its QMP events. */
+  readonly mirrorEvents: (host: HostName) => MirrorEventSink;
   readonly startWorkload: (state: WorkloadState) => void;
 }
 
@@ -238,6 +255,7 @@ export interface RestoredCore {
   readonly nextOperationNumber: number;
   readonly requestResults: Array<[number, IoResult]>;
   readonly operationResults: Array<[number, StepOutcome]>;
+  readonly hostRestarts: number;
 }
 
 /** Rebuilds both hosts, the queue, the frames and the link from a snapshot. Throws when the snapshot does not fit together. */
@@ -249,10 +267,8 @@ export function restoreSimulation(snapshot: SimulationSnapshot, target: RestoreT
   env.frames.restore(snapshot.frames);
   link.restore(snapshot.link);
 
-  // The secondary first: the primary's NBD client needs the secondary's export.
-  restoreHost(target.secondary, snapshot.hosts.secondary, snapshot.settings, target, undefined);
-  const nbdExport = target.secondary.graph.backendNamed(BACKEND.nbdExport);
-  restoreHost(target.primary, snapshot.hosts.primary, snapshot.settings, target, nbdExport);
+  restoreHost(target.secondary, snapshot.hosts.secondary, snapshot.settings, target);
+  restoreHost(target.primary, snapshot.hosts.primary, snapshot.settings, target);
 
   if (snapshot.workload) target.startWorkload(snapshot.workload);
   return {
@@ -261,10 +277,11 @@ export function restoreSimulation(snapshot: SimulationSnapshot, target: RestoreT
     nextOperationNumber: snapshot.nextOperationNumber,
     requestResults: snapshot.requestResults.map(([requestId, result]) => [requestId, decodeData(result) as IoResult]),
     operationResults: snapshot.operationResults.map(([operationId, outcome]) => [operationId, { ...outcome }]),
+    hostRestarts: snapshot.hostRestarts,
   };
 }
 
-function restoreHost(host: Host, saved: HostSnapshot, settings: SimulationSettings, target: RestoreTarget, nbdExport: BlockBackend | undefined): void {
+function restoreHost(host: Host, saved: HostSnapshot, settings: SimulationSettings, target: RestoreTarget): void {
   const { env, createStore } = target;
   const graph: BlockGraph = host.graph;
   const store = (imageName: string) => createStore({ imageName, sizeBytes: settings.diskSizeBytes });
@@ -286,10 +303,12 @@ function restoreHost(host: Host, saved: HostSnapshot, settings: SimulationSettin
       case 'quorum':
         created = new QuorumNode(node.name, host.name, env, node.voteThreshold, node.nextChildIndex);
         break;
-      case 'nbd':
-        if (!nbdExport) throw new Error('snapshot has an NBD client but no NBD export');
-        created = new NbdClientNode(node.name, host.name, env, target.link, nbdExport, settings.diskSizeBytes);
+      case 'nbd': {
+        const client = new NbdClientNode(node.name, host.name, env, target.link, node.serverHost, node.exportName, settings.diskSizeBytes, target.resolveExport);
+        client.quit = node.quit;
+        created = client;
         break;
+      }
       case 'replication':
         created = host.createReplicationNode(node.name, node.mode, node.topId ?? undefined);
         break;
@@ -309,6 +328,21 @@ function restoreHost(host: Host, saved: HostSnapshot, settings: SimulationSettin
   // 2. Jobs, with their filters.
   const jobsById = new Map<string, BackupJob | CommitJob>();
   for (const job of saved.jobs) {
+    if (job.type === 'mirror') {
+      const state = decodeData(job.state) as MirrorJobState;
+      const mirror = new MirrorJob(
+        env,
+        host.jobs,
+        graph,
+        { source: lookup(job.source), target: lookup(job.target), granularityBytes: job.granularityBytes, copyTimeUs: settings.copyTimeUs, requestId: () => state.requestId },
+        target.mirrorEvents(host.name),
+        job.id,
+      );
+      if (!savedByName.has(mirror.mirrorTop.nodeName)) throw new Error(`snapshot has mirror job ${job.id} but not its filter ${mirror.mirrorTop.nodeName}`);
+      graph.add(mirror.mirrorTop);
+      mirror.resume(state);
+      continue;
+    }
     const owner = lookup(job.owner);
     if (!(owner instanceof ReplicationNode)) throw new Error(`job ${job.id} belongs to ${job.owner}, which is not a replication node`);
     if (job.type === 'backup') {
@@ -370,4 +404,6 @@ function restoreHost(host: Host, saved: HostSnapshot, settings: SimulationSettin
     (lookup(node.name) as ReplicationNode).restoreState({ stage: node.stage, error: node.error, backupJob, commitJob });
   }
   host.jobs.restoreNextJobNumber(saved.nextJobNumber);
+  for (const name of saved.monitorOwned) host.monitorOwned.add(name);
+  host.nbdServer.state = { running: saved.nbdServer.running, port: saved.nbdServer.port, exports: saved.nbdServer.exports.map((entry) => ({ ...entry })) };
 }

@@ -39,8 +39,8 @@ export const T = {
 };
 
 /** The arguments, or QEMU's message for the first thing wrong with them. */
-export function checkArguments(schema: Readonly<Record<string, QapiMember>>, value: unknown): { ok: true } | { ok: false; message: string } {
-  const problem = visitStruct(schema, value ?? {}, '', false);
+export function checkArguments(schema: Readonly<Record<string, QapiMember>>, value: unknown, open = false): { ok: true } | { ok: false; message: string } {
+  const problem = visitStruct(schema, value ?? {}, '', open);
   return problem === undefined ? { ok: true } : { ok: false, message: problem };
 }
 

@@ -16,30 +16,11 @@ import { Qcow2Image } from '../block/qcow2-image.js';
 import { MESSAGES } from '../replication/messages.js';
 import { checkArguments, T, type QapiMember } from './qapi.js';
 
-export type QmpErrorClass = 'GenericError' | 'CommandNotFound' | 'DeviceNotActive' | 'DeviceNotFound';
+import { fail, ok, type QmpCommand, type QmpCommandInput, type QmpReply } from './command.js';
+import { BLOCK_COMMANDS } from './block-commands.js';
+import { HOST_COMMANDS } from './host-commands.js';
 
-export type QmpReply = { readonly return: unknown } | { readonly error: { readonly class: QmpErrorClass; readonly desc: string } };
-
-export interface QmpCommandInput {
-  readonly execute: string;
-  readonly arguments?: Record<string, unknown>;
-}
-
-interface QmpContext {
-  readonly sim: Simulation;
-  readonly host: HostName;
-}
-
-interface QmpCommand {
-  /** The command's QAPI arguments ('data' in the schema), in schema order. */
-  readonly args: Readonly<Record<string, QapiMember>>;
-  /** The function in QEMU that implements it, for the event log. */
-  readonly qemuFunction: string;
-  run(context: QmpContext, args: Record<string, unknown>): QmpReply;
-}
-
-const ok = (value: unknown = {}): QmpReply => ({ return: value });
-const fail = (desc: string, errorClass: QmpErrorClass = 'GenericError'): QmpReply => ({ error: { class: errorClass, desc } });
+export type { QmpCommandInput, QmpErrorClass, QmpReply } from './command.js';
 
 const MIGRATION_CAPABILITIES = [
   'xbzrle', 'rdma-pin-all', 'auto-converge', 'zero-blocks', 'compress', 'events', 'postcopy-ram', 'x-colo', 'release-ram', 'block', 'return-path',
@@ -198,17 +179,6 @@ export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
       return ok({ status, ...(state.migrationError ? { 'error-desc': state.migrationError } : {}) });
     },
   },
-  'query-block-jobs': {
-    args: {},
-    qemuFunction: 'qmp_query_block_jobs',
-    // Replication's backup job and active commit are internal jobs (JOB_INTERNAL): QMP does not list them.
-    run: () => ok([]),
-  },
-  'block-job-cancel': {
-    args: { device: T.required(T.str), force: T.optional(T.bool) },
-    qemuFunction: 'qmp_block_job_cancel',
-    run: (_context, args) => fail(`Block job '${args.device as string}' not found`, 'DeviceNotActive'),
-  },
   'query-named-block-nodes': {
     args: { flat: T.optional(T.bool) },
     qemuFunction: 'qmp_query_named_block_nodes',
@@ -250,11 +220,11 @@ export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
   'nbd-server-start': {
     args: { addr: T.required(T.struct({ type: T.required(T.enumOf('inet', 'unix', 'vsock', 'fd')), data: T.required(T.any) })), 'tls-creds': T.optional(T.str), 'tls-authz': T.optional(T.str), 'max-connections': T.optional(T.uint32) },
     qemuFunction: 'qmp_nbd_server_start',
-    run: ({ sim, host }) => {
-      const server = nbdServerOf(sim, host);
+    run: ({ sim, host }, args) => {
+      const server = sim.host(host).nbdServer;
       if (server.running) return fail('NBD server already running');
-      server.running = true;
-      syncNbdLink(sim, host);
+      const address = args.addr as { type: string; data: { port?: unknown } };
+      server.start(address.type === 'inet' && typeof address.data.port === 'string' ? address.data.port : 'unix');
       return ok();
     },
   },
@@ -264,16 +234,16 @@ export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
     run: ({ sim, host }, args) => {
       // qmp_nbd_server_add looks the device up, then blk_exp_add checks the export id (the name),
       // then nbd_export_create checks the server.
-      const server = nbdServerOf(sim, host);
+      const server = sim.host(host).nbdServer;
       const device = args.device as string;
       const node = sim.host(host).graph.lookup(device);
       if (!node) return fail(MESSAGES.cannotFind(device));
       const name = (args.name as string | undefined) ?? device;
       if (!/^[A-Za-z][A-Za-z0-9._-]*$/.test(name)) return fail('Invalid block export id');
-      if (server.exports.includes(name)) return fail(`Block export id '${name}' is already in use`);
+      if (server.has(name)) return fail(`Block export id '${name}' is already in use`);
       if (!server.running) return fail('NBD server not running');
-      server.exports.push(name);
-      syncNbdLink(sim, host);
+      server.add(name, node, args.writable === true);
+      sim.events.emit({ kind: 'graph-changed', host, change: `NBD export ${name} of ${node.nodeName} added` });
       return ok();
     },
   },
@@ -281,27 +251,18 @@ export const COMMANDS: Readonly<Record<string, QmpCommand>> = {
     args: {},
     qemuFunction: 'qmp_nbd_server_stop',
     run: ({ sim, host }) => {
-      const server = nbdServerOf(sim, host);
+      const server = sim.host(host).nbdServer;
       if (!server.running) return fail('NBD server not running');
-      server.running = false;
-      server.exports = [];
-      syncNbdLink(sim, host);
+      server.stop();
+      // The clients' connections close: what is on the wire to this server is lost.
+      sim.link.closeConnectionsTo(host);
+      sim.events.emit({ kind: 'graph-changed', host, change: 'NBD server stopped: its exports are gone' });
       return ok();
     },
   },
+  ...BLOCK_COMMANDS,
+  ...HOST_COMMANDS,
 };
-
-/** This host's NBD server; changes to it reach the NBD link (the primary's client sees the secondary's export). */
-function nbdServerOf(sim: Simulation, host: HostName): { running: boolean; exports: string[] } {
-  return sim.colo.process(host).state.nbdServer;
-}
-
-/** After an nbd-server command: the export the primary's NBD client uses is there or gone. */
-function syncNbdLink(sim: Simulation, host: HostName): void {
-  if (host !== 'secondary') return;
-  const server = nbdServerOf(sim, host);
-  sim.link.setServing(server.running && server.exports.includes('secondary-disk'));
-}
 
 function blockDeviceInfo(node: import('../block/node.js').BlockNode): Record<string, unknown> {
   const length = node.lengthBytes();
@@ -346,7 +307,7 @@ function dispatch(sim: Simulation, host: HostName, input: QmpCommandInput): QmpR
   if (sim.colo.process(host).state.crashed) return fail(`The ${host} host is lost: its QEMU does not answer`);
   const command = Object.hasOwn(COMMANDS, input.execute) ? COMMANDS[input.execute] : undefined;
   if (!command) return fail(`The command ${input.execute} has not been found`, 'CommandNotFound');
-  const checked = checkArguments(command.args, input.arguments ?? {});
+  const checked = checkArguments(command.args, input.arguments ?? {}, command.openArguments === true);
   if (!checked.ok) return fail(checked.message);
   return command.run({ sim, host }, input.arguments ?? {});
 }

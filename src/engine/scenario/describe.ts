@@ -32,6 +32,8 @@ export function describeStep(step: ParsedStep | ActionStep): string {
       return 'COLO checkpoint';
     case 'failover':
       return `failover to the ${step.to}`;
+    case 'restart':
+      return `the lost ${step.host} host restarts as the new secondary (disk ${step.disks})`;
     case 'open': {
       const options = Object.entries(step.options)
         .map(([key, value]) => `${key}=${value}`)

@@ -92,6 +92,17 @@ const replicationStep = z.strictObject({
 });
 
 const coloStartStep = z.strictObject({ op: z.literal('colo-start'), expect: expectation.optional() });
+/**
+ * colo-sim addition: a host lost in a failover comes back as the secondary of a new pair, its disk
+ * kept or new and empty (COLO-FT.txt's "Start the new Secondary"); when the lost host was the
+ * primary, the survivor becomes the primary first (hosts are named by their role).
+ */
+const restartStep = z.strictObject({
+  op: z.literal('restart'),
+  host,
+  disks: z.enum(['kept', 'fresh'], { error: 'must be "kept" or "fresh"' }),
+  expect: expectation.optional(),
+});
 const checkpointStep = z.strictObject({ op: z.literal('checkpoint'), expect: expectation.optional() });
 const failoverStep = z.strictObject({ op: z.literal('failover'), to: host, expect: expectation.optional() });
 
@@ -123,6 +134,8 @@ const faultStep = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ op: z.literal('fault'), kind: z.literal('link-down'), expect: expectation.optional() }),
   z.strictObject({ op: z.literal('fault'), kind: z.literal('link-up'), expect: expectation.optional() }),
+  /** colo-sim addition: the peer hangs instead of refusing; requests wait until link-up, or QMP yank. */
+  z.strictObject({ op: z.literal('fault'), kind: z.literal('link-hang'), expect: expectation.optional() }),
   z.strictObject({
     op: z.literal('fault'),
     kind: z.literal('cancel-job'),
@@ -202,8 +215,8 @@ const qmpStep = z.strictObject({
   expect: expectation.optional(),
 });
 
-const STEP_OPS = 'write, read, guest-write, guest-read, flush, replication, colo-start, checkpoint, failover, open, fault, run, check, say, workload, qmp';
-const ACTION_STEPS = [writeStep, readStep, guestWriteStep, guestReadStep, flushStep, replicationStep, coloStartStep, checkpointStep, failoverStep, openStep, faultStep, runStep, checkStep, sayStep, workloadStep, qmpStep] as const;
+const STEP_OPS = 'write, read, guest-write, guest-read, flush, replication, colo-start, checkpoint, failover, restart, open, fault, run, check, say, workload, qmp';
+const ACTION_STEPS = [writeStep, readStep, guestWriteStep, guestReadStep, flushStep, replicationStep, coloStartStep, checkpointStep, failoverStep, restartStep, openStep, faultStep, runStep, checkStep, sayStep, workloadStep, qmpStep] as const;
 
 /** A step that acts or checks: every op but the lesson's ask and task (what a task's solution may hold). */
 export const actionStepSchema = z.discriminatedUnion('op', ACTION_STEPS, {

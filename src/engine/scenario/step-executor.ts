@@ -77,6 +77,8 @@ export function performStep(sim: Simulation, step: ParsedStep | ActionStep, less
       return control(sim.settle(sim.checkpoint()));
     case 'failover':
       return control(sim.settle(sim.failover(step.to)));
+    case 'restart':
+      return control(sim.restartHost(step.host, step.disks));
     case 'open':
       return control(
         sim.openReplication(step.host, {

@@ -3,7 +3,7 @@
  * (a JSON path such as steps[3].offset) and what. Nothing is run until a file is valid.
  */
 import { DEFAULT_SETTINGS, type SimulationSettings } from '../colo/simulation.js';
-import { TOPOLOGY_NODES } from '../colo/topology.js';
+import { restartedSecondaryNames, TOPOLOGY_NODES } from '../colo/topology.js';
 import type { HostName } from '../sim/events.js';
 import type { z } from 'zod';
 import { describeJsonError } from './json-error.js';
@@ -197,8 +197,27 @@ interface KnownNode {
   readonly kind: NodeKind;
 }
 
+/**
+ * The nodes a QMP command creates, as the engine names them: blockdev-add's node-name, drive_add
+ * -n's node-name and its NBD client (NAME-nbd), drive-mirror's target (node-name, else JOB-target).
+ */
+function nodesCreatedByQmp(execute: string, args: Record<string, unknown>): Array<{ name: string; kind: NodeKind }> {
+  if (execute === 'blockdev-add' && typeof args['node-name'] === 'string') return [{ name: args['node-name'], kind: args.driver === 'replication' ? 'replication' : 'other' }];
+  if (execute === 'human-monitor-command' && typeof args['command-line'] === 'string') {
+    const match = /^\s*drive_add\s+-n\s+\S+\s+(.*)$/.exec(args['command-line']);
+    const nodeName = match ? /(?:^|,)node-name=([^,]+)/.exec(match[1]!)?.[1] : undefined;
+    if (nodeName) return [{ name: nodeName, kind: 'replication' }, { name: `${nodeName}-nbd`, kind: 'other' }];
+  }
+  if (execute === 'drive-mirror') {
+    const target = typeof args['node-name'] === 'string' ? args['node-name'] : typeof args['job-id'] === 'string' ? `${args['job-id']}-target` : undefined;
+    if (target) return [{ name: target, kind: 'other' }];
+  }
+  return [];
+}
+
 function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, errors: ScenarioError[], extraNodes: readonly ExtraNode[] = []): void {
   const nodes = new Map<string, KnownNode>();
+  let restarts = 0;
   for (const node of TOPOLOGY_NODES) {
     const kind: NodeKind = node.driver === 'raw' || node.driver === 'qcow2' ? 'image' : node.driver === 'replication' ? 'replication' : 'other';
     nodes.set(node.name, { host: node.host, kind });
@@ -331,7 +350,20 @@ function checkSteps(steps: readonly ParsedStep[], settings: SimulationSettings, 
       case 'say':
         requireExpectation(path, step.expect, 'control');
         break;
+      case 'restart': {
+        // The names the engine gives (host-lifecycle.ts): roles swap when the primary was lost;
+        // the new secondary's nodes carry the restart's generation (hidden-disk-2, ...).
+        restarts++;
+        if (step.host === 'primary') for (const [name, known] of nodes) nodes.set(name, { ...known, host: known.host === 'primary' ? 'secondary' : 'primary' });
+        const names = restartedSecondaryNames(restarts + 1);
+        for (const name of [names.dataDisk, names.hiddenDisk, names.activeDisk]) if (!nodes.has(name)) nodes.set(name, { host: 'secondary', kind: 'image' });
+        if (!nodes.has(names.replication)) nodes.set(names.replication, { host: 'secondary', kind: 'replication' });
+        if (!nodes.has(names.topDisk)) nodes.set(names.topDisk, { host: 'secondary', kind: 'other' });
+        requireExpectation(path, step.expect, 'control');
+        break;
+      }
       case 'qmp':
+        for (const created of nodesCreatedByQmp(step.execute, step.arguments ?? {})) if (!nodes.has(created.name)) nodes.set(created.name, { host: step.host, kind: created.kind });
         requireExpectation(path, step.expect, 'qmp');
         break;
     }

@@ -8,7 +8,8 @@ export type HostName = 'primary' | 'secondary';
 export type Stage = 'none' | 'running' | 'failover' | 'failover-failed' | 'done';
 export type ReplicationMode = 'primary' | 'secondary';
 export type ReplicationAction = 'start' | 'checkpoint' | 'get-error' | 'stop';
-export type JobType = 'backup' | 'commit';
+/** Replication's internal jobs, and drive-mirror's (resume replication). */
+export type JobType = 'backup' | 'commit' | 'mirror';
 /** A guest's or a job's request; a flush carries no bytes (its offset and length are 0). */
 export type IoKind = 'read' | 'write' | 'flush';
 
@@ -20,6 +21,7 @@ export type IoOrigin =
   | 'nbd-export'
   | 'copy-before-write'
   | 'commit-job'
+  | 'mirror-job'
   | 'check';
 
 export type SimEventBody =
@@ -46,9 +48,11 @@ export type SimEventBody =
   | { kind: 'error-recorded'; host: HostName; node: string; errno: Errno | null; cause: string }
   | { kind: 'replication-call'; host: HostName; node: string; action: ReplicationAction; mode?: ReplicationMode; failover?: boolean; outcome: 'ok' | 'ignored' | 'error'; message?: string; quirk?: string }
   | { kind: 'graph-changed'; host: HostName; change: string }
+  /** The pair's shape changed: roles swapped, a lost host restarted as the new secondary. */
+  | { kind: 'host-lifecycle'; host: HostName; change: string }
   | { kind: 'node-opened'; host: HostName; node: string; error?: string }
   | { kind: 'quorum-child-failed'; node: string; child: string; io: IoKind; offsetBytes: number; lengthBytes: number; errno: Errno }
-  | { kind: 'link-changed'; up: boolean }
+  | { kind: 'link-changed'; up: boolean; hung?: boolean }
   | { kind: 'fault-injected'; description: string }
   | { kind: 'fault-cleared' }
   | { kind: 'medium-ejected'; node: string }

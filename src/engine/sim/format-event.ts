@@ -39,15 +39,15 @@ export function qemuFunctionOf(event: SimEvent): string {
     case 'make-empty':
       return 'bdrv_make_empty';
     case 'job-created':
-      return event.jobType === 'backup' ? 'backup_job_create' : 'commit_active_start';
+      return event.jobType === 'backup' ? 'backup_job_create' : event.jobType === 'mirror' ? 'qmp_drive_mirror → mirror_start' : 'commit_active_start';
     case 'job-progress':
       return 'mirror_iteration';
     case 'job-ready':
       return 'job_transition_to_ready';
     case 'job-completed':
-      return 'mirror_exit_common → replication_done';
+      return event.jobType === 'mirror' ? 'mirror_exit_common' : 'mirror_exit_common → replication_done';
     case 'job-failed':
-      return event.jobType === 'backup' ? 'job_cancel_sync → backup_job_completed' : 'mirror_exit_common → replication_done';
+      return event.jobType === 'backup' ? 'job_cancel_sync → backup_job_completed' : event.jobType === 'mirror' ? 'mirror_exit_common' : 'mirror_exit_common → replication_done';
     case 'stage-changed':
       return 'BDRVReplicationState.stage';
     case 'error-recorded':
@@ -102,6 +102,8 @@ export function qemuFunctionOf(event: SimEvent): string {
       return `qapi_event_send_${event.name.toLowerCase()}`;
     case 'qmp':
       return `qmp_${event.execute.replace(/-/g, '_')}`;
+    case 'host-lifecycle':
+      return 'COLO-FT.txt: resume replication';
   }
 }
 
@@ -181,6 +183,8 @@ export function describeEvent(event: SimEvent): string {
       return `${event.host} QMP event ${event.name}${Object.keys(event.data).length > 0 ? ` ${JSON.stringify(event.data)}` : ''}`;
     case 'qmp':
       return `${event.host} QMP ${event.execute}${event.arguments ? ` ${JSON.stringify(event.arguments)}` : ''} → ${JSON.stringify(event.reply)}`;
+    case 'host-lifecycle':
+      return `${event.host}: ${event.change}`;
   }
 }
 
@@ -190,5 +194,5 @@ export const EVENT_KINDS: readonly SimEventKind[] = [
   'forward-completed', 'forward-lost', 'cbw-copy', 'bitmap-reset', 'make-empty', 'job-created', 'job-progress',
   'job-ready', 'job-completed', 'job-failed', 'stage-changed', 'error-recorded', 'replication-call', 'graph-changed',
   'node-opened', 'quorum-child-failed', 'link-changed', 'fault-injected', 'fault-cleared', 'medium-ejected', 'colo', 'vm-state',
-  'colo-change', 'colo-message', 'colo-log', 'qmp-event', 'qmp',
+  'colo-change', 'colo-message', 'colo-log', 'qmp-event', 'qmp', 'host-lifecycle',
 ];

@@ -116,6 +116,15 @@ export class Scheduler<A extends ActionBase = ActionBase> {
   }
 
   /** Puts a saved queue back into a fresh scheduler, sequence numbers included. */
+  /** Forgets everything (a simulation rebuilt in place restores the queue next). */
+  clear(): void {
+    this.heap.length = 0;
+    this.cancelled.clear();
+    this.currentTimeUs = 0;
+    this.nextSequence = 0;
+    this.ran = 0;
+  }
+
   restore(saved: SchedulerSnapshot<A>): void {
     if (this.heap.length > 0 || this.nextSequence > 0) throw new Error('Scheduler.restore needs a fresh scheduler');
     this.currentTimeUs = saved.nowUs;

@@ -1,0 +1,429 @@
+/**
+ * drive-mirror's job (mirror_start, block/mirror.c) as COLO-FT.txt's "resume replication" runs
+ * it: sync=full from the VM's quorum to the new secondary's NBD export, mode=existing.
+ *
+ * - A mirror_top filter goes above the source; a dirty bitmap on the source records every write,
+ *   which the job copies again (copy-mode background, 7.2's default).
+ * - mirror_dirty_init with sync=full: quorum has no block status of its own, so every granule is
+ *   allocated and starts dirty: the whole disk is copied.
+ * - Each dirty granule is read from the source and written to the target; each copy takes
+ *   `copyTimeUs` of virtual time plus the target's own time (NBD's round trip).
+ * - When nothing is dirty or in flight the target is flushed and the job is READY
+ *   (BLOCK_JOB_READY). It keeps copying what the guest writes, looking every
+ *   BLOCK_JOB_SLICE_TIME (100 ms) when there is nothing to do.
+ * - block-job-cancel before READY stops it (BLOCK_JOB_CANCELLED; the target is left partial);
+ *   after READY it is a soft cancel: the job copies what is left, then ends without switching
+ *   the guest to the target (BLOCK_JOB_COMPLETED): "block-job-cancel will leave the target in a
+ *   consistent state" (mirror_run). block-job-complete after READY ends it the same way but
+ *   replaces the source by the target in every parent (the pivot).
+ * - A failed read or write ends the job (on-source-error and on-target-error "report").
+ */
+import { DirtyBitmap } from '../block/dirty-bitmap.js';
+import { STRERROR, type Errno, type ReadResult, type WriteResult } from '../block/errno.js';
+import type { BlockGraph } from '../block/graph.js';
+import { isSuspended, type FrameOwner, type FrameResumer, type IoFrame, type IoOutcome, type IoResult } from '../block/io-frames.js';
+import { MirrorTopFilter } from '../block/mirror-top.js';
+import type { BlockEnv, BlockNode, IoContext } from '../block/node.js';
+import type { DataRuns } from '../block/data-runs.js';
+import { BlockJob, type JobRegistry } from './block-job.js';
+
+/** BLOCK_JOB_SLICE_TIME: a READY mirror with nothing to copy looks again after this long. */
+export const BLOCK_JOB_SLICE_TIME_US = 100_000;
+
+/** What drive-mirror was asked for, as query-block-jobs and the events report it. */
+export interface MirrorJobParts {
+  readonly source: BlockNode;
+  /** The node drive-mirror opened for `target` (an NBD client here); dropped when the job ends. */
+  readonly target: BlockNode;
+  readonly granularityBytes: number;
+  readonly copyTimeUs: number;
+  readonly requestId: () => number;
+}
+
+/**
+ * Where the job's coroutine is: copying (`between`, `copying`, `reading`, `writing`),
+ * `flushing` the target before READY, `idle` (READY and clean, asleep for a slice).
+ */
+export type MirrorPhase = 'between' | 'copying' | 'reading' | 'writing' | 'flushing' | 'idle';
+
+/** Everything needed to resume a mirror job in a restored simulation. */
+export interface MirrorJobState {
+  readonly id: string;
+  readonly initialized: boolean;
+  readonly dirtyGranules: number[];
+  readonly cursorGranule: number;
+  readonly offsetBytes: number;
+  readonly ready: boolean;
+  /** block-job-cancel: `force` before READY, soft after. */
+  readonly cancel: 'none' | 'force' | 'soft';
+  readonly shouldComplete: boolean;
+  readonly requestId: number;
+  readonly phase: MirrorPhase;
+  readonly inFlight: { readonly granule: number; readonly data: DataRuns } | undefined;
+  /** The scheduler entry of an idle job's slice, cancelled when the operator wakes it. */
+  readonly sliceTimer: number | null;
+}
+
+/** What the job tells the monitor: QMP events on its host. */
+export type MirrorEventSink = (name: string, data: Record<string, unknown>) => void;
+
+const MIRROR_READ = 'mirror-read';
+const MIRROR_WRITE = 'mirror-write';
+const MIRROR_FLUSH = 'mirror-flush';
+
+export class MirrorJob extends BlockJob implements FrameResumer {
+  readonly type = 'mirror' as const;
+  readonly mirrorTop: MirrorTopFilter;
+  readonly dirty: DirtyBitmap;
+  private cursorGranule = 0;
+  private inFlight: { granule: number; data: DataRuns } | undefined;
+  private initialized = false;
+  private ready = false;
+  private cancelMode: 'none' | 'force' | 'soft' = 'none';
+  private shouldComplete = false;
+  private requestId = 0;
+  private phase: MirrorPhase = 'between';
+  private sliceTimer: number | null = null;
+
+  constructor(
+    env: BlockEnv,
+    registry: JobRegistry,
+    private readonly graph: BlockGraph,
+    private readonly parts: MirrorJobParts,
+    private readonly emitQmp: MirrorEventSink,
+    id: string,
+  ) {
+    super(id, registry.host, env, registry);
+    const sizeBytes = parts.source.lengthBytes() ?? 0;
+    this.dirty = new DirtyBitmap(parts.granularityBytes, sizeBytes);
+    this.mirrorTop = new MirrorTopFilter(`${parts.source.nodeName}-mirror-top`, registry.host, env);
+    this.mirrorTop.children.set('backing', parts.source);
+  }
+
+  get sourceNode(): BlockNode {
+    return this.parts.source;
+  }
+
+  get targetNode(): BlockNode {
+    return this.parts.target;
+  }
+
+  get granularityBytes(): number {
+    return this.parts.granularityBytes;
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** query-block-jobs' status: running, ready, or aborting once a forced cancel waits for its copy. */
+  get qmpStatus(): 'running' | 'ready' | 'aborting' {
+    if (this.cancelMode === 'force') return 'aborting';
+    return this.ready ? 'ready' : 'running';
+  }
+
+  private get frameOwner(): FrameOwner {
+    return { kind: 'job', host: this.host, jobId: this.id };
+  }
+
+  private get ctx(): IoContext {
+    return { requestId: this.requestId, origin: 'mirror-job' };
+  }
+
+  start(): void {
+    const { source } = this.parts;
+    this.graph.insertAbove(source, this.mirrorTop);
+    source.dirtyBitmaps.add(this.dirty);
+    this.registry.add(this);
+    this.requestId = this.parts.requestId();
+    const events = this.env.events;
+    events.emit({ kind: 'graph-changed', host: this.host, change: `mirror_top ${this.mirrorTop.nodeName} inserted above ${source.nodeName}` });
+    events.emit({ kind: 'job-created', host: this.host, jobId: this.id, jobType: 'mirror', granularityBytes: this.parts.granularityBytes });
+    this.statusChange('created');
+    this.statusChange('running');
+    this.env.scheduler.schedule(0, { type: 'job-run', host: this.host, jobId: this.id });
+  }
+
+  resume(state: MirrorJobState): void {
+    this.initialized = state.initialized;
+    for (const granule of state.dirtyGranules) this.dirty.setGranule(granule);
+    this.cursorGranule = state.cursorGranule;
+    this.offsetBytes = state.offsetBytes;
+    this.ready = state.ready;
+    this.status = state.ready ? 'ready' : 'running';
+    this.cancelMode = state.cancel;
+    this.shouldComplete = state.shouldComplete;
+    this.requestId = state.requestId;
+    this.phase = state.phase;
+    this.inFlight = state.inFlight;
+    this.sliceTimer = state.sliceTimer;
+    this.parts.source.dirtyBitmaps.add(this.dirty);
+    this.registry.add(this);
+    this.updateLen();
+  }
+
+  saveState(): MirrorJobState {
+    const dirtyGranules: number[] = [];
+    for (let granule = 0; granule < this.dirty.granuleCount; granule++) if (this.dirty.isDirty(granule)) dirtyGranules.push(granule);
+    return {
+      id: this.id,
+      initialized: this.initialized,
+      dirtyGranules,
+      cursorGranule: this.cursorGranule,
+      offsetBytes: this.offsetBytes,
+      ready: this.ready,
+      cancel: this.cancelMode,
+      shouldComplete: this.shouldComplete,
+      requestId: this.requestId,
+      phase: this.phase,
+      inFlight: this.inFlight,
+      sliceTimer: this.sliceTimer,
+    };
+  }
+
+  /** A READY job with nothing dirty waits for the guest or the operator: `run until idle` need not wait for it. */
+  hasPendingWork(): boolean {
+    if (this.status === 'concluded') return false;
+    return !(this.ready && this.phase === 'idle' && this.cancelMode === 'none' && !this.shouldComplete && this.dirty.dirtyBytes === 0);
+  }
+
+  /** block-job-cancel was asked for (job_cancel_requested). */
+  get cancelRequested(): boolean {
+    return this.cancelMode !== 'none';
+  }
+
+  /** sync=none: nothing is copied but what the guest writes from now on (no mirror_dirty_init). */
+  skipInitialCopy(): void {
+    this.initialized = true;
+  }
+
+  /**
+   * job_cancel (block-job-cancel): mirror_cancel treats any cancel before READY as forced; after
+   * READY a cancel without force is soft (the job completes without pivot).
+   */
+  cancel(force = false): void {
+    if (this.cancelMode === 'force' || (this.cancelMode === 'soft' && !force)) return;
+    this.cancelMode = force || !this.ready ? 'force' : 'soft';
+    if (this.cancelMode === 'force') this.statusChange('aborting');
+    this.wake();
+  }
+
+  /** block-job-complete on a READY job (the caller has checked it is READY): pivot when clean. */
+  complete(): void {
+    this.shouldComplete = true;
+    this.wake();
+  }
+
+  /** An idle READY job wakes at once for the operator (job_enter), not at the end of its slice. */
+  private wake(): void {
+    if (this.phase !== 'idle') return;
+    if (this.sliceTimer !== null) this.env.scheduler.cancel(this.sliceTimer);
+    this.sliceTimer = null;
+    this.phase = 'between';
+    this.env.scheduler.schedule(0, { type: 'job-run', host: this.host, jobId: this.id });
+  }
+
+  /** READY and clean: sleep one slice (job_sleep_ns(BLOCK_JOB_SLICE_TIME)). */
+  private sleepSlice(): void {
+    this.phase = 'idle';
+    this.sliceTimer = this.env.scheduler.schedule(BLOCK_JOB_SLICE_TIME_US, { type: 'job-run', host: this.host, jobId: this.id });
+  }
+
+  /** mirror_run's loop, from wherever the job was woken. */
+  run(): void {
+    if (this.status === 'concluded') return;
+    const { source, target } = this.parts;
+    if (!this.initialized) {
+      const sourceLength = source.lengthBytes();
+      const targetLength = target.lengthBytes();
+      if (sourceLength === undefined || targetLength === undefined) {
+        this.finish('ENOMEDIUM', 'No medium found');
+        return;
+      }
+      if (sourceLength !== targetLength) {
+        this.finish('EINVAL', 'Source and target image have different sizes');
+        return;
+      }
+      this.initialized = true;
+      // mirror_dirty_init, sync=full: bdrv_is_allocated_above says "allocated" everywhere for a quorum.
+      this.dirty.markRange(0, sourceLength);
+      this.updateLen();
+    }
+    if (this.phase === 'copying') {
+      this.writeCopy();
+      return;
+    }
+    if (this.phase === 'idle') {
+      this.phase = 'between';
+      this.sliceTimer = null;
+    }
+    this.nextStep();
+  }
+
+  private nextStep(): void {
+    if (this.cancelMode === 'force') {
+      this.finish('ECANCELED', undefined);
+      return;
+    }
+    const granule = this.dirty.nextDirty(this.cursorGranule);
+    if (granule !== undefined) {
+      this.copy(granule);
+      return;
+    }
+    // Clean and nothing in flight: flush the target before READY, and before ending.
+    if (!this.ready || this.cancelMode === 'soft' || this.shouldComplete) {
+      this.flushTarget();
+      return;
+    }
+    this.sleepSlice();
+  }
+
+  private copy(granule: number): void {
+    this.dirty.clearGranule(granule);
+    this.cursorGranule = granule + 1;
+    const read = this.parts.source.read(granule * this.dirty.granularityBytes, this.dirty.granuleBytes(granule), this.ctx);
+    if (isSuspended(read)) {
+      this.phase = 'reading';
+      this.env.frames.suspendOn(read, this.frameOwner, MIRROR_READ, { granule });
+      return;
+    }
+    this.copyRead(granule, read);
+  }
+
+  private copyRead(granule: number, read: ReadResult): void {
+    if (!read.ok) {
+      this.finish(read.errno, STRERROR[read.errno]);
+      return;
+    }
+    this.inFlight = { granule, data: read.data };
+    this.phase = 'copying';
+    this.updateLen();
+    this.env.scheduler.schedule(this.parts.copyTimeUs, { type: 'job-run', host: this.host, jobId: this.id });
+  }
+
+  private writeCopy(): void {
+    const copy = this.inFlight!;
+    const written = this.parts.target.write(copy.granule * this.dirty.granularityBytes, copy.data, this.ctx);
+    if (isSuspended(written)) {
+      this.phase = 'writing';
+      this.env.frames.suspendOn(written, this.frameOwner, MIRROR_WRITE, {});
+      return;
+    }
+    this.copyWritten(written);
+  }
+
+  private copyWritten(written: WriteResult): void {
+    const copy = this.inFlight!;
+    this.inFlight = undefined;
+    this.phase = 'between';
+    if (!written.ok) {
+      this.finish(written.errno, STRERROR[written.errno]);
+      return;
+    }
+    this.offsetBytes += copy.data.lengthBytes;
+    this.updateLen();
+    this.env.events.emit({
+      kind: 'job-progress',
+      jobId: this.id,
+      jobType: 'mirror',
+      offsetBytes: this.offsetBytes,
+      lenBytes: this.lenBytes,
+      copiedOffsetBytes: copy.granule * this.dirty.granularityBytes,
+      copiedLengthBytes: copy.data.lengthBytes,
+    });
+    this.nextStep();
+  }
+
+  /** mirror_flush: blk_flush(target); a failure ends the job (on-target-error report). */
+  private flushTarget(): void {
+    const flushed = this.parts.target.flush(this.ctx);
+    if (isSuspended(flushed)) {
+      this.phase = 'flushing';
+      this.env.frames.suspendOn(flushed, this.frameOwner, MIRROR_FLUSH, {});
+      return;
+    }
+    this.targetFlushed(flushed);
+  }
+
+  private targetFlushed(flushed: WriteResult): void {
+    this.phase = 'between';
+    if (!flushed.ok) {
+      this.finish(flushed.errno, STRERROR[flushed.errno]);
+      return;
+    }
+    // The guest may have written while the flush was on its way: copy that first.
+    if (this.dirty.dirtyBytes > 0) {
+      this.nextStep();
+      return;
+    }
+    if (!this.ready) {
+      this.ready = true;
+      this.status = 'ready';
+      this.env.events.emit({ kind: 'job-ready', jobId: this.id, jobType: 'mirror' });
+      this.statusChange('ready');
+      this.emitQmp('BLOCK_JOB_READY', this.jobInfo());
+    }
+    if (this.cancelMode === 'soft' || this.shouldComplete) {
+      this.finish(undefined, undefined);
+      return;
+    }
+    this.sleepSlice();
+  }
+
+  resumeFrame(frame: IoFrame, _slot: number, result: IoResult): IoOutcome {
+    if (frame.step === MIRROR_READ) this.copyRead((frame.state as { granule: number }).granule, result as ReadResult);
+    else if (frame.step === MIRROR_WRITE) this.copyWritten(result as WriteResult);
+    else if (frame.step === MIRROR_FLUSH) this.targetFlushed(result as WriteResult);
+    else throw new Error(`mirror job ${this.id} has no step ${frame.step}`);
+    return result;
+  }
+
+  private updateLen(): void {
+    this.lenBytes = this.offsetBytes + this.dirty.dirtyBytes + (this.inFlight?.data.lengthBytes ?? 0);
+  }
+
+  /** The members BLOCK_JOB_* events carry (block_job_event_*). */
+  private jobInfo(): Record<string, unknown> {
+    return { type: 'mirror', device: this.id, len: this.lenBytes, offset: this.offsetBytes, speed: 0 };
+  }
+
+  private statusChange(status: string): void {
+    this.emitQmp('JOB_STATUS_CHANGE', { status, id: this.id });
+  }
+
+  /**
+   * mirror_exit_common, then the job's end: the filter goes, the guest is switched to the
+   * target only on block-job-complete, the target node drive-mirror opened is dropped
+   * otherwise, and the job is dismissed (auto-dismiss).
+   */
+  private finish(errno: Errno | undefined, errorText: string | undefined): void {
+    const { source, target } = this.parts;
+    source.dirtyBitmaps.delete(this.dirty);
+    const events = this.env.events;
+    const pivot = errno === undefined && this.shouldComplete;
+    this.graph.removeFilter(this.mirrorTop, source);
+    if (pivot) {
+      this.graph.replaceNode(source, target);
+      events.emit({ kind: 'graph-changed', host: this.host, change: `mirror_top removed; ${source.nodeName} replaced by ${target.nodeName} (pivot)` });
+    } else {
+      this.graph.remove(target);
+      events.emit({ kind: 'graph-changed', host: this.host, change: `mirror_top removed; the target ${target.nodeName} is closed` });
+    }
+    const info = this.jobInfo();
+    if (errno === undefined) {
+      this.statusChange('waiting');
+      this.statusChange('pending');
+      this.statusChange('concluded');
+      this.conclude();
+      events.emit({ kind: 'job-completed', jobId: this.id, jobType: 'mirror' });
+      this.emitQmp('BLOCK_JOB_COMPLETED', info);
+    } else {
+      if (errno !== 'ECANCELED') this.statusChange('aborting');
+      this.statusChange('concluded');
+      this.conclude();
+      events.emit({ kind: 'job-failed', jobId: this.id, jobType: 'mirror', errno, cancelled: errno === 'ECANCELED' });
+      this.emitQmp(errno === 'ECANCELED' ? 'BLOCK_JOB_CANCELLED' : 'BLOCK_JOB_COMPLETED', errno === 'ECANCELED' ? info : { ...info, error: errorText ?? STRERROR[errno] });
+    }
+    this.statusChange('null');
+  }
+}
