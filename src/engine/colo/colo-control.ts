@@ -290,16 +290,25 @@ export class ColoControl {
     // qmp_x_colo_lost_heartbeat's checks come first: a refused request changes nothing.
     if (survivor.mode === 'none') return { ok: false, message: "The feature 'colo' is not enabled" };
     if (survivor.state.failover !== 'none') return { ok: false, message: 'COLO failover is already activated' };
-    const lost = this.peerOf(to);
-    lost.crash();
-    const channel = this.state.channel;
-    if (channel.state === 'open' || channel.state === 'hung') this.state.channel = { state: 'hung', epoch: channel.epoch, held: [], peerDead: true };
-    this.environment.takeLinkDown();
+    this.loseHost(this.peerOf(to).host);
     this.state.stopErrors[to] = null;
     const refused = survivor.lostHeartbeat();
     if (refused) return { ok: false, message: refused };
     this.state.operations.push({ id: operationId, kind: 'failover', to, errorsFrom: this.errorsEnd() });
     return undefined;
+  }
+
+  /**
+   * The host dies: its QEMU stops and the network to it goes down. Its peer's COLO thread stays
+   * blocked on the channel (a dead peer resets nothing) until a failover shuts the channel down.
+   */
+  loseHost(host: HostName): void {
+    const lost = this.process(host);
+    if (lost.state.crashed) return;
+    lost.crash();
+    const channel = this.state.channel;
+    if (channel.state === 'open' || channel.state === 'hung') this.state.channel = { state: 'hung', epoch: channel.epoch, held: [], peerDead: true };
+    this.environment.takeLinkDown();
   }
 
   /** Answers the operations that are over; called after every scheduler action and command. */

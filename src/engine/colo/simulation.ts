@@ -67,6 +67,7 @@ export type Fault =
   | { readonly kind: 'link-down' }
   | { readonly kind: 'link-up' }
   | { readonly kind: 'link-hang' }
+  | { readonly kind: 'host-down'; readonly host: HostName }
   | { readonly kind: 'cancel-job'; readonly host: HostName; readonly type: JobType }
   | { readonly kind: 'eject'; readonly node: string }
   | { readonly kind: 'clear' };
@@ -323,7 +324,7 @@ export class Simulation implements FrameResumer {
       this.env,
       this.host(host).jobs,
       this.host(host).graph,
-      { source, target, granularityBytes, copyTimeUs: this.settings.copyTimeUs, requestId: () => this.nextRequestNumber++ },
+      { source, target, granularityBytes, sizeBytes: source.lengthBytes() ?? 0, copyTimeUs: this.settings.copyTimeUs, requestId: () => this.nextRequestNumber++ },
       (name, data) => this.control.emitQmpEvent(host, name, data),
       jobId,
     );
@@ -696,6 +697,11 @@ export class Simulation implements FrameResumer {
       case 'link-up':
         this.link.setUp(fault.kind === 'link-up');
         this.events.emit({ kind: 'fault-injected', description: fault.kind === 'link-up' ? 'NBD link restored' : 'NBD link down' });
+        return OK;
+      case 'host-down':
+        if (this.control.process(fault.host).state.crashed) return { ok: false, message: `The ${fault.host} host is already lost` };
+        this.events.emit({ kind: 'fault-injected', description: `the ${fault.host} host dies: its QEMU stops, the network to it goes down` });
+        this.control.loseHost(fault.host);
         return OK;
       case 'link-hang':
         this.link.setState('hung');

@@ -90,7 +90,7 @@ export type JobSnapshot =
       readonly granularityBytes: number;
       readonly state: SavedData;
     }
-  | { readonly type: 'mirror'; readonly id: string; readonly source: string; readonly target: string; readonly granularityBytes: number; readonly state: SavedData };
+  | { readonly type: 'mirror'; readonly id: string; readonly source: string; readonly target: string; readonly granularityBytes: number; readonly sizeBytes: number; readonly state: SavedData };
 
 export interface HostSnapshot {
   readonly nodes: NodeSnapshot[];
@@ -182,7 +182,7 @@ function snapshotHost(host: Host): HostSnapshot {
         state: encodeData(job.saveState()),
       });
     } else if (job instanceof MirrorJob) {
-      jobs.push({ type: 'mirror', id: job.id, source: job.sourceNode.nodeName, target: job.targetNode.nodeName, granularityBytes: job.granularityBytes, state: encodeData(job.saveState()) });
+      jobs.push({ type: 'mirror', id: job.id, source: job.sourceNode.nodeName, target: job.targetNode.nodeName, granularityBytes: job.granularityBytes, sizeBytes: job.sizeBytes, state: encodeData(job.saveState()) });
     }
   }
   return {
@@ -334,7 +334,7 @@ function restoreHost(host: Host, saved: HostSnapshot, settings: SimulationSettin
         env,
         host.jobs,
         graph,
-        { source: lookup(job.source), target: lookup(job.target), granularityBytes: job.granularityBytes, copyTimeUs: settings.copyTimeUs, requestId: () => state.requestId },
+        { source: lookup(job.source), target: lookup(job.target), granularityBytes: job.granularityBytes, sizeBytes: job.sizeBytes, copyTimeUs: settings.copyTimeUs, requestId: () => state.requestId },
         target.mirrorEvents(host.name),
         job.id,
       );

@@ -36,6 +36,8 @@ export interface MirrorJobParts {
   /** The node drive-mirror opened for `target` (an NBD client here); dropped when the job ends. */
   readonly target: BlockNode;
   readonly granularityBytes: number;
+  /** The source's length when the job was created (its dirty bitmap's size). */
+  readonly sizeBytes: number;
   readonly copyTimeUs: number;
   readonly requestId: () => number;
 }
@@ -94,8 +96,7 @@ export class MirrorJob extends BlockJob implements FrameResumer {
     id: string,
   ) {
     super(id, registry.host, env, registry);
-    const sizeBytes = parts.source.lengthBytes() ?? 0;
-    this.dirty = new DirtyBitmap(parts.granularityBytes, sizeBytes);
+    this.dirty = new DirtyBitmap(parts.granularityBytes, parts.sizeBytes);
     this.mirrorTop = new MirrorTopFilter(`${parts.source.nodeName}-mirror-top`, registry.host, env);
     this.mirrorTop.children.set('backing', parts.source);
   }
@@ -110,6 +111,10 @@ export class MirrorJob extends BlockJob implements FrameResumer {
 
   get granularityBytes(): number {
     return this.parts.granularityBytes;
+  }
+
+  get sizeBytes(): number {
+    return this.parts.sizeBytes;
   }
 
   get isReady(): boolean {

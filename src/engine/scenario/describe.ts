@@ -48,6 +48,8 @@ export function describeStep(step: ParsedStep | ActionStep): string {
           return `fault: cancel the ${step.type} job on ${step.host}`;
         case 'eject':
           return `fault: eject ${step.node}`;
+        case 'host-down':
+          return `fault: the ${step.host} host dies`;
         default:
           return `fault: ${step.kind}`;
       }

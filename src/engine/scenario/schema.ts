@@ -136,6 +136,8 @@ const faultStep = z.discriminatedUnion('kind', [
   z.strictObject({ op: z.literal('fault'), kind: z.literal('link-up'), expect: expectation.optional() }),
   /** colo-sim addition: the peer hangs instead of refusing; requests wait until link-up, or QMP yank. */
   z.strictObject({ op: z.literal('fault'), kind: z.literal('link-hang'), expect: expectation.optional() }),
+  /** colo-sim addition: the host dies (its QEMU stops, the network to it goes down); the survivor's operator then runs the failover runbook. */
+  z.strictObject({ op: z.literal('fault'), kind: z.literal('host-down'), host, expect: expectation.optional() }),
   z.strictObject({
     op: z.literal('fault'),
     kind: z.literal('cancel-job'),

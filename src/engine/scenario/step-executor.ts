@@ -96,6 +96,8 @@ export function performStep(sim: Simulation, step: ParsedStep | ActionStep, less
           return control(sim.injectFault({ kind: 'cancel-job', host: step.host, type: step.type }));
         case 'eject':
           return control(sim.injectFault({ kind: 'eject', node: step.node }));
+        case 'host-down':
+          return control(sim.injectFault({ kind: 'host-down', host: step.host }));
         default:
           return control(sim.injectFault({ kind: step.kind }));
       }
