@@ -998,11 +998,11 @@ export class CheckedTraceRun {
             : !m.linkUp || !m.secondaryListening || m.lostHost === 'secondary'
               ? QEMU.connectionRefused
               : undefined;
-    const secondaryPlan = this.startPlan('secondary', 'secondary');
-    const primaryPlan = this.startPlan('primary', 'primary');
+    const writesWereInFlight = this.inFlight.length > 0;
     const outcome = expectControl(this.perform({ op: 'colo-start' }));
     if (refusal) {
       expectOutcome(outcome, [refusal], 'COLO start refused');
+      // (refused before the migration starts: no virtual time passes, nothing lands)
       expectUnchanged(pre, this.obs, 'a refused COLO start');
       if (refusal === QEMU.duplicateYank) {
         // The primary is in no COLO mode any more: no checkpoint, no failover to it.
@@ -1017,9 +1017,18 @@ export class CheckedTraceRun {
     m.coloMode.secondary = true;
     m.secondaryListening = false;
     m.coloPhase = 'ended';
+    // The migration takes virtual time before the secondary's replication_start_all runs, so a
+    // commit running there may end first (see commitEndedBeforeCall), and the stage it leaves is
+    // the one replication_start sees (FAILOVER_FAILED: "Block replication is running or done").
+    const commitEnded = this.commitEndedBeforeCall('start');
+    if (commitEnded) this.reconcileCommit({ op: 'colo-start' });
+    const secondaryPlan = this.startPlan('secondary', 'secondary');
+    const primaryPlan = this.startPlan('primary', 'primary');
     if (secondaryPlan.kind === 'error') {
       expectOutcome(outcome, [secondaryPlan.message], 'COLO start (secondary)');
-      expectUnchanged(pre, this.obs, 'a failed start');
+      // Writes in flight land meanwhile (migration_completion's vm_stop drains them), and the
+      // commit's end changes the secondary: the rest must stay as it was.
+      expectUnchanged(pre, this.obs, 'a failed start', { landings: writesWereInFlight, commitEnd: commitEnded });
       return;
     }
     if (secondaryPlan.kind === 'start') {
@@ -1215,8 +1224,7 @@ export class CheckedTraceRun {
   private failover(op: Extract<TraceOp, { op: 'failover' }>, pre: Observation): void {
     const m = this.m;
     const refusal = m.lostHost === op.to ? LOST.failover(op.to) : !m.coloMode[op.to] ? QEMU.featureDisabled : undefined;
-    const plan = this.stopPlan(op.to);
-    if (!refusal && op.to === 'primary' && plan.kind === 'stop') {
+    if (!refusal && op.to === 'primary' && this.stopPlan('primary').kind === 'stop') {
       // Reference §6: colo_do_failover stops the VM first, draining I/O: forwards still on the
       // wire (to a host that is gone) fail then, and the stop that follows clears s->error.
       for (const entry of this.inFlight) {
@@ -1236,6 +1244,11 @@ export class CheckedTraceRun {
     m.lostHost = op.to === 'primary' ? 'secondary' : 'primary';
     m.linkUp = false;
     if (op.to === 'primary') m.quorumHasReplicationChild = false;
+    // The lost heartbeat's bottom half and vm_stop's drain come before replication_stop_all, so
+    // a commit running on the secondary may end first: stop then sees the stage it left
+    // (FAILOVER_FAILED: "Block replication is not running"; DONE: ignored).
+    if (op.to === 'secondary' && this.commitEndedBeforeCall('stop')) this.reconcileCommit(op);
+    const plan = this.stopPlan(op.to);
     if (plan.kind === 'error') expectOutcome(outcome, [plan.message], 'failover stop');
     else if (plan.kind === 'ignored') expectOutcome(outcome, [], 'failover stop (ignored)');
     else {
@@ -1362,6 +1375,24 @@ export class CheckedTraceRun {
       m.ejected.has(NODE.hiddenDisk) ||
       m.ejected.has(NODE.secondaryDisk)
     );
+  }
+
+  /**
+   * Whether the commit ended during the last operation before the secondary's replication
+   * call `action` in it. The commit's completion callback (replication_done) runs from
+   * job_exit, a bottom half the job's coroutine schedules when mirror_run returns
+   * (job_co_entry, job.c), never inside replication_stop itself: with the secondary disk
+   * ejected mirror_run fails at once (blk_getlength), with a cancel or an I/O error after its
+   * I/O. A COLO operation that lets virtual time pass before its replication_*_all call
+   * (colo-start's migration, failover's bottom half and drain) may thus find the secondary in
+   * FAILOVER_FAILED or DONE rather than FAILOVER.
+   */
+  private commitEndedBeforeCall(action: 'start' | 'stop'): boolean {
+    if (!this.m.commit) return false;
+    const ended = this.opEvents.findIndex((event) => event.kind === 'stage-changed' && event.host === 'secondary' && event.from === 'failover');
+    if (ended < 0) return false;
+    const call = this.opEvents.findIndex((event) => event.kind === 'replication-call' && event.host === 'secondary' && event.action === action);
+    return call < 0 || ended < call;
   }
 
   private reconcileCommit(op: TraceOp): void {
@@ -1555,8 +1586,8 @@ function expectOutcome(outcome: Outcome, messages: readonly string[], invariant:
 }
 
 /** §8.3 and friends: a call that is ignored or refused changes nothing. */
-function expectUnchanged(before: Observation, after: Observation, what: string): void {
-  const difference = differenceBetween(before, after);
+function expectUnchanged(before: Observation, after: Observation, what: string, allowed: AllowedChanges = {}): void {
+  const difference = differenceBetween(before, after, allowed);
   if (difference) throw new InvariantViolation('§8.3 changes nothing', `${what} changed ${difference}`);
 }
 
@@ -1564,20 +1595,36 @@ function differenceBetweenLayers(a: Qcow2Layer, b: Qcow2Layer): boolean {
   return firstDifferentSector(a.sectors, b.sectors) !== undefined || firstDifferentSector(a.allocatedClusters, b.allocatedClusters) !== undefined;
 }
 
+/**
+ * What an operation that changes nothing itself may still see change while virtual time passes
+ * in it: `landings`, writes that were in flight completing (their data on the primary disk,
+ * their forward on the secondary disk through copy-before-write, a failed forward in the
+ * primary's s->error); `commitEnd`, the commit ending (the secondary's stage and s->error, the
+ * data it copied into the secondary disk, the job, replication-secondary's file).
+ */
+interface AllowedChanges {
+  readonly landings?: boolean;
+  readonly commitEnd?: boolean;
+}
+
 /** What differs between two observations, or undefined. */
-function differenceBetween(a: Observation, b: Observation): string | undefined {
+function differenceBetween(a: Observation, b: Observation, allowed: AllowedChanges = {}): string | undefined {
+  const landings = allowed.landings ?? false;
+  const commitEnd = allowed.commitEnd ?? false;
   for (const host of ['primary', 'secondary'] as const) {
-    if (a.stage[host] !== b.stage[host]) return `the ${host} stage (${a.stage[host]} -> ${b.stage[host]})`;
-    if (a.errno[host] !== b.errno[host]) return `the ${host} error (${a.errno[host]} -> ${b.errno[host]})`;
+    const stageMayChange = commitEnd && host === 'secondary';
+    const errorMayChange = stageMayChange || (landings && host === 'primary');
+    if (!stageMayChange && a.stage[host] !== b.stage[host]) return `the ${host} stage (${a.stage[host]} -> ${b.stage[host]})`;
+    if (!errorMayChange && a.errno[host] !== b.errno[host]) return `the ${host} error (${a.errno[host]} -> ${b.errno[host]})`;
   }
-  if (firstDifferentSector(a.primaryDisk, b.primaryDisk) !== undefined) return 'primary-disk';
-  if (firstDifferentSector(a.secondaryDisk, b.secondaryDisk) !== undefined) return 'secondary-disk';
-  if (differenceBetweenLayers(a.hidden, b.hidden)) return 'hidden-disk';
+  if (!landings && firstDifferentSector(a.primaryDisk, b.primaryDisk) !== undefined) return 'primary-disk';
+  if (!landings && !commitEnd && firstDifferentSector(a.secondaryDisk, b.secondaryDisk) !== undefined) return 'secondary-disk';
+  if (!landings && differenceBetweenLayers(a.hidden, b.hidden)) return 'hidden-disk';
   if (differenceBetweenLayers(a.active, b.active)) return 'active-disk';
   if (a.backupJobPresent !== b.backupJobPresent) return 'whether the backup job exists';
-  if ((a.copiedBackupClusters ?? []).join() !== (b.copiedBackupClusters ?? []).join()) return 'the backup bitmap';
-  if ((a.commitJob === undefined) !== (b.commitJob === undefined)) return 'whether the commit job exists';
-  if (a.secondaryFile !== b.secondaryFile) return "replication-secondary's file";
+  if (!landings && (a.copiedBackupClusters ?? []).join() !== (b.copiedBackupClusters ?? []).join()) return 'the backup bitmap';
+  if (!commitEnd && (a.commitJob === undefined) !== (b.commitJob === undefined)) return 'whether the commit job exists';
+  if (!commitEnd && a.secondaryFile !== b.secondaryFile) return "replication-secondary's file";
   return undefined;
 }
 
