@@ -64,7 +64,7 @@ export interface ColoProcessState {
   /** Checkpoints completed: the primary received VMSTATE_LOADED / the secondary sent it. */
   checkpointsDone: number;
   /** vm_stop's drain this host waits for, and for whom. */
-  waitingDrain: 'checkpoint' | 'failover' | null;
+  waitingDrain: 'migration' | 'checkpoint' | 'failover' | null;
   /** s->vm_was_running as migration_completion records it (after COLO, migration_iteration_finish sets it and restarts the VM anyway). */
   vmWasRunning: boolean;
   /** qmp_capabilities was called on this host's monitor. */
@@ -234,9 +234,20 @@ export class ColoProcess {
     this.state.migrationError = null;
     this.setOutgoing('active');
     peer.state.incomingOnce = false;
-    this.services.schedule(this.services.latencyUs, { type: 'colo-incoming', host: peer.host, colo: this.state.xColo });
-    // migration_completion stops the VM to send its last state.
+    // migration_completion stops the VM to send its last state: vm_stop_force_state(RUN_STATE_FINISH_MIGRATE)
+    // drains the VM's requests (do_vm_stop's bdrv_drain_all) before the device state goes out.
     this.vmStop('finish-migrate');
+    if (!this.services.drainNow(this.host)) {
+      this.state.waitingDrain = 'migration';
+      return;
+    }
+    this.completeMigration();
+  }
+
+  /** The rest of migration_completion once the VM is stopped and drained, then migration_iteration_finish. */
+  private completeMigration(): void {
+    const peer = this.services.peer(this.host);
+    this.services.schedule(this.services.latencyUs, { type: 'colo-incoming', host: peer.host, colo: this.state.xColo });
     if (this.state.xColo) {
       this.setOutgoing('colo');
       this.startCheckpointThread();
@@ -467,6 +478,10 @@ export class ColoProcess {
   drained(): void {
     const purpose = this.state.waitingDrain;
     this.state.waitingDrain = null;
+    if (purpose === 'migration') {
+      this.completeMigration();
+      return;
+    }
     if (purpose === 'failover') {
       this.failoverAfterStop();
       return;

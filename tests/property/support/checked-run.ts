@@ -998,7 +998,8 @@ export class CheckedTraceRun {
             : !m.linkUp || !m.secondaryListening || m.lostHost === 'secondary'
               ? QEMU.connectionRefused
               : undefined;
-    const writesWereInFlight = this.inFlight.length > 0;
+    const inFlightBefore = [...this.inFlight];
+    const writesWereInFlight = inFlightBefore.length > 0;
     const outcome = expectControl(this.perform({ op: 'colo-start' }));
     if (refusal) {
       expectOutcome(outcome, [refusal], 'COLO start refused');
@@ -1012,6 +1013,7 @@ export class CheckedTraceRun {
       }
       return;
     }
+    this.checkMigrationDrained(inFlightBefore);
     // The stream arrived: both hosts are in COLO mode, whatever happens next.
     m.coloMode.primary = true;
     m.coloMode.secondary = true;
@@ -1107,6 +1109,25 @@ export class CheckedTraceRun {
       const completed = this.opEvents.findIndex((event) => event.kind === 'io-completed' && event.requestId === entry.requestId);
       if (firstReplicationCall >= 0 && completed > firstReplicationCall) {
         throw new InvariantViolation('§6 checkpoint drains I/O', `request ${entry.requestId} completed after the replication checkpoint calls began`);
+      }
+    }
+  }
+
+  /**
+   * migration/migration.c migration_completion: vm_stop_force_state(RUN_STATE_FINISH_MIGRATE)
+   * stops the primary VM and drains its I/O (do_vm_stop's bdrv_drain_all) before the device
+   * state goes out, so every write in flight has completed before the secondary's incoming
+   * thread (colo_process_incoming_thread) calls replication_start_all.
+   */
+  private checkMigrationDrained(inFlightBefore: readonly InFlightWrite[]): void {
+    if (inFlightBefore.length === 0) return;
+    this.count('COLO start drained writes in flight');
+    const secondaryStart = this.opEvents.findIndex((event) => event.kind === 'replication-call' && event.host === 'secondary' && event.action === 'start');
+    for (const entry of inFlightBefore) {
+      if (entry.result === undefined && !this.sim.isSettled(entry.pending)) throw new InvariantViolation('migration_completion drains I/O', `request ${entry.requestId} is still in flight after COLO start`);
+      const completed = this.opEvents.findIndex((event) => event.kind === 'io-completed' && event.requestId === entry.requestId);
+      if (secondaryStart >= 0 && completed > secondaryStart) {
+        throw new InvariantViolation('migration_completion drains I/O', `request ${entry.requestId} completed after the secondary's replication start`);
       }
     }
   }
