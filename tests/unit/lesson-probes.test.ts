@@ -83,6 +83,19 @@ describe('served-by', () => {
     expect(value(evaluateProbe(sim, servedBy(64 * KiB, 64 * KiB)))).toBe('ENOMEDIUM');
   });
 
+  it('follows the roles: after a restart it reads through the new secondary VM\'s disk and names its generation\'s images', () => {
+    const sim = runningPair();
+    expect(sim.settle(sim.failover('secondary'))).toEqual({ ok: true });
+    expect(sim.runUntilIdle()).toBe(true);
+    // The lost primary comes back as the new secondary: its VM's disk is top-disk-2 (stage none until COLO starts again).
+    expect(sim.restartHost('primary', 'fresh')).toEqual({ ok: true });
+    expect(sim.vmDiskNode('secondary')).toBe('top-disk-2');
+    expect(value(evaluateProbe(sim, servedBy(0, 64 * KiB)))).toBe('EIO');
+    expect(value(evaluateProbe(sim, read({ vm: 'primary' }, 0, 64 * KiB)))).toBe('0x11');
+    expect(impossibleValue(servedBy(0, 64 * KiB), 'hidden-disk-2')).toBeUndefined();
+    expect(impossibleValue(servedBy(0, 64 * KiB), 'hidden-disk-x')).toBeDefined();
+  });
+
   it('names the secondary disk after the failover commit completed', () => {
     const sim = runningPair();
     guestWritePattern(sim, 'secondary', 0, 64 * KiB, 0x33);

@@ -19,7 +19,7 @@ import type { FaultRule } from '../block/faults.js';
 import type { Simulation } from '../colo/simulation.js';
 import { NODE } from '../colo/topology.js';
 import type { Probe } from '../scenario/schema.js';
-import type { ReplicationMode, SimEvent, SimEventKind } from '../sim/events.js';
+import type { HostName, ReplicationMode, SimEvent, SimEventKind } from '../sim/events.js';
 
 export type ProbeOutcome = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly message: string };
 
@@ -104,10 +104,19 @@ export function evaluateProbe(sim: Simulation, probe: Probe, counter?: LessonCou
   return counter ? counter.unobserved(look) : look();
 }
 
+/** The node a VM's disk is attached to: hosts are roles, so after a restart it is e.g. top-disk-2. Undefined when that host has no VM disk. */
+function vmDisk(sim: Simulation, vm: HostName): string | undefined {
+  try {
+    return sim.vmDiskNode(vm);
+  } catch {
+    return undefined;
+  }
+}
+
 function evaluate(sim: Simulation, probe: Probe, counter: LessonCounter | undefined): ProbeOutcome {
   if (probe.read) {
-    const node = probe.read.node ?? (probe.read.vm === 'primary' ? NODE.coloDisk : NODE.topDisk);
-    if (!sim.findNode(node)) return { ok: false, message: `${node} does not exist` };
+    const node = probe.read.node ?? vmDisk(sim, probe.read.vm ?? 'secondary');
+    if (node === undefined || !sim.findNode(node)) return { ok: false, message: `${node ?? `the ${probe.read.vm} VM's disk`} does not exist` };
     const read = readLooking(sim, node, probe.read.offset, probe.read.length);
     if (!read.result.ok) return { ok: true, value: read.result.errno };
     const byte = read.result.data.uniformByte();
@@ -115,7 +124,9 @@ function evaluate(sim: Simulation, probe: Probe, counter: LessonCounter | undefi
   }
   if (probe['served-by']) {
     const { offset, length } = probe['served-by'];
-    const read = readLooking(sim, NODE.topDisk, offset, length);
+    const topDisk = vmDisk(sim, 'secondary');
+    if (topDisk === undefined) return { ok: false, message: "the secondary VM's disk does not exist" };
+    const read = readLooking(sim, topDisk, offset, length);
     if (!read.result.ok) return { ok: true, value: read.result.errno };
     if (read.servedBy.size === 0) return { ok: true, value: 'none' };
     return { ok: true, value: read.servedBy.size === 1 ? [...read.servedBy][0]! : 'mixed' };
@@ -173,6 +184,8 @@ const BYTE_VALUE = /^0x[0-9a-f]{2}$/;
 const DIGITS = /^(?:0|[1-9][0-9]*)$/;
 const STAGES = ['none', 'running', 'failover', 'failover-failed', 'done'];
 const IMAGES = [NODE.activeDisk, NODE.hiddenDisk, NODE.secondaryDisk, NODE.primaryDisk];
+/** An image of the topology, or of a restarted host's generation (hidden-disk-2, topology.generationName). */
+const isImageName = (value: string): boolean => IMAGES.some((image) => value === image || new RegExp(`^${image}-[1-9][0-9]*$`).test(value));
 
 /** Undefined when `value` is one the probe can give; else what it can give, in words. */
 export function impossibleValue(probe: Probe, value: string): string | undefined {
@@ -182,7 +195,7 @@ export function impossibleValue(probe: Probe, value: string): string | undefined
         ? undefined
         : `a read probe gives a byte ("0x00" to "0xff", two lower-case hex digits), "mixed", or an errno name (${ERRNO_NAMES.join(', ')})`;
     case 'served-by':
-      return IMAGES.includes(value as (typeof IMAGES)[number]) || value === 'mixed' || (ERRNO_NAMES as readonly string[]).includes(value)
+      return isImageName(value) || value === 'mixed' || (ERRNO_NAMES as readonly string[]).includes(value)
         ? undefined
         : `a served-by probe gives an image (${IMAGES.slice(0, 3).join(', ')}), "mixed", or an errno name`;
     case 'stage':
