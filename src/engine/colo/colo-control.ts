@@ -356,6 +356,17 @@ export class ColoControl {
     }
   }
 
+  /**
+   * A failover asked for and not done: x-colo-lost-heartbeat's bottom half not run yet
+   * (FAILOVER_STATUS_REQUIRE), relaunched after a checkpoint's load (RELAUNCH), or colo_do_failover
+   * waiting in vm_stop's drain. `run until idle` waits for it as for a request in flight.
+   */
+  failoverPending(): boolean {
+    return [this.primary, this.secondary].some(
+      (process) => !process.state.crashed && (process.state.failover === 'require' || process.state.failover === 'relaunch' || process.state.waitingDrain === 'failover'),
+    );
+  }
+
   /** Nothing queued can move COLO on: no message on the wire, no COLO action, no drain pending, no due checkpoint. */
   private isStuck(): boolean {
     if (this.state.pendingActions > 0) return false;

@@ -515,9 +515,9 @@ export class Simulation implements FrameResumer {
     return this.requestsInFlight;
   }
 
-  /** No request in flight and no block job with work left (the sync=none backup job never has any). */
+  /** No request in flight, no block job with work left (the sync=none backup job never has any) and no failover on its way. */
   isIdle(): boolean {
-    return this.requestsInFlight === 0 && !this.primary.jobs.busy && !this.secondary.jobs.busy;
+    return this.requestsInFlight === 0 && !this.primary.jobs.busy && !this.secondary.jobs.busy && !this.control.failoverPending();
   }
 
   /** Whether `pending` has been answered (and not yet taken by settle). */
