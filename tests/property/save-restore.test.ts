@@ -100,7 +100,9 @@ describe('save and restore at random points', () => {
       ),
     );
     expect(totalReloads).toBeGreaterThan(TRACES);
-  });
+    // 1000 traces take about a minute on an idle 2-core machine; a busy one (other jobs, CI
+    // neighbours) can take several. Time is not what this checks, and a timeout would lose the seed.
+  }, 900_000);
 });
 
 /** Checks an async property with a seed that can be replayed (as support/property-runner.ts does for sync ones). */
