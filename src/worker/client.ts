@@ -70,6 +70,8 @@ export class SimClient {
   scenarioRunToEnd: SimWorkerApi['scenarioRunToEnd'] = () => this.call('run scenario', () => this.remote.scenarioRunToEnd());
   closeScenario: SimWorkerApi['closeScenario'] = () => this.call('close scenario', () => this.remote.closeScenario());
   exportScenario: SimWorkerApi['exportScenario'] = (title) => this.call('export', () => this.remote.exportScenario(title));
+  exportQmpRunbook: SimWorkerApi['exportQmpRunbook'] = (title) => this.call('export runbook', () => this.remote.exportQmpRunbook(title));
+  qmpCommands: SimWorkerApi['qmpCommands'] = () => this.call('QMP commands', () => this.remote.qmpCommands());
   digestDisks: SimWorkerApi['digestDisks'] = () => this.call('digest', () => this.remote.digestDisks());
 
   terminate(): void {

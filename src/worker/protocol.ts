@@ -6,12 +6,13 @@
  * simulation, and only the disk cells that changed (as transferred typed arrays).
  */
 import type { SimulationSettings } from '../engine/colo/simulation.js';
+import type { QmpCommandSignature } from '../engine/qmp/command-list.js';
 import type { WorkloadSettings } from '../engine/colo/workload.js';
 import type { ScenarioError } from '../engine/scenario/validate.js';
 import type { StepResult, ScenarioOutcome } from '../engine/scenario/runner.js';
 import type { HostName, JobType, ReplicationMode, SimEvent, Stage } from '../engine/sim/events.js';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 // ---- what the page sees --------------------------------------------------------------------
 
@@ -165,7 +166,25 @@ export interface Frame {
   readonly restored?: true;
   /** The command history, sent whole when it was restored or reset. */
   readonly history?: readonly HistoryEntry[];
+  /**
+   * QMP traffic (both hosts' commands with their replies, and their events) since the previous
+   * frame, numbered from `from`; never dropped, unlike `events`. `reset`: the transcript starts
+   * over with these (a new simulation, a restore).
+   */
+  readonly qmp?: { readonly from: number; readonly entries: readonly QmpTranscriptEvent[]; readonly reset?: true };
 }
+
+/** A QMP command with its reply, or a QMP event: what a host's console shows. */
+export type QmpTranscriptEvent =
+  | (Extract<SimEvent, { kind: 'qmp' }> & {
+      /**
+       * How many entries just before this one the command caused while it ran: QEMU's monitor
+       * sends those events after the command and before its reply (the engine emits the
+       * command's event once it has answered).
+       */
+      readonly eventsDuring?: number;
+    })
+  | Extract<SimEvent, { kind: 'qmp-event' }>;
 
 /** A command the user sent and what it did, as the worker keeps it (and saves it). */
 export interface HistoryEntry {
@@ -194,6 +213,8 @@ export type WorkerNotice =
   | { readonly kind: 'error'; readonly message: string };
 
 // ---- what the page asks --------------------------------------------------------------------
+
+export type { QmpCommandSignature };
 
 export interface ClockSettings {
   readonly playing: boolean;
@@ -235,6 +256,10 @@ export interface SimWorkerApi {
   closeScenario(): Promise<void>;
   /** The session (or the scenario run so far) as a scenario file. */
   exportScenario(title: string): Promise<string>;
+  /** The same steps as a QMP runbook (src/engine/qmp/runbook.ts, docs/qmp-runbook.md). */
+  exportQmpRunbook(title: string): Promise<string>;
+  /** The QMP commands the hosts answer, with their arguments' names (for the console's completion). */
+  qmpCommands(): Promise<QmpCommandSignature[]>;
   /** A digest (FNV-1a, hex) of every image's bytes and allocation: equal digests, equal disks. */
   digestDisks(): Promise<Record<string, string>>;
 }

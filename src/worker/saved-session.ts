@@ -4,9 +4,11 @@
  * - `meta`: the engine snapshot (small: no disk bytes), where the session's lists end, the
  *   scenario's progress. Rewritten by every save.
  * - the stores' records (storage/tracked-stores.ts): the disks' bytes.
- * - `['steps', page]`, `['results', page]`, `['events', page]`: the session's steps (for export),
- *   the loaded scenario's step results, the event log (the last EVENT_LOG_LIMIT events). Paged,
- *   so a save writes what was added.
+ * - `['steps', page]`, `['results', page]`, `['events', page]`, `['qmp', page]`: the session's
+ *   steps (for export), the loaded scenario's step results, the event log (the last
+ *   EVENT_LOG_LIMIT events), and the QMP traffic of both hosts (the `qmp` and `qmp-event`
+ *   events, the last QMP_LOG_LIMIT: the consoles' transcripts). Paged, so a save writes what was
+ *   added.
  * - `scenario-text`: the loaded scenario's file, written once when it is loaded.
  * - `history`: the commands the user sent and what each did (the last HISTORY_LIMIT).
  *
@@ -30,9 +32,16 @@ export const HISTORY_KEY = 'history';
 export const STEPS_LOG = 'steps';
 export const RESULTS_LOG = 'results';
 export const EVENTS_LOG = 'events';
+export const QMP_LOG = 'qmp';
 export const PAGE_SIZE = 256;
 /** Events kept in the log (and saved): the newest this many. */
 export const EVENT_LOG_LIMIT = 4000;
+/**
+ * QMP commands and events kept for the consoles (and saved): the newest this many. The event
+ * log cannot serve: it keeps the last EVENT_LOG_LIMIT events of every kind, and a workload
+ * pushes a console's commands out of it within a second of virtual time.
+ */
+export const QMP_LOG_LIMIT = 2000;
 /** Commands kept in the history (and saved): the newest this many. */
 export const HISTORY_LIMIT = 300;
 
@@ -54,6 +63,8 @@ export interface SavedMeta {
   readonly steps: PagedLogState;
   readonly scenario: SavedScenario | null;
   readonly events: PagedLogState;
+  /** Absent in sessions saved before the consoles: their transcripts start from the event log. */
+  readonly qmp?: PagedLogState;
   readonly nextHistoryId: number;
 }
 

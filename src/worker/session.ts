@@ -17,6 +17,7 @@ import { TOPOLOGY_NODES } from '../engine/colo/topology.js';
 import { describeStep } from '../engine/scenario/describe.js';
 import { ScenarioRunner, type RunnerProgress, type StepResult } from '../engine/scenario/runner.js';
 import { FORMAT_VERSION } from '../engine/scenario/schema.js';
+import { buildQmpRunbook } from '../engine/qmp/runbook.js';
 import { judgeStep, performStep, settleAsync, type Observed } from '../engine/scenario/step-executor.js';
 import { formatDuration } from '../engine/scenario/units.js';
 import { validateScenarioText, validateStep, type Scenario } from '../engine/scenario/validate.js';
@@ -25,7 +26,7 @@ import { OwnershipLost, PersistenceError, type Persistence, type SavedRecord } f
 import { TrackedStores, type LoadedChunks, type RecordChange } from '../storage/tracked-stores.js';
 import { digestImages } from './disk-digest.js';
 import { PagedLog } from './paged-log.js';
-import type { ClockSettings, CommandResult, Frame, PersistenceStatus, ScenarioLoadResult, ScenarioPosition, ScenarioStatic, WorkerNotice } from './protocol.js';
+import type { ClockSettings, CommandResult, Frame, PersistenceStatus, QmpTranscriptEvent, ScenarioLoadResult, ScenarioPosition, ScenarioStatic, WorkerNotice } from './protocol.js';
 import {
   EVENT_LOG_LIMIT,
   EVENTS_LOG,
@@ -34,6 +35,8 @@ import {
   META_KEY,
   PAGE_SIZE,
   pagesOf,
+  QMP_LOG,
+  QMP_LOG_LIMIT,
   RESULTS_LOG,
   SAVED_STATE_VERSION,
   SCENARIO_TEXT_KEY,
@@ -98,6 +101,7 @@ export class SimSession {
   private steps = new PagedLog<unknown>(STEPS_LOG, PAGE_SIZE);
   private results = new PagedLog<StepResult>(RESULTS_LOG, PAGE_SIZE);
   private eventLog = new PagedLog<SimEvent>(EVENTS_LOG, PAGE_SIZE, EVENT_LOG_LIMIT);
+  private qmpLog = new PagedLog<QmpTranscriptEvent>(QMP_LOG, PAGE_SIZE, QMP_LOG_LIMIT);
   private history: HistoryEntry[] = [];
   private historyChanged = false;
   private nextHistoryId = 1;
@@ -113,6 +117,11 @@ export class SimSession {
   private resultsSent = 0;
   private historyDue = true;
   private restoredFrameDue = false;
+  /** The QMP log's number up to which the page has its entries; the whole log goes when `qmpResetDue`. */
+  private qmpSent = 0;
+  private qmpResetDue = true;
+  /** The QMP log's number when the step running now began, or its last QMP command answered: what came since, that command caused. */
+  private qmpCommandFrom = 0;
 
   // Saving.
   private persistence: Persistence | undefined;
@@ -213,6 +222,7 @@ export class SimSession {
       }
       const parsed = validation.step;
       this.recordGap();
+      this.qmpCommandFrom = this.qmpLog.endIndex;
       const performed = performStep(this.sim, parsed);
       const observed: Observed = performed.kind === 'pending' ? settleAsync(this.sim, performed) : performed.observed;
       const result = judgeStep(this.steps.endIndex, { ...parsed, expect: undefined } as typeof parsed, observed, this.sim.nowUs);
@@ -268,7 +278,7 @@ export class SimSession {
   scenarioStep(): Promise<ScenarioPosition | null> {
     return this.exclusive(async () => {
       if (!this.runner) return null;
-      this.results.push(...this.runner.step());
+      this.results.push(...this.runScenarioStep(this.runner));
       this.dirty = true;
       await this.saveNow();
       await this.publish();
@@ -283,7 +293,7 @@ export class SimSession {
         const runner = this.runner;
         if (!runner) return true;
         const startedMs = this.ports.wallClockMs();
-        while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) this.results.push(...runner.step());
+        while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) this.results.push(...this.runScenarioStep(runner));
         this.dirty = true;
         if (runner.done || this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) await this.saveNow();
         await this.publish();
@@ -297,6 +307,11 @@ export class SimSession {
       return this.exclusive(async () => this.scenarioProgress());
     };
     return loop();
+  }
+
+  private runScenarioStep(runner: ScenarioRunner): StepResult[] {
+    this.qmpCommandFrom = this.qmpLog.endIndex;
+    return runner.step();
   }
 
   closeScenario(): Promise<void> {
@@ -323,20 +338,30 @@ export class SimSession {
    */
   exportScenario(title: string): Promise<string> {
     return this.exclusive(async () => {
-      const steps = this.loaded && this.runner ? this.loaded.rawSteps.slice(0, this.runner.nextStepIndex) : [...this.steps.kept];
-      if (!this.runner) {
-        const gap = this.gapStep();
-        if (gap) steps.push(gap);
-      }
       const document = {
         format: FORMAT_VERSION,
         title: title || 'colo-sim session',
         description: `Exported from colo-sim at virtual time ${formatDuration(this.sim.nowUs)}. Every expectation is what this session observed.`,
         setup: setupOf(this.sim.settings),
-        steps,
+        steps: this.exportedSteps(),
       };
       return `${JSON.stringify(document, null, 2)}\n`;
     });
+  }
+
+  /** The steps exportScenario writes, as a QMP runbook for each host's monitor. */
+  exportQmpRunbook(title: string): Promise<string> {
+    return this.exclusive(async () => buildQmpRunbook({ title: title || 'colo-sim session', exportedAt: `virtual time ${formatDuration(this.sim.nowUs)}`, steps: this.exportedSteps() }));
+  }
+
+  /** The session's steps (or the loaded scenario's, run so far), and the time since the last one. */
+  private exportedSteps(): unknown[] {
+    const steps = this.loaded && this.runner ? this.loaded.rawSteps.slice(0, this.runner.nextStepIndex) : [...this.steps.kept];
+    if (!this.runner) {
+      const gap = this.gapStep();
+      if (gap) steps.push(gap);
+    }
+    return steps;
   }
 
   /** The loaded scenario's progress, or null. */
@@ -432,10 +457,22 @@ export class SimSession {
       sessionStepCount: this.runner ? this.runner.nextStepIndex : this.steps.endIndex,
       ...(this.restoredFrameDue ? { restored: true as const } : {}),
       ...(this.historyDue ? { history: this.history.slice() } : {}),
+      ...this.qmpNews(),
     };
     this.restoredFrameDue = false;
     this.historyDue = false;
     this.ports.post({ kind: 'frame', frame }, transferablesOf(cells, bitmaps));
+  }
+
+  /** The QMP traffic the page has not had yet (the whole log after a reset or restore). */
+  private qmpNews(): Pick<Frame, 'qmp'> {
+    const log = this.qmpLog;
+    const reset = this.qmpResetDue;
+    const from = reset ? log.state.firstIndex : Math.max(this.qmpSent, log.state.firstIndex);
+    this.qmpResetDue = false;
+    this.qmpSent = log.endIndex;
+    if (!reset && from >= log.endIndex) return {};
+    return { qmp: { from, entries: log.slice(from), ...(reset ? { reset: true as const } : {}) } };
   }
 
   /** What the page sees is what is stored (or persistence is off and memory is all there is). */
@@ -471,7 +508,7 @@ export class SimSession {
     if (!persistence || this.persistenceStatus.kind !== 'indexeddb' || this.saveInFlight || !this.dirty) return;
     const rewriteAll = this.rewriteAll;
     const storeSave = rewriteAll ? { changes: this.stores.allRecords(), committed: () => {}, failed: () => {} } : this.stores.takeChanges();
-    const logs = [this.steps, this.results, this.eventLog].map((log) => log.takeChanges());
+    const logs = [this.steps, this.results, this.eventLog, this.qmpLog].map((log) => log.takeChanges());
     const changes: RecordChange[] = [...storeSave.changes];
     for (const log of logs) changes.push(...log.changes);
     if (this.scenarioTextChanged || rewriteAll) changes.push({ key: SCENARIO_TEXT_KEY, value: this.loaded ? { name: this.loaded.name, text: this.loaded.text } : undefined });
@@ -517,6 +554,7 @@ export class SimSession {
       steps: this.steps.state,
       scenario: this.runner && this.loaded ? { name: this.loaded.name, progress: this.runner.progress(), results: this.results.state } : null,
       events: this.eventLog.state,
+      qmp: this.qmpLog.state,
       nextHistoryId: this.nextHistoryId,
     };
   }
@@ -530,9 +568,11 @@ export class SimSession {
     this.view = new ViewBuilder(this.sim);
     this.pendingEvents = [];
     this.unsubscribe = this.sim.events.subscribe((event) => this.onEvent(event));
+    this.qmpResetDue = true;
     if (!snapshot) {
       this.steps.reset();
       this.eventLog.reset();
+      this.qmpLog.reset();
       this.history = [];
       this.historyChanged = true;
       this.lastCommandEndUs = 0;
@@ -547,6 +587,7 @@ export class SimSession {
     this.replaceSimulation(meta.snapshot.settings, meta.snapshot, saved.chunks);
     this.steps = PagedLog.loaded(STEPS_LOG, PAGE_SIZE, Number.POSITIVE_INFINITY, meta.steps, pagesOf(saved.pages, STEPS_LOG));
     this.eventLog = PagedLog.loaded(EVENTS_LOG, PAGE_SIZE, EVENT_LOG_LIMIT, meta.events, pagesOf(saved.pages, EVENTS_LOG));
+    this.qmpLog = meta.qmp ? PagedLog.loaded(QMP_LOG, PAGE_SIZE, QMP_LOG_LIMIT, meta.qmp, pagesOf(saved.pages, QMP_LOG)) : this.qmpLogFromEvents();
     this.history = saved.history.slice(-HISTORY_LIMIT);
     this.nextHistoryId = meta.nextHistoryId;
     this.lastCommandEndUs = meta.lastCommandEndUs;
@@ -607,10 +648,24 @@ export class SimSession {
     return [this.sim.primary, this.sim.secondary].flatMap((host) => host.replicationNodes.filter((node) => !fixed.has(node.nodeName)).map((node) => ({ name: node.nodeName, host: host.name })));
   }
 
+  /** A session saved before the consoles: their transcripts start with the QMP traffic its event log kept. */
+  private qmpLogFromEvents(): PagedLog<QmpTranscriptEvent> {
+    const log = new PagedLog<QmpTranscriptEvent>(QMP_LOG, PAGE_SIZE, QMP_LOG_LIMIT);
+    log.push(...this.eventLog.kept.filter(isQmpTraffic));
+    return log;
+  }
+
   private onEvent(event: SimEvent): void {
     this.watch.onEvent?.(event);
     this.view.observe(event);
     this.eventLog.push(event);
+    if (event.kind === 'qmp') {
+      const eventsDuring = this.qmpLog.endIndex - this.qmpCommandFrom;
+      this.qmpLog.push(eventsDuring > 0 ? { ...event, eventsDuring } : event);
+      this.qmpCommandFrom = this.qmpLog.endIndex;
+    } else if (event.kind === 'qmp-event') {
+      this.qmpLog.push(event);
+    }
     this.pendingEvents.push(event);
     if (this.pendingEvents.length > MAX_EVENTS_PER_FRAME) {
       const excess = this.pendingEvents.length - MAX_EVENTS_PER_FRAME;
@@ -668,6 +723,10 @@ export class SimSession {
     this.queue = result.catch(() => undefined);
     return result;
   }
+}
+
+function isQmpTraffic(event: SimEvent): event is Extract<SimEvent, { kind: 'qmp' | 'qmp-event' }> {
+  return event.kind === 'qmp' || event.kind === 'qmp-event';
 }
 
 function expectationOf(observed: Observed): Record<string, unknown> | undefined {

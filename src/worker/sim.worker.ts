@@ -3,6 +3,7 @@
  * through comlink. Only one tab may own a saved simulation at a time (Web Locks).
  */
 import * as Comlink from 'comlink';
+import { qmpCommandSignatures } from '../engine/qmp/command-list.js';
 import { IndexedDbPersistence, PersistenceError, type SavedRecord } from '../storage/indexeddb-persistence.js';
 import { PROTOCOL_VERSION, type ConnectOptions, type PersistenceStatus, type SimWorkerApi, type WorkerNotice } from './protocol.js';
 import { SimSession } from './session.js';
@@ -84,6 +85,8 @@ const api: SimWorkerApi = {
   scenarioRunToEnd: () => requireSession().scenarioRunToEnd(),
   closeScenario: () => requireSession().closeScenario(),
   exportScenario: (title) => requireSession().exportScenario(title),
+  exportQmpRunbook: (title) => requireSession().exportQmpRunbook(title),
+  qmpCommands: async () => qmpCommandSignatures(),
   digestDisks: () => requireSession().digestDisks(),
 };
 
