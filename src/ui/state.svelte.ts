@@ -14,6 +14,7 @@ import type {
   JobBitmap,
   HistoryEntry,
   PersistenceStatus,
+  QmpCommandSignature,
   ScenarioProgress,
   SimSummary,
   WorkerNotice,
@@ -27,6 +28,8 @@ import { Choreographer } from './lib/choreographer.js';
 import { CHAIN, DiskSet, type ChainLayer } from './lib/disks.js';
 import { EventLog } from './lib/event-log.js';
 import { formatBytes, hexByte } from './lib/format.js';
+import { QmpConsoleState } from './lib/qmp-console.svelte.js';
+import { applyQmpNews, EMPTY_TRANSCRIPT, type QmpTranscript } from './lib/qmp-transcript.js';
 
 export type Step = Record<string, unknown> & { op: string };
 
@@ -104,6 +107,12 @@ export class SimState {
   cellLabels = $state(false);
   /** The cell pitch every disk grid uses, so cells compare across grids. */
   gridPitch = $state(28);
+  /** Both hosts' QMP traffic, as the worker sends it (the consoles show it per host). */
+  qmpTranscript = $state.raw<QmpTranscript>(EMPTY_TRANSCRIPT);
+  /** The QMP commands the hosts answer, with their arguments' names (from the worker, once connected). */
+  qmpCommands = $state.raw<readonly QmpCommandSignature[]>([]);
+  /** What the consoles keep across tab switches: the host shown, what is typed, what was not sent. */
+  readonly qmpConsole = new QmpConsoleState();
   private readonly pitchReports = new Map<object, number>();
 
   readonly disks = new DiskSet();
@@ -277,6 +286,7 @@ export class SimState {
     this.frameNumber = frame.frameNumber;
     this.sessionStepCount = frame.sessionStepCount;
     if (frame.history) this.history = frame.history.map(historyEntryOf);
+    if (frame.qmp) this.qmpTranscript = applyQmpNews(this.qmpTranscript, frame.qmp);
     this.applyScenario(frame);
     if (this.persistence === null) this.connecting = false;
     this.requestTick();
@@ -428,6 +438,7 @@ export class SimState {
         this.lostStore = false;
         this.clock.playing = false;
         await this.client.setClock({ ...this.clock });
+        if (this.qmpCommands.length === 0) this.qmpCommands = await this.client.qmpCommands();
       }
     } catch (error) {
       this.workerErrors = [...this.workerErrors, messageOf(error)];
@@ -456,8 +467,11 @@ export class SimState {
 
   // ---- commands ----------------------------------------------------------------------------
 
-  /** Runs one step on the simulation and reports its result (toast and history). */
-  async run(step: Step, options: { quiet?: boolean } = {}): Promise<CommandResult | undefined> {
+  /**
+   * Runs one step on the simulation and reports its result (toast and history). `quiet`: a toast
+   * only when it fails; `silent`: none at all (the QMP console shows the reply itself).
+   */
+  async run(step: Step, options: { quiet?: boolean; silent?: boolean } = {}): Promise<CommandResult | undefined> {
     const id = this.nextId++;
     const label = labelOf(step);
     this.pushHistory({ id, label, step, status: 'pending' });
@@ -468,7 +482,9 @@ export class SimState {
       if (result.ok) {
         const entry: CommandEntry = { id, label: result.result.description, step, status: result.result.passed ? 'ok' : 'failed', result: result.result };
         this.updateHistory(entry);
-        if (!options.quiet || !result.result.passed) this.toastFor(entry);
+        if (options.silent) {
+          // The console that sent it shows and announces QEMU's reply.
+        } else if (!options.quiet || !result.result.passed) this.toastFor(entry);
         else this.announcer.say(result.result.description);
       } else {
         const entry: CommandEntry = { id, label, step, status: 'invalid', errors: result.errors };
@@ -486,6 +502,11 @@ export class SimState {
       // Frames of this command have arrived before the answer: stop stretching after it.
       this.commandDepth--;
     }
+  }
+
+  /** One QMP command on a host, as a `qmp` step; the reply arrives in the transcript. */
+  sendQmp(host: HostName, execute: string, args?: Record<string, unknown>): Promise<CommandResult | undefined> {
+    return this.run({ op: 'qmp', host, execute, ...(args ? { arguments: args } : {}) }, { silent: true });
   }
 
   guestWrite(vm: HostName, offset: number, length: number, pattern: number): Promise<CommandResult | undefined> {
@@ -669,20 +690,42 @@ export class SimState {
   async exportScenario(title: string): Promise<void> {
     try {
       const text = await this.client.exportScenario(title);
-      const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-      const link = document.createElement('a');
-      link.href = url;
-      const stem = title.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
-      link.download = `${stem || 'colo-sim-session'}.json`;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
-      this.toast({ tone: 'ok', title: 'Session exported as a scenario file', detail: link.download });
+      const fileName = download(text, `${fileStem(title)}.json`, 'application/json');
+      this.toast({ tone: 'ok', title: 'Session exported as a scenario file', detail: fileName });
     } catch (error) {
       this.toast({ tone: 'error', title: 'Export failed', detail: messageOf(error) });
     }
   }
+
+  /** The session as a QMP runbook (docs/qmp-runbook.md): one command per line under host lines. */
+  async exportQmpRunbook(title: string): Promise<void> {
+    try {
+      const text = await this.client.exportQmpRunbook(title);
+      const fileName = download(text, `${fileStem(title)}.qmp`, 'text/plain');
+      this.toast({ tone: 'ok', title: 'Session exported as a QMP runbook', detail: fileName });
+    } catch (error) {
+      this.toast({ tone: 'error', title: 'Export failed', detail: messageOf(error) });
+    }
+  }
+}
+
+/** A file name's stem from a title ("colo-sim session" → "colo-sim-session"). */
+function fileStem(title: string): string {
+  const stem = title.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
+  return stem || 'colo-sim-session';
+}
+
+/** Hands `text` to the browser as a download; returns the file's name. */
+function download(text: string, fileName: string, type: string): string {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  return fileName;
 }
 
 /** The image the secondary VM's reads start at: follow top-disk down to the first image. */

@@ -158,6 +158,7 @@ describe('qmpEquivalent: what each step stands for', () => {
       [{ op: 'workload', writesPerSecond: 10 }, /guests' own I\/O/],
       [{ op: 'replication', host: 'secondary', action: 'checkpoint' }, /^replication_do_checkpoint_all on the secondary: COLO calls it/],
       [{ op: 'replication', host: 'primary', action: 'get-error' }, /^replication_get_error_all on the primary/],
+      [{ op: 'replication' }, /^replication_start_all, replication_do_checkpoint_all, replication_get_error_all, replication_stop_all: COLO calls them/],
       [{ op: 'fault', kind: 'link-down' }, /network between the hosts fails/],
       [{ op: 'fault', kind: 'link-up' }, /network between the hosts comes back/],
       [{ op: 'fault', kind: 'io-error', node: 'hidden-disk', on: 'write' }, /hidden-disk's storage fails with EIO/],

@@ -94,6 +94,10 @@ export function qmpEquivalent(step: LooseStep, context: EquivalentContext = {}):
     case 'workload':
       return only(noQmp("The guests' random writes: the guests' own I/O, not QMP."));
     case 'replication': {
+      // Without an action: what every replication action stands for.
+      if (step.action === undefined) {
+        return only(noQmp(`${Object.values(REPLICATION_FUNCTIONS).join(', ')}: COLO calls them (migration/colo.c), no QMP command does; QEMU's tests/unit/test-replication.c calls them directly, as these actions do.`));
+      }
       const action = String(step.action);
       return only(
         noQmp(`${REPLICATION_FUNCTIONS[action] ?? action} on the ${hostOf(step.host)}: COLO calls it (migration/colo.c), no QMP command does; QEMU's tests/unit/test-replication.c calls it directly, as this action does.`, hostOf(step.host)),
