@@ -262,12 +262,16 @@ describe('each equivalent typed into the engine reaches the step\'s state', () =
     expect(typed.jobs).toEqual(step.jobs);
     for (const image of ['secondary-disk', 'hidden-disk', 'active-disk']) expect(typed.disks[image], image).toBe(step.disks[image]);
 
-    // The step's primary is lost; typed, it is up, its thread failed on the closed channel, the link is up.
+    // The step's primary is lost; typed, it is up and so is the link; its idle COLO thread fails
+    // on the closed channel at its next checkpoint (x-checkpoint-delay later).
     expect(step.primary.crashed).toBe(true);
     expect(step.linkUp).toBe(false);
     expect(typed.primary.crashed).toBe(false);
     expect(typed.linkUp).toBe(true);
+    expect(typed.primary.thread).toBe('idle');
+    const exitAtUs = byQmp.nowUs + byQmp.colo.primary.state.checkpointDelayMs * 1000;
     runUntil(byQmp, () => byQmp.colo.primary.state.thread?.place === 'exited', "the primary's COLO thread exits");
+    expect(byQmp.nowUs).toBeLessThanOrEqual(exitAtUs);
     expect(coloOf(byQmp, 'primary').qmpEvents.at(-1)).toEqual({ name: 'COLO_EXIT', data: { mode: 'primary', reason: 'error' } });
     expect(byQmp.colo.primary.isRunning).toBe(true);
 

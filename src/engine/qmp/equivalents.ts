@@ -155,7 +155,7 @@ function checkpoint(delayMs: number): QmpEquivalent {
 function failover(survivor: HostName): QmpEquivalent {
   const lost = otherHost(survivor);
   const differences = [
-    `colo-sim has no QMP command or fault that kills a host: typed here, x-colo-lost-heartbeat runs with the ${lost} still up. The ${survivor} fails over as in the step; the ${lost}'s COLO thread then fails on the closed migration channel (COLO_EXIT, reason error), and its VM and the NBD link stay up.`,
+    `colo-sim has no QMP command or fault that kills a host: typed here, x-colo-lost-heartbeat runs with the ${lost} still up. The ${survivor} fails over as in the step; the ${lost}'s VM and the NBD link stay up, and its COLO thread fails on the closed migration channel (COLO_EXIT, reason error) as soon as it waits for or sends a COLO message: at once in a checkpoint, else at its next one.`,
   ];
   if (survivor === 'primary') {
     differences.push("The step also takes replication-primary out of colo-disk once the failover is done (COLO-FT.txt's x-blockdev-change); colo-sim's QMP has no x-blockdev-change, so typed here replication-primary stays colo-disk's children.1.");
