@@ -42,7 +42,7 @@ function serious(findings: Finding[]): string[] {
 
 for (const width of [1280, 390]) {
   test(`axe finds no serious or critical violation in the main states at ${width} px`, async ({ page }) => {
-    test.setTimeout(180_000);
+    test.setTimeout(300_000);
     await page.setViewportSize({ width, height: width < 600 ? 844 : 900 });
     await openApp(page);
     const findings: Finding[] = [];
@@ -69,6 +69,20 @@ for (const width of [1280, 390]) {
     findings.push(...(await audit(page, 'after a checkpoint')));
     await showTab('4');
     findings.push(...(await audit(page, 'history tab')));
+    await closeDrawer();
+    // The QMP console with a reply, an error and an event in its transcript, and the QMP beside the COLO buttons.
+    await showTab('5');
+    await page.getByTestId('qmp-input').fill('query-status');
+    await page.getByTestId('qmp-input').press('Enter');
+    await page.getByTestId('qmp-input').fill('query-cheese');
+    await page.getByTestId('qmp-input').press('Enter');
+    await expect(page.getByTestId('qmp-transcript')).toContainText('CommandNotFound');
+    findings.push(...(await audit(page, 'QMP console')));
+    await page.getByTestId('qmp-input').press('Escape');
+    await closeDrawer();
+    await showTab('1');
+    await page.locator('details.qmp-eq summary').first().click();
+    findings.push(...(await audit(page, "the COLO buttons' QMP")));
     await closeDrawer();
 
     await midCommit(page);

@@ -57,4 +57,28 @@ test('keyboard only: COLO start, a checkpoint, writes and a failover', async ({ 
   await page.keyboard.press('ArrowRight');
   await expect(page.getByRole('tab', { name: /History/ })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('history')).toContainText('failover to the secondary');
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: /QMP/ })).toHaveAttribute('aria-selected', 'true');
+
+  // 5: the QMP console, with the focus in its command field; Esc gives the keys back to the page.
+  await page.locator('body').focus();
+  await page.keyboard.press('5');
+  await expect(page.getByTestId('qmp-input')).toBeFocused();
+  // The primary is the failover's lost host: the console says so.
+  await expect(page.getByTestId('qmp-lost')).toBeVisible();
+  // Back to the host switch, over to the secondary, and 5 into its command field again.
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Shift+Tab');
+  await expect(page.getByRole('radio', { name: 'primary', exact: true })).toBeFocused();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('radio', { name: 'secondary', exact: true })).toBeChecked();
+  await page.keyboard.press('5');
+  await expect(page.getByTestId('qmp-input')).toBeFocused();
+  await page.keyboard.type('query-colo-status');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('qmp-transcript')).toContainText('{"return": {"mode": "none", "last-mode": "secondary", "reason": "request"}}');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('qmp-input')).not.toBeFocused();
+  await page.keyboard.press('1');
+  await expect(page.getByRole('tab', { name: /Control/ })).toHaveAttribute('aria-selected', 'true');
 });

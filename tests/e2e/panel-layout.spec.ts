@@ -27,7 +27,7 @@ for (const viewport of VIEWPORTS) {
     await page.keyboard.press('l');
     await page.locator('button.item').first().click();
     await expect(page.getByTestId('scenario-loaded')).toBeVisible();
-    for (const name of ['Control', 'Faults', 'Scenarios', 'History']) {
+    for (const name of ['Control', 'Faults', 'Scenarios', 'History', 'QMP']) {
       const tab = page.getByRole('tab', { name: new RegExp(name) });
       await expectInsidePanel(page, tab);
       await expectNotClipped(tab);
@@ -45,7 +45,7 @@ for (const viewport of VIEWPORTS) {
   test(`COLO buttons at ${viewport.width}x${viewport.height} show their whole label`, async ({ page }) => {
     await page.setViewportSize(viewport);
     await openApp(page);
-    for (const name of [/COLO start/, /^Checkpoint/, /Failover → secondary/, /Failover → primary/]) {
+    for (const name of [/^COLO start/, /^Checkpoint/, /^Failover → secondary/, /^Failover → primary/]) {
       const button = page.getByRole('button', { name });
       await expectNotClipped(button);
       // The label itself (the key hint may be left out when it does not fit).
