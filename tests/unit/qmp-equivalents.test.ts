@@ -1,10 +1,12 @@
 /**
  * src/engine/qmp/equivalents.ts: the QMP each scenario step stands for. Beyond the shapes, each
  * equivalent with QMP is typed into the engine as `qmp` steps, from the same state as the step,
- * and must reach the step's state; where it cannot (a host dying has no QMP, colo-sim has no
- * x-blockdev-change), the test checks exactly the difference the equivalent's text admits, so
- * a change in the engine that closes or widens it fails here and the text gets updated.
+ * and must reach the step's state; where it cannot (no QMP kills a host; the step's own
+ * x-blockdev-change after a failover to the primary), the test checks exactly the difference
+ * the equivalent's text admits, so a change in the engine that closes or widens it fails here
+ * and the text gets updated.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Simulation } from '../../src/engine/colo/simulation.js';
 import { commandsToType, hostsOf, qmpEquivalent, type LooseStep, type QmpCommandText } from '../../src/engine/qmp/equivalents.js';
@@ -133,7 +135,7 @@ describe('qmpEquivalent: what each step stands for', () => {
         ['qmp', to],
       ]);
       expect(commandsToType(equivalent)).toEqual([{ host: to, command: { execute: 'x-colo-lost-heartbeat' } }]);
-      expect(equivalent.differences[0]).toContain('no QMP command or fault that kills a host');
+      expect(equivalent.differences[0]).toContain("No QMP command kills a host (colo-sim's host-down fault does, as the step does first)");
     }
     expect(qmpEquivalent({ op: 'failover', to: 'primary' }).differences.join(' ')).toContain('x-blockdev-change');
     expect(qmpEquivalent({ op: 'failover', to: 'secondary' }).differences.join(' ')).not.toContain('x-blockdev-change');
@@ -164,6 +166,12 @@ describe('qmpEquivalent: what each step stands for', () => {
       [{ op: 'fault', kind: 'io-error', node: 'hidden-disk', on: 'write' }, /hidden-disk's storage fails with EIO/],
       [{ op: 'fault', kind: 'eject', node: 'active-disk' }, /bs->drv == NULL/],
       [{ op: 'fault', kind: 'clear' }, /faults are lifted/],
+      [{ op: 'fault', kind: 'link-hang' }, /peer stops answering and nothing resets the connection/],
+      [{ op: 'fault', kind: 'host-down', host: 'secondary' }, /^The secondary host dies: .*No QMP command does this/],
+      [{ op: 'flush', vm: 'secondary' }, /^The secondary VM's own flush .*QMP does not do a guest's I\/O/],
+      [{ op: 'flush', node: 'hidden-disk' }, /^A flush from hidden-disk down .*no QMP command that flushes a node/],
+      [{ op: 'restart', host: 'primary', disks: 'fresh' }, /lost primary host's machine as the new secondary, with a new empty disk.*starting a QEMU is not QMP/],
+      [{ op: 'restart', host: 'secondary', disks: 'kept' }, /lost secondary host's machine as the new secondary, with its old disk/],
       [{ op: 'fault', kind: 'cancel-job', host: 'secondary', type: 'backup' }, /JOB_INTERNAL in block\/replication.c.*DeviceNotActive "Block job '…' not found"/],
       [{ op: 'run', for: '1ms' }, /virtual clock/],
       [{ op: 'check', same: ['primary-disk', 'secondary-disk'] }, /colo-sim check/],
@@ -176,6 +184,36 @@ describe('qmpEquivalent: what each step stands for', () => {
       const part = equivalent.parts[0]!;
       expect(part.kind === 'no-qmp' ? part.what : '', JSON.stringify(step)).toMatch(what);
     }
+  });
+});
+
+describe('qmpEquivalent covers every step of the scenario format', () => {
+  /** The ops (and fault kinds) public/scenario.schema.json allows: a new op or fault must say what it stands for. */
+  function schemaSteps(): LooseStep[] {
+    const schema: unknown = JSON.parse(readFileSync(new URL('../../public/scenario.schema.json', import.meta.url), 'utf8'));
+    const steps: LooseStep[] = [];
+    const walk = (value: unknown): void => {
+      if (Array.isArray(value)) return value.forEach(walk);
+      if (value === null || typeof value !== 'object') return;
+      const properties = (value as { properties?: Record<string, { const?: unknown }> }).properties;
+      const op = properties?.op?.const;
+      if (typeof op === 'string') steps.push({ op, ...(typeof properties?.kind?.const === 'string' ? { kind: properties.kind.const } : {}) });
+      Object.values(value).forEach(walk);
+    };
+    walk(schema);
+    return steps;
+  }
+
+  it('no op or fault kind of the schema falls through to "colo-sim has no …"', () => {
+    const steps = schemaSteps();
+    expect(steps.map((step) => step.op)).toEqual(expect.arrayContaining(['flush', 'restart', 'qmp', 'colo-start']));
+    expect(steps.filter((step) => step.op === 'fault').map((step) => step.kind)).toEqual(expect.arrayContaining(['host-down', 'link-hang', 'io-error']));
+    for (const step of steps) {
+      const texts = qmpEquivalent(step).parts.map((part) => (part.kind === 'no-qmp' ? part.what : ''));
+      expect(texts.join(' '), JSON.stringify(step)).not.toMatch(/^colo-sim has no /);
+    }
+    // The fallback itself, so that the check above can fail.
+    expect(qmpEquivalent({ op: 'teleport' }).parts).toEqual([{ kind: 'no-qmp', what: 'colo-sim has no step "teleport".' }]);
   });
 });
 
@@ -282,7 +320,7 @@ describe('each equivalent typed into the engine reaches the step\'s state', () =
     expect(stagesOf(byQmp)['replication-secondary']).toBe('done');
   });
 
-  it('failover to the primary: the same failover on the primary; replication-primary stays in colo-disk without x-blockdev-change (the difference it states)', () => {
+  it('failover to the primary: the same failover on the primary; replication-primary stays in colo-disk until x-blockdev-change is typed (the difference it states)', () => {
     const [byStep, byQmp] = twins(coloWithWork);
     runOp(byStep, { op: 'failover', to: 'primary' });
     typeEquivalent(byQmp, { op: 'failover', to: 'primary' });
@@ -297,6 +335,25 @@ describe('each equivalent typed into the engine reaches the step\'s state', () =
     expect(typed.coloDisk).toEqual(['children.0', 'children.1']);
     expect(step.secondary.crashed).toBe(true);
     expect(typed.secondary.crashed).toBe(false);
+    // The x-blockdev-change the difference tells the operator to type takes it out as the step did.
+    expect(typeQmp(byQmp, 'primary', { execute: 'x-blockdev-change', arguments: { parent: 'colo-disk', child: 'children.1' } })).toEqual({ ok: true, value: {} });
+    expect(quorumChildren(byQmp, 'colo-disk')).toEqual(step.coloDisk);
+  });
+
+  it("failover after colo-sim's host-down fault: typed x-colo-lost-heartbeat (and the primary's x-blockdev-change) reach exactly the step's state", () => {
+    for (const to of ['secondary', 'primary'] as const) {
+      const lost = to === 'primary' ? 'secondary' : 'primary';
+      const [byStep, byQmp] = twins(coloWithWork);
+      runOp(byStep, { op: 'failover', to });
+      runOp(byQmp, { op: 'fault', kind: 'host-down', host: lost });
+      typeEquivalent(byQmp, { op: 'failover', to });
+      runUntil(byQmp, () => byQmp.colo.process(to).state.failover === 'completed' && byQmp.colo.process(to).state.thread?.place === 'finished', `the ${to}'s failover ends`);
+      if (to === 'primary') expect(typeQmp(byQmp, 'primary', { execute: 'x-blockdev-change', arguments: { parent: 'colo-disk', child: 'children.1' } })).toEqual({ ok: true, value: {} });
+      expect(observed(byQmp), to).toEqual(observed(byStep));
+      expect(byStep.runUntilIdle()).toBe(true);
+      expect(byQmp.runUntilIdle()).toBe(true);
+      expect(observed(byQmp), `${to}, idle`).toEqual(observed(byStep));
+    }
   });
 
   it('open: blockdev-add opens the same node; a missing mode is refused with the QAPI visitor\'s words (the difference it states)', () => {

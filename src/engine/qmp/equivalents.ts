@@ -91,6 +91,14 @@ export function qmpEquivalent(step: LooseStep, context: EquivalentContext = {}):
     case 'write':
     case 'read':
       return only(noQmp(`A ${step.op} through ${String(step.node)} from outside the guests, as QEMU's tests/unit/test-replication.c does it: no QMP command does I/O.`));
+    case 'flush':
+      return only(
+        step.vm !== undefined
+          ? noQmp(`The ${hostOf(step.vm)} VM's own flush (its disk's FLUSH, bdrv_co_flush down the graph): QMP does not do a guest's I/O.`, hostOf(step.vm))
+          : noQmp(`A flush from ${String(step.node)} down (bdrv_co_flush), from outside the guests as QEMU's tests/unit/test-replication.c does I/O: QEMU 7.2 has no QMP command that flushes a node.`),
+      );
+    case 'restart':
+      return restart(hostOf(step.host), step.disks === 'fresh' ? 'fresh' : 'kept');
     case 'workload':
       return only(noQmp("The guests' random writes: the guests' own I/O, not QMP."));
     case 'replication': {
@@ -155,10 +163,12 @@ function checkpoint(delayMs: number): QmpEquivalent {
 function failover(survivor: HostName): QmpEquivalent {
   const lost = otherHost(survivor);
   const differences = [
-    `colo-sim has no QMP command or fault that kills a host: typed here, x-colo-lost-heartbeat runs with the ${lost} still up. The ${survivor} fails over as in the step; the ${lost}'s VM and the NBD link stay up, and its COLO thread fails on the closed migration channel (COLO_EXIT, reason error) as soon as it waits for or sends a COLO message: at once in a checkpoint, else at its next one.`,
+    `No QMP command kills a host (colo-sim's host-down fault does, as the step does first): typed here alone, x-colo-lost-heartbeat runs with the ${lost} still up. The ${survivor} fails over as in the step; the ${lost}'s VM and the NBD link stay up, and its COLO thread fails on the closed migration channel (COLO_EXIT, reason error) as soon as it waits for or sends a COLO message: at once in a checkpoint, else at its next one.`,
   ];
   if (survivor === 'primary') {
-    differences.push("The step also takes replication-primary out of colo-disk once the failover is done (COLO-FT.txt's x-blockdev-change); colo-sim's QMP has no x-blockdev-change, so typed here replication-primary stays colo-disk's children.1.");
+    differences.push(
+      "The step also takes replication-primary out of colo-disk once the failover is done (COLO-FT.txt's x-blockdev-change, which it types before x-colo-lost-heartbeat): typed here, replication-primary stays in colo-disk until you type x-blockdev-change with parent colo-disk and the replication child's name (children.1 in the first pair; after a restart, the name the quorum gave it when x-blockdev-change added it).",
+    );
   }
   return {
     parts: [
@@ -172,6 +182,23 @@ function failover(survivor: HostName): QmpEquivalent {
       'x-colo-lost-heartbeat is QEMU 7.2\'s failover request (qmp_x_colo_lost_heartbeat): without COLO it answers "The feature \'colo\' is not enabled".',
     ],
     differences,
+  };
+}
+
+function restart(lost: HostName, disks: 'kept' | 'fresh'): QmpEquivalent {
+  const notes = [
+    "The survivor's side of COLO-FT.txt's \"Start the new Secondary\" is QMP and typed separately: drive-mirror of its disk to the new secondary's NBD export, drive_add of a replication node and x-blockdev-change into its quorum, then migrate-set-capabilities x-colo and migrate.",
+  ];
+  if (lost === 'primary') notes.push("colo-sim names hosts by their role: the surviving secondary is called the primary from now on, and the restarted host the secondary. A real QEMU keeps its machine's name.");
+  return {
+    parts: [
+      noQmp(
+        `A new QEMU starts on the lost ${lost} host's machine as the new secondary, with ${disks === 'kept' ? 'its old disk' : 'a new empty disk'}, new empty active and hidden disks and -incoming on its command line: starting a QEMU is not QMP. colo-sim's new secondary boots with COLO-FT.txt's nbd-server-start and nbd-server-add of its disk done.`,
+        'secondary',
+      ),
+    ],
+    notes,
+    differences: [],
   };
 }
 
@@ -196,6 +223,13 @@ function fault(step: LooseStep): QmpEquivalent {
       return only(noQmp(`${String(step.node)}'s storage fails with EIO: no QMP command makes a disk fail.`));
     case 'eject':
       return only(noQmp(`${String(step.node)}'s image is gone from under its node (QEMU's bs->drv == NULL): no QMP command does this to a node in use.`));
+    case 'link-hang':
+      return only(
+        noQmp('The peer stops answering and nothing resets the connection (a hung network or host): no QMP command does this.'),
+        ["QMP's way out of a hung NBD connection is yank (qmp_yank): the NBD client's requests then fail at once, as after a reset."],
+      );
+    case 'host-down':
+      return only(noQmp(`The ${hostOf(step.host)} host dies: its QEMU stops, with the NBD link and the migration channel. No QMP command does this; a heartbeat monitor notices it and the survivor's operator runs the failover runbook.`, hostOf(step.host)));
     case 'clear':
       return only(noQmp("colo-sim's faults are lifted: the disks and the network work again. No QMP command does this."));
     case 'cancel-job':
