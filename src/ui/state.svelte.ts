@@ -101,7 +101,7 @@ export class SimState {
   jobProgress = $state.raw<Record<string, { offsetBytes: number; lenBytes: number }>>({});
   fileProblem = $state.raw<FileProblem | null>(null);
   reducedMotion = $state(false);
-  /** The colo failover's survivor, once known. */
+  /** The host that runs while the other is lost (a failover's survivor), from the engine's COLO state. */
   survivor = $state<HostName | null>(null);
   /** Cells show their byte (a cue that does not rely on colour); remembered across visits. */
   cellLabels = $state(false);
@@ -257,11 +257,11 @@ export class SimState {
       if (!frame.restored) this.announcer.events(frame.events);
       for (const event of frame.events) {
         this.log.push(event);
-        if (event.kind === 'colo' && event.phase === 'failover' && !event.error && event.to) this.survivor = event.to;
       }
       this.logVersion++;
     }
-    if (this.survivor === null && summary.coloState === 'failed-over') this.survivor = inferSurvivor(summary);
+    // Hosts are roles: a lost host restarted as the new secondary is no longer lost (issue 8).
+    this.survivor = survivorOf(summary);
     if (frame.droppedEvents > 0) this.droppedEvents += frame.droppedEvents;
 
     if (frame.bitmaps.length > 0 || this.bitmaps.size > 0) {
@@ -742,12 +742,11 @@ export function svmBase(summary: SimSummary): ChainLayer | null {
   return null;
 }
 
-function inferSurvivor(summary: SimSummary): HostName | null {
-  const secondary = summary.nodes.find((node) => node.name === 'replication-secondary')?.replication?.stage;
-  if (secondary === 'failover' || secondary === 'failover-failed' || secondary === 'done') return 'secondary';
-  const quorum = summary.nodes.find((node) => node.name === 'colo-disk');
-  if (quorum && !quorum.children.some((child) => child.role === 'children.1')) return 'primary';
-  return null;
+function survivorOf(summary: SimSummary): HostName | null {
+  const primaryLost = summary.colo.primary.lost;
+  const secondaryLost = summary.colo.secondary.lost;
+  if (primaryLost === secondaryLost) return null;
+  return primaryLost ? 'secondary' : 'primary';
 }
 
 /** A history entry as the worker saved it, in the page's shape. */
