@@ -26,8 +26,9 @@ test('keyboard only: COLO start, a checkpoint, writes and a failover', async ({ 
   await expect(page.getByTestId('toast').filter({ hasText: 'primary VM writes 0x22 [512 B, +64 KiB)' })).toBeVisible();
   await page.keyboard.press('Escape');
 
-  // Tab to a disk grid, move its cursor, write with Enter.
-  await page.locator('body').focus();
+  // Tab to a disk grid, move its cursor, write with Enter. From the top bar's first control: the
+  // side panel (where Escape left the focus) comes after the stage in the tab order.
+  await page.getByRole('button', { name: 'Step to the next event' }).focus();
   let onGrid = false;
   for (let presses = 0; presses < 40 && !onGrid; presses++) {
     await page.keyboard.press('Tab');

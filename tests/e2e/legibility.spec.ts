@@ -167,11 +167,12 @@ test('a tab that lost the simulation to another offers no action on it', async (
     await second.getByTestId('banner-locked').getByRole('button', { name: 'Take over here' }).click();
     await waitForApp(second);
     await expect(first.getByTestId('banner-locked')).toContainText('took over');
-    // What stays enabled only shows things: navigation, the log's filters, the brush, tables.
+    // What stays enabled only shows things: navigation, the log's filters, the brush, tables, and
+    // copying an action's QMP (to the clipboard, not to the simulation).
     const enabled = await first.evaluate(() =>
       [...document.querySelectorAll<HTMLButtonElement>('button:not(:disabled)')]
         .map((button) => button.getAttribute('aria-label') ?? button.textContent!.replace(/\s+/g, ' ').trim())
-        .filter((name) => !/^(pattern 0x..|.* as a table|by layer|Dismiss|Keyboard shortcuts|Library|scenario library|Take over here|Hide the control panel|Controls|bytes in cells b|I\/O|NBD|Copy-before-write|Jobs|Replication|COLO & VMs|Faults & errors|Graph|Follow|Following|Clear|(Control|Faults|Scenarios|History)( \d)?)$/.test(name)),
+        .filter((name) => !/^(pattern 0x..|.* as a table|by layer|Dismiss|Keyboard shortcuts|Library|scenario library|Take over here|Hide the control panel|Controls|bytes in cells b|I\/O|NBD|Copy-before-write|Jobs|Replication|COLO & VMs|Faults & errors|Graph|Follow|Following|Clear|(Control|Faults|Scenarios|History|QMP)( \d)?|Copy the (primary|secondary)'s QMP for .*)$/.test(name)),
     );
     expect(enabled).toEqual([]);
     await expect(first.getByRole('button', { name: 'Stop', exact: true })).toBeDisabled();
