@@ -1,5 +1,8 @@
 /** What the app exposes on window for tests (src/main.ts), as the tests use it. */
+import type { SimulationSettings } from '../../src/engine/colo/simulation';
+import type { SimEvent } from '../../src/engine/sim/events';
 import type { SimClient } from '../../src/worker/client';
+import type { CommandResult, PersistenceStatus, SimSummary } from '../../src/worker/protocol';
 
 interface TestDiskImage {
   readonly content: Uint16Array;
@@ -16,10 +19,21 @@ declare global {
           get(name: string): TestDiskImage | undefined;
           flush(): void;
         };
-        readonly history: ReadonlyArray<{ readonly step: { readonly op: string } }>;
+        readonly history: ReadonlyArray<{ readonly step: { readonly op: string }; readonly status: string }>;
         readonly announcer: { readonly text: string };
+        /** The page's event log: a ring of the newest events. */
+        readonly log: { readonly size: number; filter(predicate: undefined): ReadonlyArray<{ readonly event: SimEvent }> };
+        readonly summary: SimSummary | null;
+        readonly persistence: PersistenceStatus | null;
+        readonly savedUpToUs: number | null;
+        readonly saved: boolean;
+        readonly droppedEvents: number;
+        readonly clock: { readonly playing: boolean; readonly speed: number };
         setSpeed(speed: number): Promise<void>;
         setPlaying(playing: boolean): Promise<void>;
+        newSimulation(settings: Partial<SimulationSettings>): Promise<void>;
+        /** Runs a command as the page's controls do (history, toast). */
+        run(step: Record<string, unknown> & { op: string }, options?: { quiet?: boolean }): Promise<CommandResult | undefined>;
       };
     };
   }

@@ -1,13 +1,22 @@
+/// <reference path="./globals.d.ts" />
 /**
  * Shared helpers for the browser tests: a page fixture that fails the test on console errors,
  * waiting for the app, running steps through the page's client, and persistent contexts that
  * launch Chromium exactly as playwright.config.ts does.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, test as base, type BrowserContext, type Page } from '@playwright/test';
 import config from '../../playwright.config';
+import type { Simulation } from '../../src/engine/colo/simulation';
+import { ScenarioRunner, type ScenarioOutcome } from '../../src/engine/scenario/runner';
+import { judgeStep, performStep, settleAsync, type StepResult } from '../../src/engine/scenario/step-executor';
+import { validateScenarioText, validateStep } from '../../src/engine/scenario/validate';
+import type { SimEvent } from '../../src/engine/sim/events';
+import { createMemoryStore } from '../../src/storage/chunked-memory-store';
+import { digestImages } from '../../src/worker/disk-digest';
 
 export const BASE_URL = config.use?.baseURL ?? 'http://127.0.0.1:4173';
 
@@ -92,14 +101,14 @@ export async function waitSaved(page: Page): Promise<void> {
 }
 
 /** A Chromium with a real profile on disk (IndexedDB survives reloads and restarts). */
-export async function launchPersistent(userDataDir: string): Promise<BrowserContext> {
+export async function launchPersistent(userDataDir: string, baseURL = BASE_URL): Promise<BrowserContext> {
   const launch = config.use?.launchOptions ?? {};
   return chromium.launchPersistentContext(userDataDir, {
     headless: true,
     ...(launch.executablePath ? { executablePath: launch.executablePath } : {}),
     args: launch.args ?? [],
     viewport: config.use?.viewport ?? { width: 1600, height: 1000 },
-    baseURL: BASE_URL,
+    baseURL,
   });
 }
 
@@ -119,4 +128,168 @@ export async function openOverSession(page: Page, libraryPath: string): Promise<
   await expect(page.getByTestId('replace-dialog')).toBeVisible();
   await page.getByTestId('replace-confirm').click();
   await expect(page.getByTestId('scenario-loaded')).toBeVisible();
+}
+
+// ---- coming back: what the page shows, the uninterrupted run, killing the browser ------------
+
+/** One row of the page's event log (window.coloSim.state.log), as compared with a reference run. */
+export interface LogRow {
+  readonly sequence: number;
+  readonly timeUs: number;
+  readonly kind: string;
+  /** The whole event as JSON. */
+  readonly json: string;
+}
+
+/** The page's event log, oldest first. */
+export function logRows(page: Page): Promise<LogRow[]> {
+  return page.evaluate(() =>
+    window.coloSim.state.log.filter(undefined).map((entry) => ({ sequence: entry.event.sequence, timeUs: entry.event.timeUs, kind: entry.event.kind, json: JSON.stringify(entry.event) })),
+  );
+}
+
+export function rowOf(event: SimEvent): LogRow {
+  return { sequence: event.sequence, timeUs: event.timeUs, kind: event.kind, json: JSON.stringify(event) };
+}
+
+/**
+ * Differences between the page's event log and a reference run's events (every event, in order):
+ * each row the page lists must be the reference's event with that sequence number (kind, time,
+ * every field), the rows must run without a gap (unless `allowGaps`: the page dropped events of a
+ * frame that had too many) up to the reference's last event, and the log
+ * must hold at least `atLeast` rows (it is a bounded ring: older events may be gone). Empty
+ * when they agree.
+ */
+export function logDifferences(rows: readonly LogRow[], reference: readonly SimEvent[], atLeast: number, options: { allowGaps?: boolean } = {}): string[] {
+  const problems: string[] = [];
+  const lastReference = reference.at(-1);
+  if (rows.length < Math.min(atLeast, reference.length)) problems.push(`the log lists ${rows.length} events, expected at least ${Math.min(atLeast, reference.length)} of the ${reference.length}`);
+  if (rows.length === 0) return reference.length === 0 ? problems : [...problems, 'the log is empty'];
+  if (!lastReference) return [...problems, `the log lists ${rows.length} events, the reference run has none`];
+  if (rows.at(-1)!.sequence !== lastReference.sequence) problems.push(`the log ends at event #${rows.at(-1)!.sequence} (${rows.at(-1)!.kind} at ${rows.at(-1)!.timeUs} µs), the reference at #${lastReference.sequence} (${lastReference.kind} at ${lastReference.timeUs} µs)`);
+  for (let index = 0; index < rows.length && problems.length < 8; index++) {
+    const row = rows[index]!;
+    if (index > 0 && (options.allowGaps ? row.sequence <= rows[index - 1]!.sequence : row.sequence !== rows[index - 1]!.sequence + 1)) problems.push(`the log goes from event #${rows[index - 1]!.sequence} to #${row.sequence}`);
+    const expected = reference[row.sequence];
+    if (!expected || expected.sequence !== row.sequence) problems.push(`the log lists event #${row.sequence} (${row.kind} at ${row.timeUs} µs), which the reference run does not have`);
+    else if (rowOf(expected).json !== row.json) problems.push(`event #${row.sequence} differs:\n      page      ${row.json}\n      reference ${rowOf(expected).json}`);
+  }
+  return problems;
+}
+
+/** An export replayed in Node without interruption: the reference run. */
+export interface Replay {
+  readonly outcome: ScenarioOutcome;
+  readonly digests: Record<string, string>;
+  readonly events: SimEvent[];
+  readonly simulation: Simulation;
+  readonly stepCount: number;
+}
+
+/** Replays an exported session (a scenario file) in this process, as `colo-sim run` does. */
+export function replayExport(text: string): Replay {
+  const validation = validateScenarioText(text);
+  if (!validation.ok) throw new Error(`the export is not a valid scenario: ${JSON.stringify(validation.errors.slice(0, 5))}`);
+  const events: SimEvent[] = [];
+  const runner = new ScenarioRunner(validation.scenario, createMemoryStore, { onEvent: (event) => events.push(event) });
+  const outcome = runner.runToEnd();
+  return { outcome, digests: digestImages(runner.simulation), events, simulation: runner.simulation, stepCount: validation.scenario.steps.length };
+}
+
+/** Runs one more command on a reference run, as the worker runs a command the page sends. */
+export function continueReplay(replay: Replay, step: Record<string, unknown>): StepResult {
+  const sim = replay.simulation;
+  const validation = validateStep(step, sim.settings, []);
+  if (!validation.ok) throw new Error(`not a valid step: ${JSON.stringify(validation.errors)}`);
+  const performed = performStep(sim, validation.step);
+  const observed = performed.kind === 'pending' ? settleAsync(sim, performed) : performed.observed;
+  return judgeStep(-1, { ...validation.step, expect: undefined } as typeof validation.step, observed, sim.nowUs);
+}
+
+export function replayDigests(replay: Replay): Record<string, string> {
+  return digestImages(replay.simulation);
+}
+
+/** The steps of an export that are commands (not the `run` steps that replay the time between them), without their recorded expectations. */
+export function commandsOf(exportText: string): Array<Record<string, unknown>> {
+  const steps = (JSON.parse(exportText) as { steps: Array<Record<string, unknown>> }).steps;
+  return steps
+    .filter((step) => step.op !== 'run' || step.until !== undefined)
+    .map((step) => {
+      const { expect: _expect, ...rest } = step;
+      return rest;
+    });
+}
+
+/** What the page shows of the simulation, for comparing before and after coming back. */
+export interface ShownState {
+  readonly nowUs: number;
+  readonly coloState: string;
+  readonly jobs: string[];
+  readonly digests: Record<string, string>;
+  readonly rows: LogRow[];
+  readonly history: string[];
+  readonly savedUpToUs: number | null;
+}
+
+export async function shownState(page: Page): Promise<ShownState> {
+  const summary = await page.evaluate(() => {
+    const state = window.coloSim.state;
+    return {
+      nowUs: state.summary!.nowUs,
+      coloState: state.summary!.coloState,
+      jobs: state.summary!.jobs.map((job) => `${job.host} ${job.type} ${job.status}`),
+      history: state.history.map((entry) => `${entry.status} ${JSON.stringify(entry.step)}`),
+      savedUpToUs: state.savedUpToUs,
+    };
+  });
+  return { ...summary, digests: await digest(page), rows: await logRows(page) };
+}
+
+/** PIDs of every Chromium process running on this profile (found by its --user-data-dir). */
+export function browserPids(userDataDir: string): number[] {
+  let output: string;
+  try {
+    output = execFileSync('pgrep', ['-f', '--', `--user-data-dir=${userDataDir}`], { encoding: 'utf8' });
+  } catch (error) {
+    // pgrep exits 1 when nothing matches.
+    if ((error as { status?: number }).status === 1) return [];
+    throw error;
+  }
+  return output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
+}
+
+/** SIGKILLs every Chromium process of this profile (as a crash or a power cut would end them); returns how many. */
+export async function killBrowser(userDataDir: string): Promise<number> {
+  let killed = 0;
+  for (let round = 0; round < 50; round++) {
+    const pids = browserPids(userDataDir);
+    if (pids.length === 0) return killed;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed++;
+      } catch {
+        // Already gone.
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`Chromium processes of ${userDataDir} survive SIGKILL: ${browserPids(userDataDir).join(', ')}`);
+}
+
+/** A small seeded PRNG (mulberry32) for the tests' random choices; the seed is printed on failure. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

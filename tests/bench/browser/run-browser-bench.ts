@@ -1,7 +1,8 @@
 /**
  * The browser figures of `npm run bench`: IndexedDB store throughput vs raw IndexedDB, the
  * page's frame time under a 1,000 writes/s workload, time to the first drawn disk grid on the
- * built app, and the gzipped JavaScript size. Needs Chromium (Debian's, or Playwright's).
+ * built app, the gzipped JavaScript size, and crash consistency (CRASH_KILLS SIGKILLs of the
+ * browser under load, default 50; CRASH_KILLS=0 skips it). Needs Chromium (Debian's, or Playwright's).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type Browser } from '@playwright/test';
 import { build, createServer, preview } from 'vite';
 import { measureAppPace, measureBigScenario } from './app-pace.js';
+import { benchCrashConsistency } from './crash-consistency.js';
 
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -120,4 +122,5 @@ export async function runBrowserBench(write: (line: string) => void): Promise<vo
   } finally {
     await browser.close();
   }
+  if (Number(process.env.CRASH_KILLS ?? 50) > 0) await benchCrashConsistency(write);
 }
