@@ -34,6 +34,10 @@ declare global {
         newSimulation(settings: Partial<SimulationSettings>): Promise<void>;
         /** Runs a command as the page's controls do (history, toast). */
         run(step: Record<string, unknown> & { op: string }, options?: { quiet?: boolean }): Promise<CommandResult | undefined>;
+        /** The scenario being played, as far as the benchmarks read it (tests/bench/browser/app-pace.ts). */
+        readonly scenario: { readonly done: boolean; readonly outcome?: { readonly passed: boolean } } | null;
+        loadScenarioText(name: string, text: string): Promise<boolean>;
+        scenarioRunToEnd(): Promise<void>;
       };
     };
   }
