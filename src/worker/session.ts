@@ -18,6 +18,7 @@ import { describeStep } from '../engine/scenario/describe.js';
 import { ScenarioRunner, type RunnerProgress, type StepResult } from '../engine/scenario/runner.js';
 import { FORMAT_VERSION } from '../engine/scenario/schema.js';
 import { buildQmpRunbook } from '../engine/qmp/runbook.js';
+import { setupOfSettings } from '../engine/scenario/setup.js';
 import { judgeStep, performStep, settleAsync, type Observed } from '../engine/scenario/step-executor.js';
 import { formatDuration } from '../engine/scenario/units.js';
 import { validateScenarioText, validateStep, type Scenario } from '../engine/scenario/validate.js';
@@ -342,7 +343,7 @@ export class SimSession {
         format: FORMAT_VERSION,
         title: title || 'colo-sim session',
         description: `Exported from colo-sim at virtual time ${formatDuration(this.sim.nowUs)}. Every expectation is what this session observed.`,
-        setup: setupOf(this.sim.settings),
+        setup: setupOfSettings(this.sim.settings),
         steps: this.exportedSteps(),
       };
       return `${JSON.stringify(document, null, 2)}\n`;
@@ -740,17 +741,6 @@ function expectationOf(observed: Observed): Record<string, unknown> | undefined 
     return uniform === undefined ? { ok: true } : { pattern: formatByte(uniform) };
   }
   return undefined;
-}
-
-/** The setup section that recreates these settings. */
-export function setupOf(settings: SimulationSettings): Record<string, unknown> {
-  return {
-    diskSize: settings.diskSizeBytes,
-    clusterSize: settings.clusterSizeBytes,
-    seed: settings.seed,
-    nbdLatency: formatDuration(settings.nbdLatencyUs),
-    copyTime: formatDuration(settings.copyTimeUs),
-  };
 }
 
 function clamp(value: number, min: number, max: number): number {

@@ -4,6 +4,7 @@
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, type SimulationSettings } from '../../src/engine/colo/simulation.js';
 import { ScenarioRunner } from '../../src/engine/scenario/runner.js';
 import { validateScenarioText } from '../../src/engine/scenario/validate.js';
 import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
@@ -151,6 +152,32 @@ describe('worker session', () => {
     expect(outcome.passed).toBe(true);
     expect(runner.simulation.nowUs).toBe(ports.lastFrame().summary.nowUs);
     expect(digestImages(runner.simulation)).toEqual(digests);
+  });
+
+  it('an export carries every setting of the session: each one, set away from its default, replays as set', async () => {
+    // Every setting, generically, so that a setting added later is covered too: sizes within what a
+    // file allows, every other one 3x+1 its default.
+    const settings = Object.fromEntries(
+      Object.entries(DEFAULT_SETTINGS).map(([key, value]) => [key, key === 'diskSizeBytes' ? 2 * 1024 * 1024 : key === 'clusterSizeBytes' ? 4096 : value * 3 + 1]),
+    ) as unknown as SimulationSettings;
+    for (const key of Object.keys(DEFAULT_SETTINGS) as Array<keyof SimulationSettings>) expect(settings[key], key).not.toBe(DEFAULT_SETTINGS[key]);
+    const { session, ports } = await openSession(`db-${databaseCounter++}`);
+    await session.newSimulation(settings);
+    // A checkpoint waits for the secondary to load the device state (vmstateLoadUs) and a failover's
+    // commit copies granules (copyTimeUs): the replay's time depends on them.
+    await mustExecute(session, { op: 'colo-start' });
+    await mustExecute(session, { op: 'guest-write', vm: 'primary', offset: 0, length: '64K', pattern: '0x11' });
+    await mustExecute(session, { op: 'checkpoint' });
+    await mustExecute(session, { op: 'guest-write', vm: 'secondary', offset: '1M', length: '16K', pattern: '0x22' });
+    await mustExecute(session, { op: 'failover', to: 'secondary' });
+    await mustExecute(session, { op: 'run', until: 'idle' });
+    const text = await session.exportScenario('every setting');
+    const validation = validateScenarioText(text);
+    if (!validation.ok) throw new Error(JSON.stringify(validation.errors));
+    expect(validation.scenario.settings).toEqual(settings);
+    const replayed = replay(text);
+    expect(replayed.nowUs).toBe(ports.lastFrame().summary.nowUs);
+    expect(replayed.digests).toEqual(await session.digestDisks());
   });
 
   it('goes on in memory, and says so, when IndexedDB refuses a save', async () => {

@@ -2,13 +2,14 @@
  * Turns a scenario file's text into a Scenario, or into a list of errors that each say where
  * (a JSON path such as steps[3].offset) and what. Nothing is run until a file is valid.
  */
-import { DEFAULT_SETTINGS, type SimulationSettings } from '../colo/simulation.js';
+import type { SimulationSettings } from '../colo/simulation.js';
 import { restartedSecondaryNames, TOPOLOGY_NODES } from '../colo/topology.js';
 import type { HostName } from '../sim/events.js';
 import type { z } from 'zod';
 import { describeJsonError } from './json-error.js';
 import { impossibleValue } from '../lesson/probes.js';
 import { KNOWN_ERRNOS, scenarioSchema, stepSchema, type ActionStep, type Expectation, type LessonInfo, type ParsedScenario, type ParsedStep, type Probe, type Until } from './schema.js';
+import { settingsOfSetup } from './setup.js';
 import { formatSize } from './units.js';
 
 export interface Scenario {
@@ -167,15 +168,7 @@ function describeIssue(issue: { code: string; message: string; path: ReadonlyArr
 }
 
 function checkSetup(parsed: ParsedScenario, errors: ScenarioError[]): SimulationSettings {
-  const setup = parsed.setup ?? {};
-  const settings: SimulationSettings = {
-    diskSizeBytes: setup.diskSize ?? DEFAULT_SETTINGS.diskSizeBytes,
-    clusterSizeBytes: setup.clusterSize ?? DEFAULT_SETTINGS.clusterSizeBytes,
-    seed: setup.seed ?? DEFAULT_SETTINGS.seed,
-    nbdLatencyUs: setup.nbdLatency ?? DEFAULT_SETTINGS.nbdLatencyUs,
-    copyTimeUs: setup.copyTime ?? DEFAULT_SETTINGS.copyTimeUs,
-    vmstateLoadUs: setup.vmstateLoadTime ?? DEFAULT_SETTINGS.vmstateLoadUs,
-  };
+  const settings = settingsOfSetup(parsed.setup);
   const disk = settings.diskSizeBytes;
   if (disk < SECTOR_BYTES || disk % SECTOR_BYTES !== 0) {
     errors.push({ path: 'setup.diskSize', message: `must be a positive multiple of 512 bytes (got ${disk})` });
