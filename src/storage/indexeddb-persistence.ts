@@ -38,6 +38,19 @@ export class IndexedDbPersistence implements Persistence {
     }
   }
 
+  /**
+   * Reads what is saved without writing anything: for when the store cannot be written (out of
+   * space, say), so that the page can still come back to the saved simulation, in memory.
+   */
+  static async readSaved(databaseName: string): Promise<SavedRecord[]> {
+    if (typeof indexedDB === 'undefined') throw new PersistenceError('IndexedDB is not available in this browser', false);
+    try {
+      return await new IndexedDbPersistence(createStore(databaseName, STORE_NAME)).loadAll();
+    } catch (error) {
+      throw toPersistenceError(error);
+    }
+  }
+
   /** The epoch this connection claimed (0 before claim). */
   get ownerEpoch(): number {
     return this.epoch;

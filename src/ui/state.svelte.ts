@@ -76,10 +76,11 @@ export class SimState {
   /** Another tab owned the simulation and has let it go: this tab may open it. */
   storeFree = $state(false);
   /**
-   * Saving had stopped in the run this page restored: what it holds is the state saved at
-   * `savedUpToUs`, and what came after was lost (remembered across the reload in localStorage).
+   * The page before this one said saving had stopped (remembered across the reload in
+   * localStorage): what came after the state saved at `savedUpToUs` was lost.
    */
-  restoredAfterFailure = $state<{ savedUpToUs: number | null; reason: string } | null>(null);
+  unsavedMarker = $state<{ savedUpToUs: number | null; reason: string } | null>(null);
+  private restoredNoticeDismissed = $state(false);
   frameNumber = $state(-1);
   scenario = $state.raw<ScenarioProgress | null>(null);
   sessionStepCount = $state(0);
@@ -163,6 +164,23 @@ export class SimState {
   /** Manual actions are possible: connected, own the store, and no scenario is loaded. */
   get canAct(): boolean {
     return this.connected && this.scenario === null;
+  }
+
+  /**
+   * What this page restored, when storage had failed (before the reload, or now): the virtual
+   * time of the saved state the worker restored (null: it found none and began a new
+   * simulation), whether later work was lost (the page before said its saving had stopped), and
+   * why. The time is what the worker restored, never what a page promised. Null when there is
+   * nothing to say: no storage failure, or dismissed.
+   */
+  get restoredNotice(): { savedUpToUs: number | null; lostAfter: boolean; reason: string } | null {
+    if (this.restoredNoticeDismissed) return null;
+    const status = this.persistence;
+    const marker = this.unsavedMarker;
+    if (status?.kind === 'indexeddb' && marker) return { savedUpToUs: status.restoredUpToUs ?? null, lostAfter: true, reason: marker.reason };
+    // Saving is off as this page opened, and it still restored what is saved (read only).
+    if (status?.kind === 'memory' && typeof status.restoredUpToUs === 'number') return { savedUpToUs: status.restoredUpToUs, lostAfter: marker !== null, reason: marker?.reason ?? status.reason };
+    return null;
   }
 
   // ---- notices and frames ------------------------------------------------------------------
@@ -321,7 +339,7 @@ export class SimState {
   }
 
   private forgetUnsavedMarker(): void {
-    if (this.restoredAfterFailure === null) return;
+    if (this.unsavedMarker === null) return;
     try {
       localStorage.removeItem(this.unsavedKey);
     } catch {
@@ -335,20 +353,16 @@ export class SimState {
       const text = localStorage.getItem(this.unsavedKey);
       if (!text) return;
       const marker = JSON.parse(text) as { savedUpToUs: number | null; reason: string };
-      this.restoredAfterFailure = { savedUpToUs: marker.savedUpToUs ?? null, reason: String(marker.reason) };
+      this.unsavedMarker = { savedUpToUs: marker.savedUpToUs ?? null, reason: String(marker.reason) };
     } catch {
       // An unreadable marker says nothing.
     }
   }
 
   dismissRestoredAfterFailure(): void {
-    this.restoredAfterFailure = null;
+    this.restoredNoticeDismissed = true;
     this.forgetUnsavedMarker();
-    try {
-      localStorage.removeItem(this.unsavedKey);
-    } catch {
-      // Nothing to forget.
-    }
+    this.unsavedMarker = null;
   }
 
   /**

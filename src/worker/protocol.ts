@@ -196,15 +196,27 @@ export interface HistoryEntry {
 }
 
 export type PersistenceStatus =
-  | { readonly kind: 'indexeddb'; readonly databaseName: string }
+  /**
+   * Saving on. `restoredUpToUs`: the virtual time of the saved simulation this session was
+   * restored from when it opened (absent: it opened a new one), so that the page says what it
+   * restored from what the worker actually restored.
+   */
+  | { readonly kind: 'indexeddb'; readonly databaseName: string; readonly restoredUpToUs?: number }
   /**
    * Saving stopped (or never started): the run goes on in memory. `savedUpToUs` is the virtual
    * time of what IndexedDB still holds from this run, if anything: a reload comes back to that.
+   * `restoredUpToUs` is set when saving was already off as the session opened: the virtual time
+   * of the saved simulation it read and restored (in memory), or null when it could read none
+   * and began a new one. Absent when saving stopped during this session.
    */
-  | { readonly kind: 'memory'; readonly reason: string; readonly savedUpToUs?: number | null; readonly quotaExceeded?: boolean }
+  | { readonly kind: 'memory'; readonly reason: string; readonly savedUpToUs?: number | null; readonly quotaExceeded?: boolean; readonly restoredUpToUs?: number | null }
   | { readonly kind: 'locked-elsewhere' }
-  /** The saved simulation could not be restored: it is kept untouched, and this run is in memory until the user decides. */
-  | { readonly kind: 'restore-failed'; readonly databaseName: string; readonly reason: string; readonly recordCount: number };
+  /**
+   * The saved simulation could not be restored: it is kept untouched, and this run is in memory
+   * until the user decides. `savingOff`: why the store cannot be written either (then it cannot
+   * be discarded for this run now).
+   */
+  | { readonly kind: 'restore-failed'; readonly databaseName: string; readonly reason: string; readonly recordCount: number; readonly savingOff?: string };
 
 export type WorkerNotice =
   | { readonly kind: 'frame'; readonly frame: Frame }

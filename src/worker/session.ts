@@ -153,35 +153,62 @@ export class SimSession {
 
   /**
    * Restores the saved simulation from its records, or starts a new one when nothing is saved.
-   * A saved simulation that cannot be restored is never cleared: it stays in IndexedDB, nothing
-   * is written over it, and the page offers what to do (status `restore-failed`).
+   * A saved simulation that cannot be restored (or read: `unreadable` says why) is never cleared:
+   * it stays in IndexedDB, nothing is written over it, and the page offers what to do (status
+   * `restore-failed`). Whatever happens, the status says what this session opened: the saved
+   * state it restored (`restoredUpToUs`), a new simulation, or a saved one it could not restore.
    */
-  async start(records: readonly SavedRecord[] | undefined): Promise<void> {
+  async start(records: readonly SavedRecord[] | undefined, unreadable?: string): Promise<void> {
     await this.exclusive(async () => {
       const loaded = records ? sortRecords(records) : undefined;
-      if (!loaded || loaded.meta === undefined) {
+      if (unreadable !== undefined) {
+        this.failedRestore(`the saved simulation could not be read: ${unreadable}`, 0);
+      } else if (!loaded || loaded.meta === undefined) {
         this.replaceSimulation(DEFAULT_SETTINGS, undefined);
         this.rewriteAll = true;
+        this.openedAs(null);
         await this.save();
       } else {
         try {
           const session = upgradeLoaded(loaded);
           this.restore(session);
+          this.openedAs(this.sim.nowUs);
           if (session.migratedFrom !== undefined) {
             this.rewriteAll = true;
             this.dirty = true;
             await this.save();
           }
         } catch (error) {
-          const reason = messageOf(error);
-          this.persistenceStatus = { kind: 'restore-failed', databaseName: this.persistenceStatus.kind === 'indexeddb' ? this.persistenceStatus.databaseName : '', reason, recordCount: loaded.recordCount };
-          this.ports.post({ kind: 'persistence', status: this.persistenceStatus }, []);
-          this.notifyError(`The saved simulation could not be restored (${reason}). It is kept as it is; this simulation runs in memory until you choose what to do.`);
-          this.replaceSimulation(DEFAULT_SETTINGS, undefined);
+          this.failedRestore(messageOf(error), loaded.recordCount);
         }
       }
       await this.publish();
     });
+  }
+
+  /** Records in the status what this session opened: the saved state at `restoredUpToUs`, or (null) a new simulation. */
+  private openedAs(restoredUpToUs: number | null): void {
+    const status = this.persistenceStatus;
+    if (status.kind === 'indexeddb') {
+      if (restoredUpToUs !== null) this.persistenceStatus = { ...status, restoredUpToUs };
+    } else if (status.kind === 'memory') {
+      // Saving was off as this session opened: what a reload comes back to is what it restored, if anything.
+      this.persistenceStatus = { ...status, restoredUpToUs, savedUpToUs: restoredUpToUs };
+    }
+  }
+
+  private failedRestore(reason: string, recordCount: number): void {
+    const status = this.persistenceStatus;
+    this.persistenceStatus = {
+      kind: 'restore-failed',
+      databaseName: status.kind === 'indexeddb' ? status.databaseName : '',
+      reason,
+      recordCount,
+      ...(status.kind === 'memory' ? { savingOff: status.reason } : {}),
+    };
+    this.ports.post({ kind: 'persistence', status: this.persistenceStatus }, []);
+    this.notifyError(`The saved simulation could not be restored (${reason}). It is kept as it is; this simulation runs in memory until you choose what to do.`);
+    this.replaceSimulation(DEFAULT_SETTINGS, undefined);
   }
 
   /** After a restore failed: drop the saved simulation and save the current one in its place. */

@@ -60,18 +60,28 @@ const api: SimWorkerApi = {
     let persistence: IndexedDbPersistence | undefined;
     let status: PersistenceStatus;
     let saved: SavedRecord[] | undefined;
+    let unreadable: string | undefined;
     try {
       persistence = await IndexedDbPersistence.open(options.databaseName);
       // Claim before loading: a save from a tab that had the store before fails from now on.
       await persistence.claim();
-      saved = await persistence.loadAll();
       status = { kind: 'indexeddb', databaseName: options.databaseName };
     } catch (error) {
       persistence = undefined;
-      status = { kind: 'memory', reason: error instanceof PersistenceError ? error.message : String(error) };
+      const failure = error instanceof PersistenceError ? error : new PersistenceError(String(error), false);
+      status = { kind: 'memory', reason: failure.message, ...(failure.quotaExceeded ? { quotaExceeded: true } : {}) };
+    }
+    try {
+      // The store may refuse writes (out of space) and still be readable: then the page comes back
+      // to what is saved, in memory, rather than to a new simulation it would call nothing.
+      saved = persistence ? await persistence.loadAll() : await IndexedDbPersistence.readSaved(options.databaseName);
+    } catch (error) {
+      // Saving works but what is saved cannot be read: the session says so and keeps it. With
+      // saving off too (private mode), nothing saved is within reach: a new simulation.
+      if (persistence) unreadable = error instanceof PersistenceError ? error.message : String(error);
     }
     session = new SimSession(ports, persistence, status);
-    await session.start(saved);
+    await session.start(saved, unreadable);
     return session.status;
   },
 

@@ -363,6 +363,54 @@ describe('worker session: nothing lost, nothing mixed (issue 10)', () => {
     expect(fourth.session.status.kind).toBe('indexeddb');
   });
 
+  it('opened with saving off (storage full), it restores what is saved, in memory, and its status says which state', async () => {
+    const databaseName = `db-${databaseCounter++}`;
+    const first = await openSession(databaseName);
+    await first.session.newSimulation({ diskSizeBytes: 1024 * 1024 });
+    await mustExecute(first.session, { op: 'colo-start' });
+    await mustExecute(first.session, { op: 'guest-write', vm: 'primary', offset: 0, length: '64K', pattern: '0x11' });
+    const savedUs = first.ports.lastFrame().summary.nowUs;
+    const digests = await first.session.digestDisks();
+    // It opened an empty store: a new simulation, nothing restored.
+    expect(first.session.status).toEqual({ kind: 'indexeddb', databaseName });
+
+    // As the worker opens it when the store refuses writes: read only, no persistence to save through.
+    const ports = new FakePorts();
+    const session = new SimSession(ports, undefined, { kind: 'memory', reason: 'IndexedDB is out of space (test)', quotaExceeded: true });
+    await session.start(await IndexedDbPersistence.readSaved(databaseName));
+    expect(ports.lastFrame().summary.nowUs).toBe(savedUs);
+    expect(await session.digestDisks()).toEqual(digests);
+    expect(session.status).toEqual({ kind: 'memory', reason: 'IndexedDB is out of space (test)', quotaExceeded: true, restoredUpToUs: savedUs, savedUpToUs: savedUs });
+    // It goes on in memory.
+    expect((await mustExecute(session, { op: 'checkpoint' })).passed).toBe(true);
+
+    // With nothing saved to read, it says it began a new simulation.
+    const fresh = new SimSession(new FakePorts(), undefined, { kind: 'memory', reason: 'no IndexedDB (test)' });
+    await fresh.start(undefined);
+    expect(fresh.status).toEqual({ kind: 'memory', reason: 'no IndexedDB (test)', restoredUpToUs: null, savedUpToUs: null });
+    // And with saving on, which saved state it restored (none for a new simulation).
+    const reopened = await openSession(databaseName);
+    expect(reopened.session.status).toEqual({ kind: 'indexeddb', databaseName, restoredUpToUs: savedUs });
+  });
+
+  it('a saved simulation that cannot be read is kept and said so, not replaced by a new one in silence', async () => {
+    const databaseName = `db-${databaseCounter++}`;
+    const persistence = await IndexedDbPersistence.open(databaseName);
+    await persistence.claim();
+    const ports = new FakePorts();
+    const session = new SimSession(ports, persistence, { kind: 'indexeddb', databaseName });
+    await session.start(undefined, 'IndexedDB failed: UnknownError: test');
+    expect(session.status).toEqual({ kind: 'restore-failed', databaseName, reason: 'the saved simulation could not be read: IndexedDB failed: UnknownError: test', recordCount: 0 });
+    expect(ports.notices.some((notice) => notice.kind === 'error' && notice.message.includes('It is kept'))).toBe(true);
+    // Saving off too: it cannot be discarded for this run, and the status says why.
+    const readOnly = new SimSession(new FakePorts(), undefined, { kind: 'memory', reason: 'IndexedDB is out of space (test)' });
+    const raw = await IndexedDbPersistence.open(databaseName);
+    await raw.claim();
+    await raw.save([{ key: 'meta', value: { version: 99 } }]);
+    await readOnly.start(await IndexedDbPersistence.readSaved(databaseName));
+    expect(readOnly.status).toMatchObject({ kind: 'restore-failed', savingOff: 'IndexedDB is out of space (test)' });
+  });
+
   it('an export replays exactly even when a command came between two events of one instant', async () => {
     const { session } = await openSession(`db-${databaseCounter++}`);
     await session.newSimulation({ diskSizeBytes: 1024 * 1024, clusterSizeBytes: 65536, seed: 8 });
