@@ -118,7 +118,10 @@ export class PagedLog<T> {
       const start = Math.max(page * pageSize, state.firstIndex);
       const wanted = Math.min((page + 1) * pageSize, state.endIndex) - start;
       if (items.length < wanted) throw new Error(`the saved ${name} list's page ${page} holds ${items.length} items, not ${wanted}`);
-      log.items.push(...items.slice(0, wanted));
+      // A page record ends where the list ended when it was last written (a full page, or the
+      // list's end: the last page is rewritten whenever it gains items), but it starts where the
+      // window of a bounded list began then, which may be before it begins now: its items are its last ones.
+      log.items.push(...items.slice(items.length - wanted));
       index = start + wanted;
     }
     log.unsavedFrom = state.endIndex;
