@@ -36,6 +36,19 @@ export class BlockGraph {
     this.nodesByName.delete(node.nodeName);
   }
 
+  /**
+   * Puts the nodes in the order of `names` (a restore: job filters are created with their jobs,
+   * after nodes saved after them, and the order nodes are walked in is part of the state).
+   * Nodes not named keep their relative order, after the named ones.
+   */
+  reorder(names: readonly string[]): void {
+    const entries = [...this.nodesByName];
+    const rank = new Map(names.map((name, index) => [name, index]));
+    entries.sort(([a], [b]) => (rank.get(a) ?? names.length) - (rank.get(b) ?? names.length));
+    this.nodesByName.clear();
+    for (const [name, node] of entries) this.nodesByName.set(name, node);
+  }
+
   node(name: string): BlockNode | undefined {
     return this.nodesByName.get(name);
   }

@@ -403,6 +403,8 @@ function restoreHost(host: Host, saved: HostSnapshot, settings: SimulationSettin
     if (commitJob !== undefined && !(commitJob instanceof CommitJob)) throw new Error(`${node.name}'s commit job ${node.commitJobId} is not a commit job`);
     (lookup(node.name) as ReplicationNode).restoreState({ stage: node.stage, error: node.error, backupJob, commitJob });
   }
+  // The saved order, which walks over the graph (parentsOf, flush, make-empty) follow.
+  graph.reorder(saved.nodes.map((node) => node.name));
   host.jobs.restoreNextJobNumber(saved.nextJobNumber);
   for (const name of saved.monitorOwned) host.monitorOwned.add(name);
   host.nbdServer.state = { running: saved.nbdServer.running, port: saved.nbdServer.port, exports: saved.nbdServer.exports.map((entry) => ({ ...entry })) };
