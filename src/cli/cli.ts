@@ -1,5 +1,5 @@
 /**
- * colo-sim run FILE... [--json] [--trace] [--junit FILE] [--reload-each-step]
+ * colo-sim run FILE... [--json] [--trace] [--junit FILE] [--reload-each-step] [--stats]
  *
  * Runs scenario files and prints a line per scenario; for a failing one, the first step that
  * failed. Exit status: 0 all passed, 1 a step's expectation failed, 2 a file is not a valid
@@ -19,13 +19,14 @@ import { formatDuration } from '../engine/scenario/units.js';
 import { validateScenarioText, type ScenarioError } from '../engine/scenario/validate.js';
 import type { SimEvent } from '../engine/sim/events.js';
 import { describeEvent, qemuFunctionOf } from '../engine/sim/format-event.js';
+import { ReplicationCost, type CostReport } from '../engine/stats/replication-cost.js';
 import { createMemoryStore } from '../storage/chunked-memory-store.js';
 import { expandPaths } from './expand-paths.js';
 import { formatJUnitReport, type JUnitCase } from './junit.js';
 import { readScenarioFile } from './read-scenario-file.js';
 import { runReloadingEachStep, type ReloadRunWatch } from '../worker/reload-run.js';
 
-export const USAGE = `usage: colo-sim run FILE... [--json] [--trace] [--junit FILE] [--reload-each-step]
+export const USAGE = `usage: colo-sim run FILE... [--json] [--trace] [--junit FILE] [--reload-each-step] [--stats]
 
   FILE                a scenario file (colo-sim/1), a directory of them, or a glob
   --json              print the results as JSON
@@ -33,7 +34,11 @@ export const USAGE = `usage: colo-sim run FILE... [--json] [--trace] [--junit FI
   --junit FILE        also write the results to FILE as JUnit XML, for CI
   --reload-each-step  save the simulation after every step as the app does, and continue each
                       step in a new session restored from what was saved (a reload between any
-                      two steps); the result also says how many reloads there were`;
+                      two steps); the result also says how many reloads there were
+  --stats             what replication cost, per file, as JSON (implies --json): bytes forwarded
+                      over NBD, copy-before-write copies and bytes, active and hidden disk
+                      occupancy in clusters, each checkpoint and what it emptied, the active
+                      commit's duration and bytes, and the same over virtual time (series)`;
 
 /** At most this many validation errors are printed per file; --json has them all. */
 const MAX_PRINTED_ERRORS = 20;
@@ -49,6 +54,7 @@ interface RunOptions {
   readonly trace: boolean;
   readonly junitFile?: string;
   readonly reloadEachStep: boolean;
+  readonly stats: boolean;
 }
 
 /** A traced event in --json output, with the 1-based step that was running (null: after the last step, async steps completing). */
@@ -64,6 +70,8 @@ export type FileResult =
       readonly internalError?: string;
       /** With --reload-each-step: how many times the session was saved, dropped and restored. */
       readonly reloads?: number;
+      /** With --stats: what replication cost in this run. */
+      readonly stats?: CostReport;
     };
 
 interface TimedResult {
@@ -162,12 +170,14 @@ function parseRunArguments(args: readonly string[]): RunOptions | 'help' | strin
   let trace = false;
   let junitFile: string | undefined;
   let reloadEachStep = false;
+  let stats = false;
   for (let position = 0; position < args.length; position++) {
     const arg = args[position]!;
     if (arg === '--help' || arg === '-h') return 'help';
     else if (arg === '--json') json = true;
     else if (arg === '--trace') trace = true;
     else if (arg === '--reload-each-step') reloadEachStep = true;
+    else if (arg === '--stats') stats = true;
     else if (arg === '--junit' || arg.startsWith('--junit=')) {
       const value = arg === '--junit' ? args[++position] : arg.slice('--junit='.length);
       if (value === undefined || value === '' || value.startsWith('--')) return '--junit needs the file to write the report to (--junit FILE)';
@@ -175,7 +185,7 @@ function parseRunArguments(args: readonly string[]): RunOptions | 'help' | strin
     } else if (arg.startsWith('--')) return `unknown option ${arg}`;
     else paths.push(arg);
   }
-  return { paths, json, trace, reloadEachStep, ...(junitFile === undefined ? {} : { junitFile }) };
+  return { paths, json: json || stats, trace, reloadEachStep, stats, ...(junitFile === undefined ? {} : { junitFile }) };
 }
 
 function runFile(file: string, options: RunOptions, output: CliOutput): FileResult {
@@ -188,12 +198,20 @@ function runFile(file: string, options: RunOptions, output: CliOutput): FileResu
   // The 1-based step running now; null once every step has run and async ones are completing.
   let currentStep: number | null = null;
   const events: TracedEvent[] = [];
-  const onEvent = options.trace
+  const cost = options.stats ? new ReplicationCost(validation.scenario.settings.clusterSizeBytes) : undefined;
+  const trace = options.trace
     ? (event: SimEvent) => {
         if (options.json) events.push({ ...event, step: currentStep });
         else output.stdout(`  ${formatTime(event.timeUs)}  ${describeEvent(event)}  ‹${qemuFunctionOf(event)}›\n`);
       }
     : undefined;
+  const onEvent =
+    trace || cost
+      ? (event: SimEvent) => {
+          trace?.(event);
+          cost?.observe(event);
+        }
+      : undefined;
   const traceText = options.trace && !options.json;
   const onWaitForAsync = (pending: number): void => {
     currentStep = null;
@@ -210,12 +228,12 @@ function runFile(file: string, options: RunOptions, output: CliOutput): FileResu
       runner.step();
     }
     const outcome = runner.outcome();
-    return { file, status: outcome.passed ? 'pass' : 'fail', outcome, ...(options.trace && options.json ? { events } : {}) };
+    return { file, status: outcome.passed ? 'pass' : 'fail', outcome, ...(options.trace && options.json ? { events } : {}), ...(cost ? { stats: cost.report() } : {}) };
   } catch (error) {
     // A bug in colo-sim, not in the scenario: say so plainly, without a stack trace.
     const message = error instanceof Error ? error.message : String(error);
     const where = currentStep === null ? 'after the last step, while async steps completed' : `at step ${currentStep} (${stepPath(currentStep - 1)})`;
-    return { file, status: 'fail', outcome: runner.outcome(), internalError: `internal error in colo-sim ${where}: ${message}` };
+    return { file, status: 'fail', outcome: runner.outcome(), internalError: `internal error in colo-sim ${where}: ${message}`, ...(cost ? { stats: cost.report() } : {}) };
   }
 }
 
@@ -235,9 +253,11 @@ async function runFileReloading(file: string, options: RunOptions, output: CliOu
   let reloaded = false;
   const events: TracedEvent[] = [];
   const traceText = options.trace && !options.json;
+  const cost = options.stats ? new ReplicationCost(validation.scenario.settings.clusterSizeBytes) : undefined;
   const watch: ReloadRunWatch = options.trace
     ? {
         onEvent: (event) => {
+          cost?.observe(event);
           if (options.json) events.push({ ...event, step: currentStep });
           else output.stdout(`  ${formatTime(event.timeUs)}  ${describeEvent(event)}  ‹${qemuFunctionOf(event)}›\n`);
         },
@@ -252,11 +272,13 @@ async function runFileReloading(file: string, options: RunOptions, output: CliOu
           if (traceText) output.stdout(`  ── after step ${steps.length}: waiting for ${pending} async step${pending === 1 ? '' : 's'} ──\n`);
         },
       }
-    : {};
+    : cost
+      ? { onEvent: (event) => cost.observe(event) }
+      : {};
   try {
     const run = await runReloadingEachStep(file, read.text, watch);
     if (!run.ok) return { file, status: 'invalid', errors: run.errors };
-    return { file, status: run.outcome.passed ? 'pass' : 'fail', outcome: run.outcome, reloads: run.reloads, ...(options.trace && options.json ? { events } : {}) };
+    return { file, status: run.outcome.passed ? 'pass' : 'fail', outcome: run.outcome, reloads: run.reloads, ...(options.trace && options.json ? { events } : {}), ...(cost ? { stats: cost.report() } : {}) };
   } catch (error) {
     // A save or a restore that fails is a bug in colo-sim, not in the scenario.
     const message = error instanceof Error ? error.message : String(error);

@@ -306,7 +306,7 @@ describe('colo-sim: the command line itself', () => {
     for (const args of [['--help'], ['run', '--help']]) {
       const run = (await runCli(args));
       expect(run.exitCode).toBe(0);
-      expect(run.stdout).toMatch(/^usage: colo-sim run FILE\.\.\. \[--json\] \[--trace\] \[--junit FILE\] \[--reload-each-step\]\n/);
+      expect(run.stdout).toMatch(/^usage: colo-sim run FILE\.\.\. \[--json\] \[--trace\] \[--junit FILE\] \[--reload-each-step\] \[--stats\]\n/);
     }
   });
 });

@@ -2,14 +2,22 @@
  * The cost of replication read from a run's events: forwarded bytes, copy-before-write copies,
  * buffer occupancy, what each checkpoint empties, the commit's duration and bytes.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/cli.js';
 import { ScenarioRunner } from '../../src/engine/scenario/runner.js';
 import { validateScenarioText } from '../../src/engine/scenario/validate.js';
 import { ReplicationCost } from '../../src/engine/stats/replication-cost.js';
 import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
 
+function scenarioText(steps: unknown[]): string {
+  return JSON.stringify({ format: 'colo-sim/1', title: 'cost', setup: { diskSize: '1M', clusterSize: '64K', copyTime: '100us' }, steps });
+}
+
 function costOf(steps: unknown[]) {
-  const validation = validateScenarioText(JSON.stringify({ format: 'colo-sim/1', title: 'cost', setup: { diskSize: '1M', clusterSize: '64K', copyTime: '100us' }, steps }));
+  const validation = validateScenarioText(scenarioText(steps));
   if (!validation.ok) throw new Error(JSON.stringify(validation.errors));
   const cost = new ReplicationCost(64 * 1024);
   const outcome = new ScenarioRunner(validation.scenario, createMemoryStore, { onEvent: (event) => cost.observe(event) }).runToEnd();
@@ -55,5 +63,75 @@ describe('replication cost', () => {
       { op: 'checkpoint', expect: { error: 'Failed to empty hidden_disk.qcow2: Input/output error' } },
     ]);
     expect(report.checkpoints.map(({ ok, activeClustersFreed, hiddenClustersFreed }) => ({ ok, activeClustersFreed, hiddenClustersFreed }))).toEqual([{ ok: false, activeClustersFreed: 1, hiddenClustersFreed: 0 }]);
+  });
+});
+
+/**
+ * Worked by hand (1 MiB disks, 64 KiB clusters, a commit granule copied in 100 µs):
+ * - 0+4K (primary): 4,096 bytes forwarded; the secondary's copy-before-write copies cluster 0
+ *   (zeros) into the hidden disk: hidden 1 cluster.
+ * - 64K+128K (primary): 131,072 forwarded; clusters 1 and 2 copied in one task of 128 KiB
+ *   (zeros): hidden 3.
+ * - 0+8K (primary): 8,192 forwarded; cluster 0 already copied this epoch: no copy.
+ * - 256K+4K (secondary VM): the active disk allocates cluster 4: active 1.
+ * - 512K+65K (secondary VM): clusters 8 and 9: active 3, at the same instant (local writes take
+ *   no virtual time), so the series has one point for both.
+ * - checkpoint: make_empty frees 3 active and 3 hidden clusters = 6 x 64 KiB = 393,216 bytes.
+ * - 0+4K (primary): 4,096 forwarded; cluster 0 copied again, now holding 0x13 (not zeros): hidden 1.
+ * - failover to the secondary: the active commit copies the one granule allocated (hidden
+ *   cluster 0): 65,536 bytes in 100 µs.
+ * Totals: 4 writes, 147,456 bytes forwarded; 3 copies of 262,144 bytes, 2 of zeros.
+ */
+describe('replication cost, worked by hand', () => {
+  const steps = [
+    { op: 'colo-start' },
+    { op: 'guest-write', vm: 'primary', offset: 0, length: '4K', pattern: '0x11' },
+    { op: 'guest-write', vm: 'primary', offset: '64K', length: '128K', pattern: '0x12' },
+    { op: 'guest-write', vm: 'primary', offset: 0, length: '8K', pattern: '0x13' },
+    { op: 'guest-write', vm: 'secondary', offset: '256K', length: '4K', pattern: '0x21' },
+    { op: 'guest-write', vm: 'secondary', offset: '512K', length: '65K', pattern: '0x22' },
+    { op: 'checkpoint' },
+    { op: 'guest-write', vm: 'primary', offset: 0, length: '4K', pattern: '0x14' },
+    { op: 'failover', to: 'secondary' },
+    { op: 'run', until: 'idle' },
+  ];
+
+  it('totals, checkpoints, the commit, occupancy and series', () => {
+    const report = costOf(steps);
+    expect(report.nbd).toEqual({ writesForwarded: 4, bytesForwarded: 147456, forwardsFailed: 0 });
+    expect(report.copyBeforeWrite).toEqual({ copies: 3, bytes: 262144, zeroCopies: 2, failed: 0 });
+    expect(report.checkpoints).toHaveLength(1);
+    const [checkpoint] = report.checkpoints;
+    expect(checkpoint).toMatchObject({ ok: true, activeClustersFreed: 3, hiddenClustersFreed: 3, bytesFreed: 393216 });
+    expect(checkpoint!.startUs).not.toBeNull();
+    expect(checkpoint!.endUs).toBeGreaterThanOrEqual(checkpoint!.startUs!);
+    expect(report.commits).toHaveLength(1);
+    expect(report.commits[0]).toMatchObject({ bytesCopied: 65536, durationUs: 100, outcome: 'completed' });
+    expect(report.occupancy).toEqual({ activeClusters: 0, hiddenClusters: 1, activePeakClusters: 3, hiddenPeakClusters: 3 });
+    expect(report.series.bytesForwarded.map((point) => point.value)).toEqual([4096, 135168, 143360, 147456]);
+    expect(report.series.cbwCopies.map((point) => point.value)).toEqual([1, 2, 3]);
+    expect(report.series.cbwBytes.map((point) => point.value)).toEqual([65536, 196608, 262144]);
+    // The first 0 of each is replication_start's own make_empty at COLO start.
+    expect(report.series.hiddenClusters.map((point) => point.value)).toEqual([0, 1, 3, 0, 1]);
+    // The secondary VM's two writes are local and take no virtual time: one instant, one point (3).
+    expect(report.series.activeClusters.map((point) => point.value)).toEqual([0, 3, 0]);
+    const times = report.series.bytesForwarded.map((point) => point.timeUs);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(report.virtualTimeUs).toBeGreaterThanOrEqual(report.commits[0]!.endUs!);
+  });
+
+  it('colo-sim run --stats prints the same figures as JSON', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'colo-sim-stats-'));
+    const file = join(directory, 'cost.json');
+    writeFileSync(file, scenarioText(steps));
+    let stdout = '';
+    const exitCode = await main(['run', file, '--stats'], { stdout: (text) => (stdout += text), stderr: () => {} });
+    expect(exitCode).toBe(0);
+    const printed = JSON.parse(stdout) as { results: Array<{ status: string; stats: ReturnType<typeof costOf> }> };
+    expect(printed.results[0]!.status).toBe('pass');
+    expect(printed.results[0]!.stats).toEqual(JSON.parse(JSON.stringify(costOf(steps))));
+    let reloading = '';
+    expect(await main(['run', file, '--stats', '--reload-each-step'], { stdout: (text) => (reloading += text), stderr: () => {} })).toBe(0);
+    expect((JSON.parse(reloading) as typeof printed).results[0]!.stats).toEqual(printed.results[0]!.stats);
   });
 });

@@ -4,7 +4,12 @@
  * each checkpoint empties, and how long the failover's active commit takes and how much it
  * copies. The same figures feed `colo-sim run --stats` and the app's charts.
  *
- * Series are step functions over virtual time: each point is (timeUs, value from then on).
+ * Series are step functions over virtual time: each point is (timeUs, value from then on); times
+ * are virtual microseconds, sizes bytes, occupancy clusters of the buffer disks' own layer.
+ *
+ * The active and hidden disks are recognised by name: `active-disk` and `hidden-disk`, and their
+ * namesakes of a restarted secondary (`active-disk-2`, ...). A host restart starts new, empty
+ * buffers, so occupancy drops to 0 there.
  */
 import type { SimEvent } from '../sim/events.js';
 
@@ -14,17 +19,23 @@ export interface SeriesPoint {
 }
 
 export interface CheckpointCost {
+  /** When colo-compare asked for the checkpoint (checkpoint-begin), or null when the run started mid-checkpoint. */
+  readonly startUs: number | null;
   readonly endUs: number;
   readonly ok: boolean;
   /** Clusters make_empty freed in the active and the hidden disk. */
   readonly activeClustersFreed: number;
   readonly hiddenClustersFreed: number;
+  /** The same in bytes (clusters times the buffers' cluster size). */
+  readonly bytesFreed: number;
 }
 
 export interface CommitCost {
   readonly jobId: string;
   readonly startUs: number;
   readonly endUs: number | null;
+  /** endUs - startUs, or null while it runs. */
+  readonly durationUs: number | null;
   readonly bytesCopied: number;
   readonly outcome: 'running' | 'completed' | 'failed';
 }
@@ -35,18 +46,25 @@ export interface CostReport {
   readonly copyBeforeWrite: { readonly copies: number; readonly bytes: number; readonly zeroCopies: number; readonly failed: number };
   readonly checkpoints: readonly CheckpointCost[];
   readonly commits: readonly CommitCost[];
+  /** Buffer occupancy in clusters: at the end of the run and the most at any time. */
+  readonly occupancy: { readonly activeClusters: number; readonly hiddenClusters: number; readonly activePeakClusters: number; readonly hiddenPeakClusters: number };
   readonly series: {
     /** Bytes forwarded over NBD so far. */
     readonly bytesForwarded: readonly SeriesPoint[];
     /** Bytes copied by copy-before-write so far. */
     readonly cbwBytes: readonly SeriesPoint[];
+    /** Copy-before-write copies so far (failed ones not counted). */
+    readonly cbwCopies: readonly SeriesPoint[];
     /** Clusters allocated in each buffer disk's own layer. */
     readonly activeClusters: readonly SeriesPoint[];
     readonly hiddenClusters: readonly SeriesPoint[];
   };
 }
 
-/** Follows a run's events; `clusterSizeBytes` is the qcow2 cluster size of the active and hidden disks. */
+/**
+ * Follows a run's events (subscribe `observe` before the first step); `report()` may be called at
+ * any time. `clusterSizeBytes` is the qcow2 cluster size of the active and hidden disks.
+ */
 export class ReplicationCost {
   private virtualTimeUs = 0;
   private writesForwarded = 0;
@@ -59,8 +77,10 @@ export class ReplicationCost {
   private readonly checkpoints: CheckpointCost[] = [];
   private readonly commits = new Map<string, { startUs: number; endUs: number | null; bytesCopied: number; outcome: CommitCost['outcome'] }>();
   private readonly allocated = { active: new Set<number>(), hidden: new Set<number>() };
+  private readonly peak = { active: 0, hidden: 0 };
   private pendingFreed = { active: 0, hidden: 0 };
-  private readonly series = { bytesForwarded: [] as SeriesPoint[], cbwBytes: [] as SeriesPoint[], activeClusters: [] as SeriesPoint[], hiddenClusters: [] as SeriesPoint[] };
+  private checkpointStartUs: number | null = null;
+  private readonly series = { bytesForwarded: [] as SeriesPoint[], cbwBytes: [] as SeriesPoint[], cbwCopies: [] as SeriesPoint[], activeClusters: [] as SeriesPoint[], hiddenClusters: [] as SeriesPoint[] };
 
   constructor(
     private readonly clusterSizeBytes: number,
@@ -92,13 +112,14 @@ export class ReplicationCost {
         this.cbwBytes += event.lengthBytes;
         if (event.zeroes) this.cbwZeroCopies++;
         push(this.series.cbwBytes, event.timeUs, this.cbwBytes);
+        push(this.series.cbwCopies, event.timeUs, this.cbwCopies);
         return;
       case 'write-landed':
         this.allocate(event.node, event.offsetBytes, event.lengthBytes, event.timeUs);
         for (const part of event.cow) this.allocate(event.node, part.offsetBytes, part.lengthBytes, event.timeUs);
         return;
       case 'make-empty': {
-        const which = event.node === this.activeDisk ? 'active' : event.node === this.hiddenDisk ? 'hidden' : undefined;
+        const which = this.bufferOf(event.node);
         if (!which || event.error) return;
         this.pendingFreed[which] += event.clustersFreed;
         this.allocated[which].clear();
@@ -106,9 +127,27 @@ export class ReplicationCost {
         return;
       }
       case 'colo':
+        if (event.phase === 'checkpoint-begin') this.checkpointStartUs = event.timeUs;
         if (event.phase !== 'checkpoint-end') return;
-        this.checkpoints.push({ endUs: event.timeUs, ok: event.error === undefined, activeClustersFreed: this.pendingFreed.active, hiddenClustersFreed: this.pendingFreed.hidden });
+        this.checkpoints.push({
+          startUs: this.checkpointStartUs,
+          endUs: event.timeUs,
+          ok: event.error === undefined,
+          activeClustersFreed: this.pendingFreed.active,
+          hiddenClustersFreed: this.pendingFreed.hidden,
+          bytesFreed: (this.pendingFreed.active + this.pendingFreed.hidden) * this.clusterSizeBytes,
+        });
         this.pendingFreed = { active: 0, hidden: 0 };
+        this.checkpointStartUs = null;
+        return;
+      case 'host-lifecycle':
+        // A restarted secondary has new, empty buffers; the old ones are gone with its old QEMU.
+        if (event.host !== 'secondary') return;
+        for (const which of ['active', 'hidden'] as const) {
+          if (this.allocated[which].size === 0) continue;
+          this.allocated[which].clear();
+          push(which === 'active' ? this.series.activeClusters : this.series.hiddenClusters, event.timeUs, 0);
+        }
         return;
       case 'job-created':
         if (event.jobType === 'commit') this.commits.set(event.jobId, { startUs: event.timeUs, endUs: null, bytesCopied: 0, outcome: 'running' });
@@ -131,14 +170,23 @@ export class ReplicationCost {
     }
   }
 
+  /** Which buffer a node is: the active or hidden disk, or a restarted secondary's (name-2, name-3, ...). */
+  private bufferOf(node: string): 'active' | 'hidden' | undefined {
+    if (node === this.activeDisk || isGeneration(node, this.activeDisk)) return 'active';
+    if (node === this.hiddenDisk || isGeneration(node, this.hiddenDisk)) return 'hidden';
+    return undefined;
+  }
+
   private allocate(node: string, offsetBytes: number, lengthBytes: number, timeUs: number): void {
-    const which = node === this.activeDisk ? 'active' : node === this.hiddenDisk ? 'hidden' : undefined;
+    const which = this.bufferOf(node);
     if (!which || lengthBytes <= 0) return;
     const set = this.allocated[which];
     const before = set.size;
     const last = Math.floor((offsetBytes + lengthBytes - 1) / this.clusterSizeBytes);
     for (let cluster = Math.floor(offsetBytes / this.clusterSizeBytes); cluster <= last; cluster++) set.add(cluster);
-    if (set.size !== before) push(which === 'active' ? this.series.activeClusters : this.series.hiddenClusters, timeUs, set.size);
+    if (set.size === before) return;
+    this.peak[which] = Math.max(this.peak[which], set.size);
+    push(which === 'active' ? this.series.activeClusters : this.series.hiddenClusters, timeUs, set.size);
   }
 
   report(): CostReport {
@@ -147,15 +195,21 @@ export class ReplicationCost {
       nbd: { writesForwarded: this.writesForwarded, bytesForwarded: this.bytesForwarded, forwardsFailed: this.forwardsFailed },
       copyBeforeWrite: { copies: this.cbwCopies, bytes: this.cbwBytes, zeroCopies: this.cbwZeroCopies, failed: this.cbwFailed },
       checkpoints: [...this.checkpoints],
-      commits: [...this.commits].map(([jobId, commit]) => ({ jobId, ...commit })),
+      commits: [...this.commits].map(([jobId, commit]) => ({ jobId, ...commit, durationUs: commit.endUs === null ? null : commit.endUs - commit.startUs })),
+      occupancy: { activeClusters: this.allocated.active.size, hiddenClusters: this.allocated.hidden.size, activePeakClusters: this.peak.active, hiddenPeakClusters: this.peak.hidden },
       series: {
         bytesForwarded: [...this.series.bytesForwarded],
         cbwBytes: [...this.series.cbwBytes],
+        cbwCopies: [...this.series.cbwCopies],
         activeClusters: [...this.series.activeClusters],
         hiddenClusters: [...this.series.hiddenClusters],
       },
     };
   }
+}
+
+function isGeneration(node: string, base: string): boolean {
+  return node.startsWith(`${base}-`) && /^\d+$/.test(node.slice(base.length + 1));
 }
 
 /** Appends a point, replacing one of the same instant (a step function keeps the last value of an instant). */
