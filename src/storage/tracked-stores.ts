@@ -66,6 +66,21 @@ export class TrackedStores {
   private readonly changed = new Map<string, Set<number>>();
   /** Chunks that have a `chunk` record in the saved state, by image. */
   private readonly literalRecords = new Map<string, Set<number>>();
+  /** `over`: the saved chunks of images no store was made for yet (their records go at the next save). */
+  private readonly staleBaseline = new Map<string, Set<number>>();
+  private loadContents = true;
+
+  /**
+   * Stores that start empty over a database holding `baseline` (another simulation's saved
+   * chunks, by image): the next save rewrites or deletes every baseline record, so what is saved
+   * becomes exactly these stores' contents, at the cost of what differs (time travel).
+   */
+  static over(baseline: LoadedChunks): TrackedStores {
+    const stores = new TrackedStores(baseline);
+    stores.loadContents = false;
+    for (const [imageName, chunks] of baseline) stores.staleBaseline.set(imageName, new Set(chunks.keys()));
+    return stores;
+  }
 
   /** `saved`: chunks to start from (a reload), by image name. */
   constructor(private readonly saved: LoadedChunks = new Map()) {
@@ -78,8 +93,10 @@ export class TrackedStores {
 
   readonly factory: StoreFactory = (request: StoreRequest) => {
     const store = new ChunkedMemoryStore(request.sizeBytes);
-    for (const [chunkIndex, value] of this.saved.get(request.imageName) ?? []) store.loadChunk(chunkIndex, value);
-    const changed = new Set<number>();
+    if (this.loadContents) for (const [chunkIndex, value] of this.saved.get(request.imageName) ?? []) store.loadChunk(chunkIndex, value);
+    // Over a baseline: every saved chunk of the image is rewritten or deleted by the next save.
+    const changed = new Set<number>(this.loadContents ? [] : (this.staleBaseline.get(request.imageName) ?? []));
+    this.staleBaseline.delete(request.imageName);
     this.changed.set(request.imageName, changed);
     store.onChunkChanged = (chunkIndex) => changed.add(chunkIndex);
     this.stores.set(request.imageName, store);
@@ -108,6 +125,18 @@ export class TrackedStores {
     const changes: Array<RecordChange<StoreRecordKey>> = [];
     const taken = new Map<string, number[]>();
     const literalAfter = new Map<string, Set<number>>();
+    // Images of the baseline that this simulation never made: their records go.
+    const stale = [...this.staleBaseline];
+    for (const [imageName, indices] of stale) {
+      const regions = new Set<number>();
+      for (const chunkIndex of indices) {
+        if (this.literalRecords.get(imageName)?.has(chunkIndex)) changes.push({ key: ['chunk', imageName, chunkIndex], value: undefined });
+        regions.add(Math.floor(chunkIndex / CHUNKS_PER_REGION));
+      }
+      for (const regionIndex of [...regions].sort((a, b) => a - b)) changes.push({ key: ['region', imageName, regionIndex], value: undefined });
+      literalAfter.set(imageName, new Set());
+    }
+    this.staleBaseline.clear();
     for (const [imageName, indices] of this.changed) {
       if (indices.size === 0) continue;
       const store = this.stores.get(imageName)!;
@@ -143,6 +172,7 @@ export class TrackedStores {
         for (const [imageName, literal] of literalAfter) this.literalRecords.set(imageName, literal);
       },
       failed: () => {
+        for (const [imageName, indices] of stale) if (!this.stores.has(imageName)) this.staleBaseline.set(imageName, indices);
         for (const [imageName, indices] of taken) for (const chunkIndex of indices) this.changed.get(imageName)?.add(chunkIndex);
       },
     };

@@ -73,6 +73,15 @@ export class SimClient {
   exportQmpRunbook: SimWorkerApi['exportQmpRunbook'] = (title) => this.call('export runbook', () => this.remote.exportQmpRunbook(title));
   qmpCommands: SimWorkerApi['qmpCommands'] = () => this.call('QMP commands', () => this.remote.qmpCommands());
   digestDisks: SimWorkerApi['digestDisks'] = () => this.call('digest', () => this.remote.digestDisks());
+  // Time travel (protocol.ts, "time travel").
+  timelineMarks: SimWorkerApi['timelineMarks'] = (from) => this.call('timeline marks', () => this.remote.timelineMarks(from) as ReturnType<SimWorkerApi['timelineMarks']>);
+  goToStep: SimWorkerApi['goToStep'] = (step) => this.call('go to step', () => this.remote.goToStep(step) as ReturnType<SimWorkerApi['goToStep']>);
+  goToWithinStep: SimWorkerApi['goToWithinStep'] = (stepIndex, entries) => this.call('go inside a step', () => this.remote.goToWithinStep(stepIndex, entries) as ReturnType<SimWorkerApi['goToWithinStep']>);
+  stepEvents: SimWorkerApi['stepEvents'] = (stepIndex) => this.call('step events', () => this.remote.stepEvents(stepIndex) as ReturnType<SimWorkerApi['stepEvents']>);
+  diffSteps: SimWorkerApi['diffSteps'] = (a, b) => this.call('diff', () => this.remote.diffSteps(a, b) as ReturnType<SimWorkerApi['diffSteps']>);
+  switchBranch: SimWorkerApi['switchBranch'] = (id) => this.call('switch branch', () => this.remote.switchBranch(id) as ReturnType<SimWorkerApi['switchBranch']>);
+  discardBranch: SimWorkerApi['discardBranch'] = (id) => this.call('discard branch', () => this.remote.discardBranch(id));
+  shareState: SimWorkerApi['shareState'] = () => this.call('share', () => this.remote.shareState() as ReturnType<SimWorkerApi['shareState']>);
 
   terminate(): void {
     this.worker.terminate();

@@ -11,6 +11,9 @@ import type { WorkloadSettings } from '../engine/colo/workload.js';
 import type { ScenarioError } from '../engine/scenario/validate.js';
 import type { StepResult, ScenarioOutcome } from '../engine/scenario/runner.js';
 import type { HostName, JobType, ReplicationMode, SimEvent, Stage } from '../engine/sim/events.js';
+import type { DiskDiff } from '../engine/timeline/disks.js';
+import type { StepEvent, StepMark } from '../engine/timeline/timeline.js';
+import type { BranchHeader } from './session-timeline.js';
 
 export const PROTOCOL_VERSION = 3;
 
@@ -172,6 +175,8 @@ export interface Frame {
    * over with these (a new simulation, a restore).
    */
   readonly qmp?: { readonly from: number; readonly entries: readonly QmpTranscriptEvent[]; readonly reset?: true };
+  /** Where the session is on its timeline (time travel). */
+  readonly timeline?: TimelinePosition;
 }
 
 /** A QMP command with its reply, or a QMP event: what a host's console shows. */
@@ -185,6 +190,36 @@ export type QmpTranscriptEvent =
       readonly eventsDuring?: number;
     })
   | Extract<SimEvent, { kind: 'qmp-event' }>;
+
+// ---- time travel -----------------------------------------------------------------------------
+
+/** Where the session is on its timeline: small, sent with every frame. */
+export interface TimelinePosition {
+  /** Steps on the timeline: the session's recorded steps (commands and the time between them), or the loaded scenario's steps. */
+  readonly stepCount: number;
+  /** The moment shown, in steps run (0: before the first). */
+  readonly step: number;
+  /** The session is at its end (it lives there: the clock runs, commands append). Acting anywhere else forks. */
+  readonly atEnd: boolean;
+  /** Shown in the middle of a step: the step (0-based) and how many of its scheduler entries ran. To look at only. */
+  readonly within?: { readonly stepIndex: number; readonly entries: number };
+  /** Branches a fork left behind (session mode), kept until discarded. */
+  readonly branches: readonly BranchHeader[];
+  /** Marks known (the page asks `timelineMarks` for new ones). */
+  readonly markCount: number;
+  /** Why time travel is not available now, when it is not. */
+  readonly unavailable?: string;
+}
+
+/** Marks of the timeline's steps from `from` on, and what its keyframes cost. */
+export interface TimelineMarks {
+  readonly from: number;
+  readonly marks: readonly StepMark[];
+  readonly stepCount: number;
+  readonly keyframes: { readonly count: number; readonly intervalSteps: number; readonly maxKeyframes: number; readonly approxBytes: number };
+}
+
+export type TimeTravelResult = { readonly ok: true; readonly position: TimelinePosition } | { readonly ok: false; readonly message: string };
 
 /** A command the user sent and what it did, as the worker keeps it (and saves it). */
 export interface HistoryEntry {
@@ -274,4 +309,22 @@ export interface SimWorkerApi {
   qmpCommands(): Promise<QmpCommandSignature[]>;
   /** A digest (FNV-1a, hex) of every image's bytes and allocation: equal digests, equal disks. */
   digestDisks(): Promise<Record<string, string>>;
+
+  // ---- time travel (all additive; see src/worker/session-timeline.ts) ----
+  /** The timeline's step marks from index `from` (op, end time, notes: checkpoint, failover, fault, error...). Rebuilds them after a reload (one replay). */
+  timelineMarks(from: number): Promise<TimelineMarks>;
+  /** Shows moment `step` (0..stepCount): the frame that follows has its views, disks, jobs and event log (`restored: true`). */
+  goToStep(step: number): Promise<TimeTravelResult>;
+  /** Shows the middle of step `stepIndex` (0-based) after its first `entries` scheduler entries (the events of one entry share a state). */
+  goToWithinStep(stepIndex: number, entries: number): Promise<TimeTravelResult>;
+  /** The events of step `stepIndex`, in order, each with the scheduler entry it ran in (0: the step's own start). */
+  stepEvents(stepIndex: number): Promise<{ readonly ok: true; readonly events: readonly StepEvent[] } | { readonly ok: false; readonly message: string }>;
+  /** Which clusters differ on each disk between moments `a` and `b`. */
+  diffSteps(a: number, b: number): Promise<{ readonly ok: true; readonly disks: readonly DiskDiff[] } | { readonly ok: false; readonly message: string }>;
+  /** Makes branch `id` the session's timeline (the current one becomes a branch) and shows its end. */
+  switchBranch(id: number): Promise<TimeTravelResult>;
+  /** Forgets branch `id`; false when there is none. */
+  discardBranch(id: number): Promise<boolean>;
+  /** What a share link carries: the scenario text (the loaded scenario, or the session exported) and the moment shown. */
+  shareState(): Promise<{ readonly scenarioText: string; readonly step: number }>;
 }

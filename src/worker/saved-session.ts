@@ -23,6 +23,7 @@ import type { SimEvent } from '../engine/sim/events.js';
 import type { SavedRecord } from '../storage/persistence.js';
 import { isStoreRecordKey, loadStoreRecord, type LoadedChunks } from '../storage/tracked-stores.js';
 import type { PagedLogState } from './paged-log.js';
+import { isBranchKey, TIMELINE_KEY } from './session-timeline.js';
 
 export const SAVED_STATE_VERSION = 2;
 export const META_KEY = 'meta';
@@ -76,6 +77,9 @@ export interface LoadedRecords {
   readonly scenarioText: { readonly name: string; readonly text: string } | undefined;
   readonly history: HistoryEntry[];
   readonly recordCount: number;
+  /** Time travel: the `timeline` record and the branches' records by id (session-timeline.ts). */
+  readonly timeline?: unknown;
+  readonly branches?: Map<number, unknown>;
 }
 
 /** Sorts raw records by what they are. Throws on a record this release cannot read. */
@@ -85,8 +89,12 @@ export function sortRecords(records: readonly SavedRecord[]): LoadedRecords {
   const pages = new Map<string, Map<number, unknown[]>>();
   let scenarioText: LoadedRecords['scenarioText'];
   let history: HistoryEntry[] = [];
+  let timeline: unknown;
+  const branches = new Map<number, unknown>();
   for (const [key, value] of records) {
     if (key === META_KEY) meta = value;
+    else if (key === TIMELINE_KEY) timeline = value;
+    else if (isBranchKey(key)) branches.set(key[1], value);
     else if (key === SCENARIO_TEXT_KEY) scenarioText = value as LoadedRecords['scenarioText'];
     else if (key === HISTORY_KEY) history = value as HistoryEntry[];
     else if (isStoreRecordKey(key)) loadStoreRecord(chunks, key, value);
@@ -97,7 +105,7 @@ export function sortRecords(records: readonly SavedRecord[]): LoadedRecords {
     }
     // Other keys (a writability probe) are not part of the session.
   }
-  return { meta, chunks, pages, scenarioText, history, recordCount: records.length };
+  return { meta, chunks, pages, scenarioText, history, recordCount: records.length, timeline, branches };
 }
 
 /** Version 1's meta record. */
@@ -118,6 +126,9 @@ export interface SessionToRestore {
   readonly history: HistoryEntry[];
   /** The saved shape was older: everything must be saved again in today's shape. */
   readonly migratedFrom: number | undefined;
+  /** Time travel's records, if any were saved. */
+  readonly timeline?: unknown;
+  readonly branches?: Map<number, unknown>;
 }
 
 /** Today's shape of what was loaded; throws with a plain message when it cannot be read. */
@@ -126,7 +137,16 @@ export function upgradeLoaded(loaded: LoadedRecords): SessionToRestore {
   if (!meta || typeof meta !== 'object') throw new Error('the saved meta record is missing');
   if (meta.version === SAVED_STATE_VERSION) {
     const current = meta as SavedMeta;
-    return { meta: { ...current, snapshot: migrateSnapshot(current.snapshot) }, chunks: loaded.chunks, pages: loaded.pages, scenarioText: loaded.scenarioText, history: loaded.history, migratedFrom: undefined };
+    return {
+      meta: { ...current, snapshot: migrateSnapshot(current.snapshot) },
+      chunks: loaded.chunks,
+      pages: loaded.pages,
+      scenarioText: loaded.scenarioText,
+      history: loaded.history,
+      migratedFrom: undefined,
+      ...(loaded.timeline === undefined ? {} : { timeline: loaded.timeline }),
+      ...(loaded.branches ? { branches: loaded.branches } : {}),
+    };
   }
   if (meta.version !== 1) throw new Error(`the saved simulation has format version ${String(meta.version)}; this colo-sim reads versions 1 to ${SAVED_STATE_VERSION}`);
   const v1 = meta as SavedMetaV1;

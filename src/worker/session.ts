@@ -23,11 +23,17 @@ import { judgeStep, performStep, settleAsync, type Observed } from '../engine/sc
 import { formatDuration } from '../engine/scenario/units.js';
 import { validateScenarioText, validateStep, type Scenario } from '../engine/scenario/validate.js';
 import type { SimEvent } from '../engine/sim/events.js';
+import { captureDisks, diffDisks } from '../engine/timeline/disks.js';
+import { createMemoryStore } from '../storage/chunked-memory-store.js';
 import { OwnershipLost, PersistenceError, type Persistence, type SavedRecord } from '../storage/persistence.js';
 import { TrackedStores, type LoadedChunks, type RecordChange } from '../storage/tracked-stores.js';
 import { digestImages } from './disk-digest.js';
 import { PagedLog } from './paged-log.js';
-import type { ClockSettings, CommandResult, Frame, PersistenceStatus, QmpTranscriptEvent, ScenarioLoadResult, ScenarioPosition, ScenarioStatic, WorkerNotice } from './protocol.js';
+import type { ClockSettings, CommandResult, Frame, PersistenceStatus, QmpTranscriptEvent, ScenarioLoadResult, ScenarioPosition, ScenarioStatic, TimelineMarks, TimelinePosition, TimeTravelResult, WorkerNotice } from './protocol.js';
+import { emptyScenario, parseSessionSteps, SessionTimeline } from './session-timeline.js';
+import type { StepEvent } from '../engine/timeline/timeline.js';
+import type { DiskDiff } from '../engine/timeline/disks.js';
+import type { ExtraNode } from '../engine/scenario/validate.js';
 import {
   EVENT_LOG_LIMIT,
   EVENTS_LOG,
@@ -135,6 +141,13 @@ export class SimSession {
   private lastSaveWallMs = Number.NEGATIVE_INFINITY;
   /** Virtual time of the newest committed save; null before the first. */
   private savedUpToUs: number | null = null;
+
+  // Time travel (session-timeline.ts).
+  private travel = new SessionTimeline(DEFAULT_SETTINGS);
+  /** Shown in the middle of a step (to look at only: not saved, left before anything acts). */
+  private within: { stepIndex: number; entries: number } | undefined;
+  /** While `within`: the stores that match what is saved (the moment before). */
+  private storesBeforeWithin: TrackedStores | undefined;
 
   constructor(
     private readonly ports: SessionPorts,
@@ -249,12 +262,14 @@ export class SimSession {
         return { ok: false, errors: validation.errors } as const;
       }
       const parsed = validation.step;
+      await this.leavePast();
+      const extrasBefore = this.openedNodes();
       this.recordGap();
       this.qmpCommandFrom = this.qmpLog.endIndex;
       const performed = performStep(this.sim, parsed);
       const observed: Observed = performed.kind === 'pending' ? settleAsync(this.sim, performed) : performed.observed;
       const result = judgeStep(this.steps.endIndex, { ...parsed, expect: undefined } as typeof parsed, observed, this.sim.nowUs);
-      this.recordStep(step, observed);
+      this.recordStep(step, observed, extrasBefore);
       this.recordHistory({ step, status: result.passed ? 'ok' : 'failed', result });
       this.dirty = true;
       await this.saveNow();
@@ -266,6 +281,7 @@ export class SimSession {
   setClock(clock: ClockSettings): Promise<void> {
     return this.exclusive(async () => {
       const wasPlaying = this.clock.playing;
+      if (clock.playing && !this.runner) await this.leavePast();
       this.clock = { playing: clock.playing && !this.runner, speed: clamp(clock.speed, 1, 10_000_000) };
       this.lastTickWallMs = this.ports.wallClockMs();
       // Stopping the clock saves where it stopped.
@@ -281,6 +297,7 @@ export class SimSession {
   stepEvent(): Promise<void> {
     return this.exclusive(async () => {
       if (this.runner) return;
+      await this.leavePast();
       this.sim.scheduler.runNext();
       this.dirty = true;
       await this.saveNow();
@@ -306,6 +323,7 @@ export class SimSession {
   scenarioStep(): Promise<ScenarioPosition | null> {
     return this.exclusive(async () => {
       if (!this.runner) return null;
+      await this.leavePartial();
       this.results.push(...this.runScenarioStep(this.runner));
       this.dirty = true;
       await this.saveNow();
@@ -318,8 +336,9 @@ export class SimSession {
   scenarioRunToEnd(): Promise<ScenarioPosition | null> {
     const burst = (): Promise<boolean> =>
       this.exclusive(async () => {
+        if (!this.runner) return true;
+        await this.leavePartial();
         const runner = this.runner;
-        if (!runner) return true;
         const startedMs = this.ports.wallClockMs();
         while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) this.results.push(...this.runScenarioStep(runner));
         this.dirty = true;
@@ -337,17 +356,28 @@ export class SimSession {
     return loop();
   }
 
+  /** A loaded scenario's next step; recorded on the timeline (time travel). Returns its results. */
   private runScenarioStep(runner: ScenarioRunner): StepResult[] {
     this.qmpCommandFrom = this.qmpLog.endIndex;
-    return runner.step();
+    const index = runner.nextStepIndex;
+    this.travel.takeEvents();
+    const results = runner.step();
+    const events = this.travel.takeEvents();
+    if (runner.nextStepIndex !== index + 1) return results;
+    this.travel.resultsByStep[index] = results;
+    const timeline = this.travel.timeline;
+    if (timeline.marks.length === index) timeline.recordStep(index, this.sim, runner.progress(), results, events);
+    return results;
   }
 
   closeScenario(): Promise<void> {
     return this.exclusive(async () => {
+      await this.leavePartial();
       if (this.runner && this.loaded) {
         // What ran so far becomes this session's history.
         this.steps.reset();
         this.steps.push(...this.loaded.rawSteps.slice(0, this.runner.nextStepIndex));
+        this.travel.reset({ ...this.loaded.scenario, steps: this.loaded.scenario.steps.slice(0, this.runner.nextStepIndex) }, false);
         this.lastCommandEndUs = this.sim.nowUs;
         this.entriesRunAtLastCommand = this.sim.scheduler.entriesRun;
       }
@@ -384,8 +414,10 @@ export class SimSession {
 
   /** The session's steps (or the loaded scenario's, run so far), and the time since the last one. */
   private exportedSteps(): unknown[] {
-    const steps = this.loaded && this.runner ? this.loaded.rawSteps.slice(0, this.runner.nextStepIndex) : [...this.steps.kept];
-    if (!this.runner) {
+    // Shown in the past (time travel): the session up to the moment shown.
+    const shown = this.within?.stepIndex ?? this.travel.position;
+    const steps = this.loaded && this.runner ? this.loaded.rawSteps.slice(0, this.runner.nextStepIndex) : this.steps.kept.slice(0, shown ?? undefined);
+    if (!this.runner && shown === null) {
       const gap = this.gapStep();
       if (gap) steps.push(gap);
     }
@@ -399,6 +431,145 @@ export class SimSession {
 
   digestDisks(): Promise<Record<string, string>> {
     return this.exclusive(async () => digestImages(this.sim));
+  }
+
+  // ---- time travel (issue 9; the engine side is src/engine/timeline/) --------------------------
+
+  /** The timeline's marks from index `from`; rebuilds them (one replay) when a reload or a closed scenario left them unknown. */
+  timelineMarks(from: number): Promise<TimelineMarks> {
+    return this.exclusive(async () => {
+      this.ensureMarks();
+      const memory = this.travel.timeline.memory();
+      return {
+        from,
+        marks: this.travel.marks.slice(Math.max(0, from)),
+        stepCount: this.travel.timeline.stepCount,
+        keyframes: { count: memory.keyframes, intervalSteps: memory.intervalSteps, maxKeyframes: memory.maxKeyframes, approxBytes: memory.approxBytes },
+      };
+    });
+  }
+
+  /**
+   * Shows moment `step`: the simulation is rebuilt there (nearest keyframe + replay), its event
+   * log is the last EVENT_LOG_LIMIT events up to it, and the next frame is a `restored` one. In
+   * session mode the time since the last command first becomes a step (so the end is kept
+   * exactly); a loaded scenario's runner is put at that step.
+   */
+  goToStep(step: number): Promise<TimeTravelResult> {
+    return this.exclusive(async () => {
+      const unavailable = this.travelUnavailable();
+      if (unavailable) return { ok: false, message: unavailable } as const;
+      this.clock = { ...this.clock, playing: false };
+      if (!this.runner && this.travel.position === null && !this.within) this.recordGap();
+      const stepCount = this.travel.timeline.stepCount;
+      if (!Number.isInteger(step) || step < 0 || step > stepCount) return { ok: false, message: `there is no step ${step}: the timeline has steps 0 to ${stepCount}` } as const;
+      await this.showMoment(step);
+      return { ok: true, position: this.timelinePosition() } as const;
+    });
+  }
+
+  /** Shows the middle of step `stepIndex` (0-based) after its first `entries` scheduler entries: to look at, not saved. */
+  goToWithinStep(stepIndex: number, entries: number): Promise<TimeTravelResult> {
+    return this.exclusive(async () => {
+      const unavailable = this.travelUnavailable();
+      if (unavailable) return { ok: false, message: unavailable } as const;
+      this.clock = { ...this.clock, playing: false };
+      if (!this.runner && this.travel.position === null && !this.within) this.recordGap();
+      const stepCount = this.travel.timeline.stepCount;
+      if (!Number.isInteger(stepIndex) || stepIndex < 0 || stepIndex >= stepCount) return { ok: false, message: `there is no step index ${stepIndex}: the timeline has ${stepCount} steps` } as const;
+      if (!Number.isInteger(entries) || entries < 0) return { ok: false, message: `entries must be a whole number >= 0, got ${entries}` } as const;
+      if (!this.within) {
+        await this.saveNow();
+        this.storesBeforeWithin = this.stores;
+      }
+      const stores = new TrackedStores();
+      const partial = this.travel.timeline.partial(stepIndex, entries, stores.factory);
+      const log = this.travel.timeline.eventsBefore(stepIndex, EVENT_LOG_LIMIT, createMemoryStore);
+      this.adopt(partial.simulation, stores);
+      this.within = { stepIndex, entries: partial.entries };
+      this.eventLog.reset();
+      this.eventLog.push(...log, ...partial.events.map((entry) => entry.event));
+      this.pendingEvents = this.eventLog.kept.slice();
+      this.restoredFrameDue = true;
+      await this.publish();
+      return { ok: true, position: this.timelinePosition() } as const;
+    });
+  }
+
+  /** The events of step `stepIndex`, in order, with the scheduler entry each ran in. */
+  stepEvents(stepIndex: number): Promise<{ ok: true; events: StepEvent[] } | { ok: false; message: string }> {
+    return this.exclusive(async () => {
+      const unavailable = this.travelUnavailable();
+      if (unavailable) return { ok: false, message: unavailable } as const;
+      const stepCount = this.travel.timeline.stepCount;
+      if (!Number.isInteger(stepIndex) || stepIndex < 0 || stepIndex >= stepCount) return { ok: false, message: `there is no step index ${stepIndex}: the timeline has ${stepCount} steps` } as const;
+      return { ok: true, events: this.travel.timeline.stepEvents(stepIndex, createMemoryStore) } as const;
+    });
+  }
+
+  /** Which clusters differ on each disk between moments `a` and `b` (0..stepCount). */
+  diffSteps(a: number, b: number): Promise<{ ok: true; disks: DiskDiff[] } | { ok: false; message: string }> {
+    return this.exclusive(async () => {
+      const unavailable = this.travelUnavailable();
+      if (unavailable) return { ok: false, message: unavailable } as const;
+      if (!this.runner && this.travel.position === null && !this.within) this.recordGap();
+      const stepCount = this.travel.timeline.stepCount;
+      for (const step of [a, b]) if (!Number.isInteger(step) || step < 0 || step > stepCount) return { ok: false, message: `there is no step ${step}: the timeline has steps 0 to ${stepCount}` } as const;
+      const disksAt = (step: number) => captureDisks(this.travel.timeline.materialize(step, createMemoryStore).simulation);
+      return { ok: true, disks: diffDisks(disksAt(a), disksAt(b)) } as const;
+    });
+  }
+
+  /** Makes branch `id` the session's timeline (the current one is kept as a branch when it differs) and shows its end. */
+  switchBranch(id: number): Promise<TimeTravelResult> {
+    return this.exclusive(async () => {
+      if (this.runner) return { ok: false, message: 'a scenario is loaded: close it to use the session\'s branches' } as const;
+      const target = this.travel.branchStepsOf(id);
+      if (!target) return { ok: false, message: `there is no branch ${id}` } as const;
+      const settings = this.sim.settings;
+      const parsed = parseSessionSteps(target, settings, setupOfSettings(settings));
+      if (!parsed.ok) return { ok: false, message: `branch ${id} cannot be read back (${parsed.message})` } as const;
+      this.clock = { ...this.clock, playing: false };
+      if (this.travel.position === null && !this.within) this.recordGap();
+      const current = this.steps.kept.slice();
+      let common = 0;
+      while (common < current.length && common < target.length && JSON.stringify(current[common]) === JSON.stringify(target[common])) common++;
+      this.travel.removeBranch(id);
+      if (current.length > common) this.travel.addBranch(current, common);
+      this.steps.reset();
+      this.steps.push(...target);
+      const timeline = this.travel.timeline;
+      timeline.truncate(common);
+      for (const step of parsed.scenario.steps.slice(common)) timeline.append(step);
+      await this.showMoment(target.length);
+      return { ok: true, position: this.timelinePosition() } as const;
+    });
+  }
+
+  /** Forgets branch `id`. */
+  discardBranch(id: number): Promise<boolean> {
+    return this.exclusive(async () => {
+      if (!this.travel.removeBranch(id)) return false;
+      this.dirty = true;
+      await this.saveNow();
+      await this.publish();
+      return true;
+    });
+  }
+
+  /** What a share link carries: the scenario text and the moment shown. */
+  shareState(): Promise<{ scenarioText: string; step: number }> {
+    return this.exclusive(async () => {
+      if (this.loaded && this.runner) return { scenarioText: this.loaded.text, step: this.within?.stepIndex ?? this.runner.nextStepIndex };
+      const shown = this.within?.stepIndex ?? this.travel.position;
+      const steps = this.steps.kept.slice(0, shown ?? undefined);
+      if (shown === null) {
+        const gap = this.gapStep();
+        if (gap) steps.push(gap);
+      }
+      const document = { format: FORMAT_VERSION, title: 'colo-sim session', setup: setupOfSettings(this.sim.settings), steps: this.steps.kept.length > steps.length ? this.steps.kept.slice() : steps };
+      return { scenarioText: `${JSON.stringify(document)}\n`, step: steps.length };
+    });
   }
 
   /** Another tab took the store: stop saving and stop the clock; the page says so. */
@@ -486,6 +657,7 @@ export class SimSession {
       ...(this.restoredFrameDue ? { restored: true as const } : {}),
       ...(this.historyDue ? { history: this.history.slice() } : {}),
       ...this.qmpNews(),
+      timeline: this.timelinePosition(),
     };
     this.restoredFrameDue = false;
     this.historyDue = false;
@@ -533,7 +705,8 @@ export class SimSession {
    */
   private startSave(): void {
     const persistence = this.persistence;
-    if (!persistence || this.persistenceStatus.kind !== 'indexeddb' || this.saveInFlight || !this.dirty) return;
+    // The middle of a step is to look at: what is saved stays the moment before it.
+    if (!persistence || this.persistenceStatus.kind !== 'indexeddb' || this.saveInFlight || !this.dirty || this.within) return;
     const rewriteAll = this.rewriteAll;
     const storeSave = rewriteAll ? { changes: this.stores.allRecords(), committed: () => {}, failed: () => {} } : this.stores.takeChanges();
     const logs = [this.steps, this.results, this.eventLog, this.qmpLog].map((log) => log.takeChanges());
@@ -541,6 +714,7 @@ export class SimSession {
     for (const log of logs) changes.push(...log.changes);
     if (this.scenarioTextChanged || rewriteAll) changes.push({ key: SCENARIO_TEXT_KEY, value: this.loaded ? { name: this.loaded.name, text: this.loaded.text } : undefined });
     if (this.historyChanged || rewriteAll) changes.push({ key: HISTORY_KEY, value: this.history.slice() });
+    changes.push(...this.travel.takeChanges(rewriteAll));
     changes.push({ key: META_KEY, value: this.metaRecord() });
     const savedAtUs = this.sim.nowUs;
     this.dirty = false;
@@ -598,6 +772,8 @@ export class SimSession {
     this.unsubscribe = this.sim.events.subscribe((event) => this.onEvent(event));
     this.qmpResetDue = true;
     if (!snapshot) {
+      this.travel.reset(emptyScenario(settings), true);
+      this.within = undefined;
       this.steps.reset();
       this.eventLog.reset();
       this.qmpLog.reset();
@@ -620,6 +796,12 @@ export class SimSession {
     this.nextHistoryId = meta.nextHistoryId;
     this.lastCommandEndUs = meta.lastCommandEndUs;
     this.entriesRunAtLastCommand = meta.entriesRunAtLastCommand;
+    this.travel = new SessionTimeline(meta.snapshot.settings);
+    if (!meta.scenario) {
+      const parsed = parseSessionSteps(this.steps.kept, meta.snapshot.settings, setupOfSettings(meta.snapshot.settings));
+      if (parsed.ok) this.travel.reset(parsed.scenario, false);
+      else this.travel.broken = `the session's steps cannot be read back (${parsed.message})`;
+    }
     if (meta.scenario) {
       if (!saved.scenarioText) throw new Error('the saved scenario file is missing');
       const validation = validateScenarioText(saved.scenarioText.text);
@@ -628,6 +810,7 @@ export class SimSession {
       this.startScenario(meta.scenario.name, saved.scenarioText.text, validation.scenario, meta.scenario.progress);
       this.scenarioTextChanged = false;
     }
+    this.travel.load(saved.timeline, saved.branches ?? new Map());
     // The stores and pages already hold what is saved; the page gets the saved log first.
     this.pendingEvents = this.eventLog.kept.slice();
     this.restoredFrameDue = true;
@@ -644,6 +827,8 @@ export class SimSession {
     });
     const rawSteps = (JSON.parse(text) as { steps: unknown[] }).steps;
     this.loaded = { name, text, scenario, rawSteps, descriptions: scenario.steps.map((step) => describeStep(step)) };
+    this.travel.reset(scenario, false);
+    this.within = undefined;
     if (!progress) this.results.reset();
     this.scenarioTextChanged = true;
     this.scenarioStaticDue = true;
@@ -694,6 +879,7 @@ export class SimSession {
     } else if (event.kind === 'qmp-event') {
       this.qmpLog.push(event);
     }
+    this.travel.onEvent(event);
     this.pendingEvents.push(event);
     if (this.pendingEvents.length > MAX_EVENTS_PER_FRAME) {
       const excess = this.pendingEvents.length - MAX_EVENTS_PER_FRAME;
@@ -720,11 +906,13 @@ export class SimSession {
 
   private recordGap(): void {
     const gap = this.gapStep();
-    if (gap) this.steps.push(gap);
+    if (!gap) return;
+    this.steps.push(gap);
+    this.recordTimelineStep(gap, []);
   }
 
   /** The step as given, with the outcome it had as its expectation. */
-  private recordStep(step: unknown, observed: Observed): void {
+  private recordStep(step: unknown, observed: Observed, extrasBefore: readonly ExtraNode[]): void {
     const recorded: Record<string, unknown> = { ...(step as Record<string, unknown>) };
     delete recorded.expect;
     delete recorded.async;
@@ -733,12 +921,130 @@ export class SimSession {
     this.steps.push(recorded);
     this.lastCommandEndUs = this.sim.nowUs;
     this.entriesRunAtLastCommand = this.sim.scheduler.entriesRun;
+    this.recordTimelineStep(recorded, extrasBefore);
   }
 
   private recordHistory(entry: Omit<HistoryEntry, 'id'>): void {
     this.history.push({ id: this.nextHistoryId++, ...entry });
     if (this.history.length > HISTORY_LIMIT) this.history.splice(0, this.history.length - HISTORY_LIMIT);
     this.historyChanged = true;
+    this.dirty = true;
+  }
+
+  // ---- time travel, inside ------------------------------------------------------------------
+
+  private travelUnavailable(): string | undefined {
+    return this.travel.broken;
+  }
+
+  /** Where the session is on its timeline, for the frame. */
+  private timelinePosition(): TimelinePosition {
+    const timeline = this.travel.timeline;
+    const within = this.within;
+    const common = { branches: this.travel.branches.slice(), markCount: this.travel.marks.length, ...(within ? { within: { ...within } } : {}), ...(this.travel.broken ? { unavailable: this.travel.broken } : {}) };
+    if (this.runner && this.loaded) {
+      const step = within?.stepIndex ?? this.runner.nextStepIndex;
+      return { stepCount: timeline.stepCount, step, atEnd: step === timeline.stepCount && !within, ...common };
+    }
+    const position = this.travel.position;
+    return { stepCount: timeline.stepCount, step: within?.stepIndex ?? position ?? timeline.stepCount, atEnd: position === null && !within, ...common };
+  }
+
+  /** Marks for every step run so far (after a reload or a closed scenario they are rebuilt by one replay). */
+  private ensureMarks(): void {
+    if (this.travel.broken) return;
+    const timeline = this.travel.timeline;
+    const target = this.runner ? this.runner.nextStepIndex : timeline.stepCount;
+    if (timeline.marks.length >= target) return;
+    const rebuilt = timeline.materialize(target, createMemoryStore);
+    rebuilt.results.forEach((results, offset) => (this.travel.resultsByStep[rebuilt.fromStep + offset] = results));
+  }
+
+  /** A live step of the session recorded: on the timeline too. */
+  private recordTimelineStep(raw: unknown, extras: readonly ExtraNode[]): void {
+    const events = this.travel.takeEvents();
+    if (this.travel.broken) return;
+    const validation = validateStep(raw, this.sim.settings, extras);
+    if (!validation.ok) {
+      this.travel.broken = `a recorded step cannot be read back (${validation.errors[0]?.message ?? 'invalid'})`;
+      return;
+    }
+    const timeline = this.travel.timeline;
+    timeline.append(validation.step);
+    const index = timeline.stepCount - 1;
+    if (timeline.marks.length === index) timeline.recordStep(index, this.sim, { nextIndex: index + 1, finished: false, failure: null, pending: [] }, [], events);
+  }
+
+  /** Before acting in session mode: from the middle of a step, back to its start; from the past, a fork. */
+  private async leavePast(): Promise<void> {
+    await this.leavePartial();
+    const position = this.travel.position;
+    if (this.runner || position === null) return;
+    const all = this.steps.kept.slice();
+    this.travel.addBranch(all, position);
+    this.steps.reset();
+    this.steps.push(...all.slice(0, position));
+    this.travel.timeline.truncate(position);
+    this.travel.setPosition(null);
+    this.lastCommandEndUs = this.sim.nowUs;
+    this.entriesRunAtLastCommand = this.sim.scheduler.entriesRun;
+    this.dirty = true;
+  }
+
+  /** Shown in the middle of a step: back to the moment before it (a step boundary). */
+  private async leavePartial(): Promise<void> {
+    if (!this.within) return;
+    await this.showMoment(this.within.stepIndex);
+  }
+
+  /** Rebuilds moment `step` and makes it the session's simulation; saved and published. */
+  private async showMoment(step: number): Promise<void> {
+    const timeline = this.travel.timeline;
+    // What is saved must be what the current stores hold: the new ones are saved as a difference from it.
+    if (!this.within) await this.saveNow();
+    const savedStores = (this.within ? this.storesBeforeWithin : undefined) ?? this.stores;
+    const baseline: LoadedChunks = new Map();
+    for (const imageName of savedStores.imageNames()) baseline.set(imageName, new Map(savedStores.store(imageName)!.storedChunks()));
+    const stores = TrackedStores.over(baseline);
+    const moment = timeline.materialize(step, stores.factory);
+    moment.results.forEach((results, offset) => (this.travel.resultsByStep[moment.fromStep + offset] = results));
+    const log = timeline.eventsBefore(moment.step, EVENT_LOG_LIMIT, createMemoryStore);
+    this.within = undefined;
+    this.adopt(moment.simulation, stores);
+    if (this.runner && this.loaded) {
+      this.runner = new ScenarioRunner(this.loaded.scenario, stores.factory, {
+        simulation: moment.simulation,
+        ...(this.watch.onWaitForAsync ? { onWaitForAsync: this.watch.onWaitForAsync } : {}),
+        resume: moment.progress,
+      });
+      this.results.reset();
+      this.results.push(...this.travel.resultsByStep.slice(0, moment.step).flat());
+      this.scenarioStaticDue = true;
+    } else {
+      this.travel.setPosition(moment.step);
+      this.lastCommandEndUs = moment.simulation.nowUs;
+      this.entriesRunAtLastCommand = moment.simulation.scheduler.entriesRun;
+    }
+    this.eventLog.reset();
+    this.eventLog.push(...log);
+    this.pendingEvents = this.eventLog.kept.slice();
+    this.restoredFrameDue = true;
+    this.travel.takeEvents();
+    this.storesBeforeWithin = undefined;
+    this.dirty = true;
+    await this.saveNow();
+    await this.publish();
+  }
+
+  /** Makes `sim` (built on `stores`) the session's simulation; the views start afresh. */
+  private adopt(sim: Simulation, stores: TrackedStores): void {
+    this.unsubscribe();
+    this.stores = stores;
+    this.sim = sim;
+    this.view = new ViewBuilder(sim);
+    this.pendingEvents = [];
+    this.droppedEvents = 0;
+    this.unsubscribe = sim.events.subscribe((event) => this.onEvent(event));
     this.dirty = true;
   }
 

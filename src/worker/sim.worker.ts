@@ -98,6 +98,14 @@ const api: SimWorkerApi = {
   exportQmpRunbook: (title) => requireSession().exportQmpRunbook(title),
   qmpCommands: async () => qmpCommandSignatures(),
   digestDisks: () => requireSession().digestDisks(),
+  timelineMarks: (from) => requireSession().timelineMarks(from),
+  goToStep: (step) => requireSession().goToStep(step),
+  goToWithinStep: (stepIndex, entries) => requireSession().goToWithinStep(stepIndex, entries),
+  stepEvents: (stepIndex) => requireSession().stepEvents(stepIndex),
+  diffSteps: (a, b) => requireSession().diffSteps(a, b),
+  switchBranch: (id) => requireSession().switchBranch(id),
+  discardBranch: (id) => requireSession().discardBranch(id),
+  shareState: () => requireSession().shareState(),
 };
 
 self.addEventListener('unhandledrejection', (event) => {

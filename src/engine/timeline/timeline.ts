@@ -81,8 +81,8 @@ export interface Materialized {
   readonly progress: RunnerProgress;
   /** Keyframe the replay started from (0: the new simulation). */
   readonly fromStep: number;
-  /** Results judged while replaying from `fromStep`. */
-  readonly results: StepResult[];
+  /** Results judged while replaying from `fromStep`, per step run: `results[i]` came from step `fromStep + i`. */
+  readonly results: StepResult[][];
 }
 
 /** One event of a step, with the scheduler entry it ran in (0: the step's own start, before any entry ran). */
@@ -217,7 +217,7 @@ export class Timeline {
   materialize(step: number, createStore: StoreFactory, options: { onEvent?: (event: SimEvent) => void } = {}): Materialized {
     this.checkMoment(step);
     const { simulation, runner, fromStep } = this.restoreBefore(step, createStore);
-    const results: StepResult[] = [];
+    const results: StepResult[][] = [];
     let reached = fromStep;
     const unsubscribe = options.onEvent ? simulation.events.subscribe(options.onEvent) : () => {};
     try {
@@ -336,7 +336,7 @@ export class Timeline {
   }
 
   /** Runs steps [from, to) with `runner`; records marks and keyframes for steps run the first time. Returns the moment reached. */
-  private replay(simulation: Simulation, runner: ScenarioRunner, from: number, to: number, results: StepResult[]): number {
+  private replay(simulation: Simulation, runner: ScenarioRunner, from: number, to: number, results: StepResult[][]): number {
     let events: SimEvent[] = [];
     const unsubscribe = simulation.events.subscribe((event) => events.push(event));
     try {
@@ -344,7 +344,7 @@ export class Timeline {
         if (runner.done) return index;
         events = [];
         const stepResults = runner.step();
-        results.push(...stepResults);
+        results.push(stepResults);
         if (index === this.markList.length) this.recordStep(index, simulation, runner.progress(), stepResults, events);
         else this.offerKeyframe(index + 1, simulation, runner.progress());
       }

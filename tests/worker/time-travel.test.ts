@@ -1,0 +1,204 @@
+/**
+ * Time travel through the worker's session (fake-indexeddb): going to a step shows the disks and
+ * the event log a replay from the start has there; acting in the past forks (the old future is
+ * a branch until discarded, and can be switched back to); the moment shown and the branches
+ * survive a reload; a loaded scenario can be stepped again from an earlier step; diffs and a
+ * step's events.
+ */
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { ScenarioRunner } from '../../src/engine/scenario/runner.js';
+import { validateScenarioText } from '../../src/engine/scenario/validate.js';
+import type { SimEvent } from '../../src/engine/sim/events.js';
+import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
+import { IndexedDbPersistence } from '../../src/storage/indexeddb-persistence.js';
+import type { Frame, PersistenceStatus, WorkerNotice } from '../../src/worker/protocol.js';
+import { digestImages } from '../../src/worker/disk-digest.js';
+import { SimSession, type SessionPorts } from '../../src/worker/session.js';
+
+class FakePorts implements SessionPorts {
+  readonly notices: WorkerNotice[] = [];
+  private nowMs = 0;
+  private timers: Array<() => void> = [];
+  post(notice: WorkerNotice): void {
+    this.notices.push(notice);
+  }
+  wallClockMs(): number {
+    return this.nowMs;
+  }
+  setTimer(callback: () => void): void {
+    this.timers.push(callback);
+  }
+  async advance(wallMs: number): Promise<void> {
+    this.nowMs += wallMs;
+    for (const timer of this.timers.splice(0)) timer();
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  lastFrame(): Frame {
+    const frames = this.notices.flatMap((notice) => (notice.kind === 'frame' ? [notice.frame] : []));
+    return frames[frames.length - 1]!;
+  }
+}
+
+let databaseCounter = 0;
+
+async function openSession(databaseName: string): Promise<{ session: SimSession; ports: FakePorts }> {
+  const persistence = await IndexedDbPersistence.open(databaseName);
+  await persistence.claim();
+  const saved = await persistence.loadAll();
+  const ports = new FakePorts();
+  const status: PersistenceStatus = { kind: 'indexeddb', databaseName };
+  const session = new SimSession(ports, persistence, status);
+  await session.start(saved);
+  return { session, ports };
+}
+
+async function act(session: SimSession, step: unknown): Promise<void> {
+  const result = await session.execute(step);
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+}
+
+/** Replays an exported session from the start: disks and events after each step. */
+function replay(text: string): { digests: Array<Record<string, string>>; eventCounts: number[]; events: SimEvent[] } {
+  const validation = validateScenarioText(text);
+  if (!validation.ok) throw new Error(JSON.stringify(validation.errors));
+  const runner = new ScenarioRunner(validation.scenario, createMemoryStore);
+  const events: SimEvent[] = [];
+  runner.simulation.events.subscribe((event) => events.push(event));
+  const digests = [digestImages(runner.simulation)];
+  const eventCounts = [0];
+  while (runner.nextStepIndex < validation.scenario.steps.length) {
+    runner.step();
+    digests.push(digestImages(runner.simulation));
+    eventCounts.push(events.length);
+  }
+  return { digests, eventCounts, events };
+}
+
+const SMALL = { diskSizeBytes: 1024 * 1024, clusterSizeBytes: 65536 };
+
+async function session5(databaseName: string) {
+  const opened = await openSession(databaseName);
+  const { session, ports } = opened;
+  await session.newSimulation(SMALL);
+  await act(session, { op: 'colo-start' });
+  await act(session, { op: 'guest-write', vm: 'primary', offset: 0, length: '64K', pattern: '0x11' });
+  // The clock runs between two commands: the time becomes a step of its own.
+  await session.setClock({ playing: true, speed: 1000 });
+  await ports.advance(5);
+  await ports.advance(5);
+  await session.setClock({ playing: false, speed: 1000 });
+  await act(session, { op: 'guest-write', vm: 'secondary', offset: '128K', length: '64K', pattern: '0x22' });
+  await act(session, { op: 'checkpoint' });
+  await act(session, { op: 'guest-write', vm: 'primary', offset: '256K', length: '4K', pattern: '0x33' });
+  return opened;
+}
+
+describe('time travel in the worker session', () => {
+  it('every step shows what a replay from the start has there: disks and event log', async () => {
+    const { session, ports } = await session5(`tt-${databaseCounter++}`);
+    const exported = await session.exportScenario('t');
+    const reference = replay(exported);
+    const stepCount = reference.digests.length - 1;
+    expect(stepCount).toBe(6);
+    for (const step of [3, 0, 6, 1, 5, 2, 4]) {
+      const travelled = await session.goToStep(step);
+      expect(travelled).toMatchObject({ ok: true, position: { step, stepCount, atEnd: step === stepCount } });
+      expect(await session.digestDisks(), `step ${step}`).toEqual(reference.digests[step]);
+      const frame = ports.lastFrame();
+      expect(frame.restored).toBe(true);
+      expect(frame.events).toEqual(reference.events.slice(0, reference.eventCounts[step]));
+      expect(frame.timeline).toMatchObject({ step, stepCount });
+    }
+    expect(await session.goToStep(7)).toEqual({ ok: false, message: 'there is no step 7: the timeline has steps 0 to 6' });
+    const marks = await session.timelineMarks(0);
+    expect(marks.marks.map((mark) => mark.op)).toEqual(['colo-start', 'guest-write', 'run', 'guest-write', 'checkpoint', 'guest-write']);
+    expect(marks.marks[4]!.notes).toContain('checkpoint');
+  });
+
+  it('acting at a past step forks; the old future is a branch to switch back to, or discard', async () => {
+    const { session } = await session5(`tt-${databaseCounter++}`);
+    const original = replay(await session.exportScenario('t'));
+    await session.goToStep(2);
+    await act(session, { op: 'failover', to: 'secondary' });
+    const frame = (await session.goToStep(3)) as unknown as { ok: true; position: { stepCount: number; branches: Array<{ id: number; forkStep: number; stepCount: number }> } };
+    expect(frame.position.stepCount).toBe(3);
+    expect(frame.position.branches).toEqual([{ id: 1, label: 'branch 1', forkStep: 2, stepCount: 6 }]);
+    const forked = replay(await session.exportScenario('t'));
+    expect(forked.digests.slice(0, 3)).toEqual(original.digests.slice(0, 3));
+    expect(await session.digestDisks()).toEqual(forked.digests[3]);
+
+    const switched = await session.switchBranch(1);
+    expect(switched).toMatchObject({ ok: true, position: { step: 6, stepCount: 6, atEnd: true, branches: [{ id: 2, forkStep: 2, stepCount: 3 }] } });
+    expect(await session.digestDisks()).toEqual(original.digests[6]);
+    expect(await session.goToStep(4)).toMatchObject({ ok: true });
+    expect(await session.digestDisks()).toEqual(original.digests[4]);
+    expect(await session.discardBranch(2)).toBe(true);
+    expect(await session.discardBranch(2)).toBe(false);
+    expect(await session.switchBranch(2)).toEqual({ ok: false, message: 'there is no branch 2' });
+  });
+
+  it('the moment shown and the branches survive a reload', async () => {
+    const databaseName = `tt-${databaseCounter++}`;
+    const { session } = await session5(databaseName);
+    const original = replay(await session.exportScenario('t'));
+    await session.goToStep(3);
+    await act(session, { op: 'guest-write', vm: 'primary', offset: '512K', length: '4K', pattern: '0x44' });
+    const branchAt = replay(await session.exportScenario('t'));
+    await session.goToStep(2);
+    const before = await session.digestDisks();
+
+    const { session: reloaded, ports } = await openSession(databaseName);
+    expect(await reloaded.digestDisks()).toEqual(before);
+    expect(ports.lastFrame().timeline).toMatchObject({ step: 2, stepCount: 4, atEnd: false, branches: [{ id: 1, forkStep: 3, stepCount: 6 }] });
+    expect((await reloaded.timelineMarks(0)).marks).toHaveLength(4);
+    expect(await reloaded.goToStep(4)).toMatchObject({ ok: true });
+    expect(await reloaded.digestDisks()).toEqual(branchAt.digests[4]);
+    expect(await reloaded.switchBranch(1)).toMatchObject({ ok: true, position: { step: 6 } });
+    expect(await reloaded.digestDisks()).toEqual(original.digests[6]);
+  });
+
+  it('diffs between two steps and the events of one step', async () => {
+    const { session } = await session5(`tt-${databaseCounter++}`);
+    const diff = await session.diffSteps(1, 2);
+    if (!diff.ok) throw new Error(diff.message);
+    const differing = Object.fromEntries(diff.disks.map((disk) => [disk.name, disk.differing]));
+    expect(differing).toEqual({ 'active-disk': [], 'hidden-disk': [0], 'primary-disk': [0], 'secondary-disk': [0] });
+    const events = await session.stepEvents(1);
+    if (!events.ok) throw new Error(events.message);
+    expect(events.events[0]!.event.kind).toBe('io-issued');
+    expect(events.events[0]!.entry).toBe(0);
+    // The middle of the step: to look at; acting there first goes back to the step's start, then forks.
+    const lastEntry = events.events[events.events.length - 1]!.entry;
+    expect(await session.goToWithinStep(1, 1)).toMatchObject({ ok: true, position: { within: { stepIndex: 1, entries: 1 } } });
+    expect(await session.goToWithinStep(1, lastEntry)).toMatchObject({ ok: true });
+    expect(await session.goToStep(2)).toMatchObject({ ok: true, position: { step: 2 } });
+    expect(await session.diffSteps(0, 99)).toEqual({ ok: false, message: 'there is no step 99: the timeline has steps 0 to 6' });
+  });
+
+  it('a loaded scenario goes back and steps again to the same results', async () => {
+    const { session, ports } = await openSession(`tt-${databaseCounter++}`);
+    const text = JSON.stringify({
+      format: 'colo-sim/1',
+      title: 'tt',
+      setup: { diskSize: '1M', clusterSize: '64K' },
+      steps: [
+        { op: 'colo-start' },
+        { op: 'guest-write', vm: 'primary', offset: 0, length: '4K', pattern: '0x11' },
+        { op: 'checkpoint' },
+        { op: 'guest-read', vm: 'secondary', offset: 0, length: '4K', expect: { pattern: '0x11' } },
+      ],
+    });
+    await session.loadScenario('tt.json', text);
+    const end = await session.scenarioRunToEnd();
+    expect(end).toMatchObject({ done: true, outcome: { passed: true } });
+    const endDisks = await session.digestDisks();
+    expect(await session.goToStep(1)).toMatchObject({ ok: true, position: { step: 1, stepCount: 4 } });
+    expect(ports.lastFrame().scenario).toMatchObject({ nextStepIndex: 1, resultCount: 1, done: false });
+    const again = await session.scenarioRunToEnd();
+    expect(again).toMatchObject({ done: true, outcome: { passed: true }, resultCount: 4 });
+    expect(await session.digestDisks()).toEqual(endDisks);
+    const share = await session.shareState();
+    expect(share).toEqual({ scenarioText: text, step: 4 });
+  });
+});
