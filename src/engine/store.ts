@@ -21,3 +21,20 @@ export interface StoreRequest {
 }
 
 export type StoreFactory = (request: StoreRequest) => SectorStore;
+
+/**
+ * A store that can hand out its contents as a frozen value and take such a value back, without
+ * copying bytes (a timeline keyframe keeps one per image). The value must never change after it
+ * is handed out, and must only be given back to a store of the same implementation and size.
+ */
+export interface CapturableStore extends SectorStore {
+  captureContents(): unknown;
+  restoreContents(contents: unknown): void;
+  /** Rough bytes a capture adds to what the store holds (shared values not counted). */
+  contentsBytes(contents: unknown): number;
+}
+
+export function isCapturableStore(store: SectorStore): store is CapturableStore {
+  const candidate = store as Partial<CapturableStore>;
+  return typeof candidate.captureContents === 'function' && typeof candidate.restoreContents === 'function';
+}

@@ -10,7 +10,7 @@
  *   as one value.
  */
 import { type DataRuns, DataRunsBuilder } from '../engine/block/data-runs.js';
-import type { SectorStore } from '../engine/store.js';
+import type { CapturableStore } from '../engine/store.js';
 
 export const CHUNK_SIZE_BYTES = 32 * 1024;
 
@@ -23,7 +23,11 @@ export type ChunkValue = number | FillRuns | Uint8Array;
 /** A chunk of literal bytes with at most this many runs is kept as runs instead. */
 const MAX_FILL_RUNS = 64;
 
-export class ChunkedMemoryStore implements SectorStore {
+/**
+ * Chunk values are never changed in place (a write makes a new value), so a copy of the chunk map
+ * is a frozen capture of the contents that shares every value with the store.
+ */
+export class ChunkedMemoryStore implements CapturableStore {
   private readonly chunks = new Map<number, ChunkValue>();
   /** Called with a chunk's index whenever its value changes (persistence listens here). */
   onChunkChanged: ((chunkIndex: number) => void) | undefined;
@@ -64,6 +68,32 @@ export class ChunkedMemoryStore implements SectorStore {
   /** Every stored (non-zero) chunk, for persistence and for measuring memory. */
   storedChunks(): IterableIterator<[number, ChunkValue]> {
     return this.chunks.entries();
+  }
+
+  /** The contents now, frozen: a copy of the chunk map sharing its (immutable) values. */
+  captureContents(): ReadonlyMap<number, ChunkValue> {
+    return new Map(this.chunks);
+  }
+
+  /** Makes the contents those of a capture (of a store of the same size); every chunk that changes is reported to onChunkChanged. */
+  restoreContents(contents: unknown): void {
+    if (!(contents instanceof Map)) throw new TypeError('restoreContents takes a value captureContents returned');
+    const captured = contents as ReadonlyMap<number, ChunkValue>;
+    for (const chunkIndex of [...this.chunks.keys()]) if (!captured.has(chunkIndex)) this.setChunk(chunkIndex, 0);
+    for (const [chunkIndex, value] of captured) {
+      if (this.chunks.get(chunkIndex) === value) continue;
+      this.chunks.set(chunkIndex, value);
+      this.onChunkChanged?.(chunkIndex);
+    }
+  }
+
+  /**
+   * What a capture adds: its map, 48 bytes an entry. Its values are shared with the store and with
+   * other captures while their chunks are unchanged, and are not counted (a heap measurement, as
+   * `npm run bench` makes, gives the whole figure).
+   */
+  contentsBytes(contents: unknown): number {
+    return 48 * (contents as ReadonlyMap<number, ChunkValue>).size;
   }
 
   getChunk(chunkIndex: number): ChunkValue | undefined {

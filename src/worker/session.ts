@@ -78,6 +78,8 @@ const MAX_EVENTS_PER_FRAME = 4000;
 const FRAME_INTERVAL_MS = 16;
 /** While the clock runs, a save every this many milliseconds of wall time: a crash loses at most this much. */
 export const SAVE_INTERVAL_MS = 250;
+/** Events of the log rebuilt when going to a moment (the newest up to it; each costs replaying, so fewer than EVENT_LOG_LIMIT). */
+export const TIME_TRAVEL_LOG_EVENTS = 1000;
 /** Scenario steps run per burst by "run to end", so the worker keeps answering. */
 const SCENARIO_STEPS_PER_BURST_BUDGET_MS = 12;
 
@@ -451,7 +453,7 @@ export class SimSession {
 
   /**
    * Shows moment `step`: the simulation is rebuilt there (nearest keyframe + replay), its event
-   * log is the last EVENT_LOG_LIMIT events up to it, and the next frame is a `restored` one. In
+   * log is the last TIME_TRAVEL_LOG_EVENTS events up to it, and the next frame is a `restored` one. In
    * session mode the time since the last command first becomes a step (so the end is kept
    * exactly); a loaded scenario's runner is put at that step.
    */
@@ -484,7 +486,7 @@ export class SimSession {
       }
       const stores = new TrackedStores();
       const partial = this.travel.timeline.partial(stepIndex, entries, stores.factory);
-      const log = this.travel.timeline.eventsBefore(stepIndex, EVENT_LOG_LIMIT, createMemoryStore);
+      const log = this.travel.timeline.eventsBefore(stepIndex, TIME_TRAVEL_LOG_EVENTS, createMemoryStore);
       this.adopt(partial.simulation, stores);
       this.within = { stepIndex, entries: partial.entries };
       this.eventLog.reset();
@@ -1008,7 +1010,7 @@ export class SimSession {
     const stores = TrackedStores.over(baseline);
     const moment = timeline.materialize(step, stores.factory);
     moment.results.forEach((results, offset) => (this.travel.resultsByStep[moment.fromStep + offset] = results));
-    const log = timeline.eventsBefore(moment.step, EVENT_LOG_LIMIT, createMemoryStore);
+    const log = timeline.eventsBefore(moment.step, TIME_TRAVEL_LOG_EVENTS, createMemoryStore);
     this.within = undefined;
     this.adopt(moment.simulation, stores);
     if (this.runner && this.loaded) {

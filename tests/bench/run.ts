@@ -8,6 +8,7 @@ import { benchCliStartup, type WallTimes } from './cli-startup.js';
 import { benchHeap } from './heap.js';
 import { benchQemuScenarios } from './qemu-scenarios.js';
 import { runBrowserBench } from './browser/run-browser-bench.js';
+import { benchTimeTravel } from './time-travel.js';
 import { benchWriteThroughput } from './write-throughput.js';
 
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`;
@@ -32,6 +33,14 @@ process.stdout.write(
 const throughput = benchWriteThroughput();
 process.stdout.write(
   `Random 4 KiB guest writes through the COLO topology (${(throughput.primaryShare * 100).toFixed(0)}% primary): ${throughput.writesPerSecond.toFixed(0)} writes/s of wall time\n`,
+);
+
+const travel = benchTimeTravel();
+process.stdout.write(
+  `Time travel, ${travel.steps.toLocaleString('en')}-step session on 64 MiB: first pass ${(travel.firstPassMs / 1000).toFixed(1)} s; go to a random step ${travel.goTo.medianMs.toFixed(0)} ms median, ${travel.goTo.p95Ms.toFixed(0)} ms p95, ${travel.goTo.maxMs.toFixed(0)} ms max (target < 100 ms); with the last 1,000 events rebuilt ${travel.goToWithLog.medianMs.toFixed(0)} ms median\n`,
+);
+process.stdout.write(
+  `Time travel keyframes: ${travel.keyframes} (every ${travel.intervalSteps} steps, at most 256), ${travel.keyframeMiB.toFixed(1)} MiB estimated, ${travel.heapMiB === undefined ? 'heap not measured (run with --expose-gc)' : `${travel.heapMiB.toFixed(1)} MiB of heap`}\n`,
 );
 
 await runBrowserBench((line) => process.stdout.write(line));

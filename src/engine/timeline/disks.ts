@@ -10,7 +10,7 @@ import { ImageNode } from '../block/image.js';
 import { Qcow2Image } from '../block/qcow2-image.js';
 import type { Simulation } from '../colo/simulation.js';
 import type { HostName } from '../sim/events.js';
-import type { SectorStore, StoreFactory } from '../store.js';
+import { isCapturableStore, type SectorStore, type StoreFactory } from '../store.js';
 
 /** One image at one moment. `data` never changes after capture (the store was read, not shared). */
 export interface DiskImageState {
@@ -46,31 +46,51 @@ export function captureDisks(sim: Simulation): Map<string, DiskImageState> {
   return disks;
 }
 
+/** An image's bytes as a keyframe keeps them: the store's own frozen capture when it has one (no bytes copied), else its bytes as runs. */
+export interface KeyframeDisk {
+  readonly sizeBytes: number;
+  readonly contents?: unknown;
+  readonly data?: DataRuns;
+  /** Upper bound of the memory it holds, in bytes. */
+  readonly approxBytes: number;
+}
+
+/** Every image's bytes, for a keyframe. */
+export function captureKeyframeDisks(sim: Simulation): Map<string, KeyframeDisk> {
+  const disks = new Map<string, KeyframeDisk>();
+  for (const host of [sim.primary, sim.secondary]) {
+    for (const node of host.graph.nodes()) {
+      if (!(node instanceof ImageNode)) continue;
+      const store = node.sectorStore;
+      if (isCapturableStore(store)) {
+        const contents = store.captureContents();
+        disks.set(node.nodeName, { sizeBytes: store.sizeBytes, contents, approxBytes: 64 + store.contentsBytes(contents) });
+      } else {
+        const data = store.read(0, store.sizeBytes);
+        disks.set(node.nodeName, { sizeBytes: store.sizeBytes, data, approxBytes: 64 + data.runs.reduce((sum, run) => sum + 32 + (run.bytes ? run.bytes.length : 0), 0) });
+      }
+    }
+  }
+  return disks;
+}
+
 /**
  * A store factory for rebuilding a simulation from a snapshot: while `filling()` is true, a store
  * asked for an image of `disks` starts with that image's bytes; afterwards (images created later
- * by the run itself) stores come empty from `createStore`.
+ * by the run itself) stores come empty from `createStore`. Throws when a capture cannot be put
+ * into the new store (another store implementation, another size).
  */
-export function factoryWithDisks(createStore: StoreFactory, disks: DiskStates, filling: () => boolean): StoreFactory {
+export function factoryWithDisks(createStore: StoreFactory, disks: ReadonlyMap<string, KeyframeDisk>, filling: () => boolean): StoreFactory {
   return (request) => {
     const store: SectorStore = createStore(request);
     const saved = filling() ? disks.get(request.imageName) : undefined;
-    if (saved) {
-      if (saved.sizeBytes !== store.sizeBytes) throw new Error(`image ${request.imageName} was ${saved.sizeBytes} bytes, its new store is ${store.sizeBytes}`);
-      store.write(0, saved.data);
-    }
+    if (!saved) return store;
+    if (saved.sizeBytes !== store.sizeBytes) throw new Error(`image ${request.imageName} was ${saved.sizeBytes} bytes, its new store is ${store.sizeBytes}`);
+    if (saved.data) store.write(0, saved.data);
+    else if (isCapturableStore(store)) store.restoreContents(saved.contents);
+    else throw new Error(`image ${request.imageName} was captured by a store this factory's stores cannot restore from`);
     return store;
   };
-}
-
-/** Approximate memory a capture holds, in bytes: literal bytes, plus 32 bytes per run and per allocated-cluster entry. */
-export function diskStatesBytes(disks: DiskStates): number {
-  let total = 0;
-  for (const disk of disks.values()) {
-    for (const run of disk.data.runs) total += 32 + (run.bytes ? run.bytes.length : 0);
-    total += 8 * (disk.allocatedClusters?.length ?? 0) + 64;
-  }
-  return total;
 }
 
 /** One image's differences between two moments. */

@@ -29,12 +29,14 @@ import type { ParsedStep } from '../scenario/schema.js';
 import type { Scenario } from '../scenario/validate.js';
 import type { SimEvent } from '../sim/events.js';
 import type { StoreFactory } from '../store.js';
-import { captureDisks, diskStatesBytes, factoryWithDisks, type DiskStates } from './disks.js';
+import { captureKeyframeDisks, factoryWithDisks, type KeyframeDisk } from './disks.js';
 
 /** Keyframe interval a timeline starts with, in steps. */
 export const DEFAULT_KEYFRAME_EVERY = 16;
 /** Keyframes a timeline keeps at most. */
 export const DEFAULT_MAX_KEYFRAMES = 256;
+/** Events of replayed stretches kept for `eventsBefore` (the oldest stretches go first). */
+export const MAX_CACHED_EVENTS = 50_000;
 
 /** Something worth a marker on a timeline view. */
 export type TimelineNote = 'checkpoint' | 'failover' | 'fault' | 'error' | 'colo-start' | 'restart';
@@ -58,7 +60,7 @@ export interface StepMark {
 interface Keyframe {
   readonly step: number;
   readonly snapshot: SimulationSnapshot;
-  readonly disks: DiskStates;
+  readonly disks: ReadonlyMap<string, KeyframeDisk>;
   readonly progress: RunnerProgress;
   readonly approxBytes: number;
 }
@@ -109,6 +111,9 @@ export class Timeline {
   private keyframes: Keyframe[] = [];
   private interval: number;
   private readonly maxKeyframes: number;
+  /** Events of replayed stretches of steps, by "from:to" (insertion order is the eviction order). */
+  private readonly stretchEvents = new Map<string, SimEvent[]>();
+  private cachedEvents = 0;
 
   /**
    * `scenario` gives the settings and the steps known so far (a loaded scenario: all of them; a
@@ -175,6 +180,8 @@ export class Timeline {
     this.stepList.length = stepCount;
     if (this.markList.length > stepCount) this.markList.length = stepCount;
     this.keyframes = this.keyframes.filter((keyframe) => keyframe.step <= stepCount);
+    this.stretchEvents.clear();
+    this.cachedEvents = 0;
   }
 
   /**
@@ -195,8 +202,10 @@ export class Timeline {
     if (step === 0 || step % this.interval !== 0) return;
     if (this.keyframes.some((keyframe) => keyframe.step === step)) return;
     const snapshot = sim.snapshot();
-    const disks = captureDisks(sim);
-    const keyframe: Keyframe = { step, snapshot, disks, progress: structuredCloneProgress(progress), approxBytes: approxBytes(snapshot) + approxBytes(progress) + diskStatesBytes(disks) };
+    const disks = captureKeyframeDisks(sim);
+    let diskBytes = 0;
+    for (const disk of disks.values()) diskBytes += disk.approxBytes;
+    const keyframe: Keyframe = { step, snapshot, disks, progress: structuredCloneProgress(progress), approxBytes: approxBytes(snapshot) + approxBytes(progress) + diskBytes };
     const at = this.keyframes.findIndex((existing) => existing.step > step);
     if (at < 0) this.keyframes.push(keyframe);
     else this.keyframes.splice(at, 0, keyframe);
@@ -219,12 +228,17 @@ export class Timeline {
     const { simulation, runner, fromStep } = this.restoreBefore(step, createStore);
     const results: StepResult[][] = [];
     let reached = fromStep;
-    const unsubscribe = options.onEvent ? simulation.events.subscribe(options.onEvent) : () => {};
+    const events: SimEvent[] = [];
+    const unsubscribe = simulation.events.subscribe((event) => {
+      events.push(event);
+      options.onEvent?.(event);
+    });
     try {
       reached = this.replay(simulation, runner, fromStep, step, results);
     } finally {
       unsubscribe();
     }
+    this.cacheStretch(fromStep, reached, events);
     return { step: reached, simulation, runner, progress: runner.progress(), fromStep, results };
   }
 
@@ -281,8 +295,13 @@ export class Timeline {
     while (end > 0 && count < limit) {
       const keyframe = this.keyframeBefore(end - 1);
       const from = keyframe?.step ?? 0;
-      const events: SimEvent[] = [];
-      this.materializeFrom(keyframe, end, createStore, (event) => events.push(event));
+      let events = this.stretchEvents.get(`${from}:${end}`);
+      if (!events) {
+        const replayed: SimEvent[] = [];
+        this.materializeFrom(keyframe, end, createStore, (event) => replayed.push(event));
+        this.cacheStretch(from, end, replayed);
+        events = replayed;
+      }
       collected.unshift(events);
       count += events.length;
       end = from;
@@ -292,6 +311,19 @@ export class Timeline {
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  private cacheStretch(from: number, to: number, events: SimEvent[]): void {
+    if (from >= to || events.length > MAX_CACHED_EVENTS) return;
+    const key = `${from}:${to}`;
+    if (this.stretchEvents.has(key)) return;
+    this.stretchEvents.set(key, events);
+    this.cachedEvents += events.length;
+    for (const [oldest, dropped] of this.stretchEvents) {
+      if (this.cachedEvents <= MAX_CACHED_EVENTS) break;
+      this.stretchEvents.delete(oldest);
+      this.cachedEvents -= dropped.length;
+    }
+  }
 
   private checkMoment(step: number): void {
     if (!Number.isInteger(step) || step < 0 || step > this.stepList.length) throw new RangeError(`moment ${step} is outside the timeline (0 to ${this.stepList.length})`);
