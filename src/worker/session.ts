@@ -492,6 +492,7 @@ export class SimSession {
       this.eventLog.reset();
       this.eventLog.push(...log, ...partial.events.map((entry) => entry.event));
       this.pendingEvents = this.eventLog.kept.slice();
+      this.rebuildQmpLog();
       this.restoredFrameDue = true;
       await this.publish();
       return { ok: true, position: this.timelinePosition() } as const;
@@ -864,6 +865,17 @@ export class SimSession {
   }
 
   /** A session saved before the consoles: their transcripts start with the QMP traffic its event log kept. */
+  /**
+   * After time travel: the QMP transcript is the QMP traffic of the rebuilt event log (as after a
+   * restore without a saved transcript: which events a command caused while it ran is not known).
+   */
+  private rebuildQmpLog(): void {
+    this.qmpLog.reset();
+    this.qmpLog.push(...this.eventLog.kept.filter(isQmpTraffic));
+    this.qmpCommandFrom = this.qmpLog.endIndex;
+    this.qmpResetDue = true;
+  }
+
   private qmpLogFromEvents(): PagedLog<QmpTranscriptEvent> {
     const log = new PagedLog<QmpTranscriptEvent>(QMP_LOG, PAGE_SIZE, QMP_LOG_LIMIT);
     log.push(...this.eventLog.kept.filter(isQmpTraffic));
@@ -1030,6 +1042,7 @@ export class SimSession {
     this.eventLog.reset();
     this.eventLog.push(...log);
     this.pendingEvents = this.eventLog.kept.slice();
+    this.rebuildQmpLog();
     this.restoredFrameDue = true;
     this.travel.takeEvents();
     this.storesBeforeWithin = undefined;
