@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DataRuns } from '../../src/engine/block/data-runs.js';
 import { ScenarioRunner, type ScenarioOutcome } from '../../src/engine/scenario/runner.js';
 import { validateScenarioText } from '../../src/engine/scenario/validate.js';
 import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
@@ -123,6 +124,81 @@ describe('task', () => {
   it('waits for async steps of the solution before testing the goal', () => {
     const outcome = run(lesson(...START, hiddenTask([{ ...PRIMARY_WRITE, async: true }])));
     expect(outcome.failure).toBeUndefined();
+  });
+});
+
+/** A runner on a lesson document, for the learner's path through tasks. */
+function runnerOf(document: Json): ScenarioRunner {
+  const validation = validateScenarioText(JSON.stringify(document));
+  if (!validation.ok) throw new Error(`invalid: ${JSON.stringify(validation.errors)}`);
+  return new ScenarioRunner(validation.scenario, createMemoryStore);
+}
+
+describe('a task done by hand (the app\'s lesson player)', () => {
+  it('passes once the goal holds after the learner\'s own actions; the run goes on from the learner\'s state', () => {
+    const runner = runnerOf(lesson(...START, hiddenTask([PRIMARY_WRITE]), servedByAsk('hidden-disk')));
+    while (runner.nextStepIndex < 3) runner.step();
+    expect(runner.learnerTask?.goal).toBe("Make the hidden disk keep the primary's old data of cluster 2.");
+    const before = runner.testLearnerTask()!;
+    expect(before.goal).toEqual({ ok: false, message: 'hidden-disk [131072, +65536) is not allocated, not all allocated' });
+    expect(before.results).toEqual([]);
+    expect(runner.nextStepIndex).toBe(3);
+    // The learner writes as the primary VM, at another offset of the same cluster than the solution does.
+    runner.simulation.settle(runner.simulation.guestWrite('primary', 160 * 1024, DataRuns.fill(4096, 0x55)));
+    const after = runner.testLearnerTask()!;
+    expect(after.goal).toEqual({ ok: true });
+    expect(after.results).toEqual([
+      {
+        index: 3,
+        op: 'task',
+        description: "Make the hidden disk keep the primary's old data of cluster 2.",
+        passed: true,
+        expected: 'the goal not holding before the learner acted, and holding after',
+        actual: "it did not hold before, and held after the learner's actions",
+        timeUs: runner.simulation.nowUs,
+      },
+    ]);
+    expect(runner.nextStepIndex).toBe(4);
+    expect(runner.learnerTask).toBeUndefined();
+    expect(runner.testLearnerTask()).toBeUndefined();
+    expect(runner.runToEnd().passed).toBe(true);
+    // Nothing ran the solution: the cluster holds the learner's byte, not the solution's 0x22.
+    expect(runner.simulation.readNow('secondary-disk', 160 * 1024, 4096)).toEqual({ ok: true, data: DataRuns.fill(4096, 0x55) });
+  });
+
+  it('fails, as runTask does, when the goal already held at its first test', () => {
+    const runner = runnerOf(lesson(...START, PRIMARY_WRITE, hiddenTask([PRIMARY_WRITE]), { op: 'say', text: 'never reached' }));
+    while (runner.nextStepIndex < 4) runner.step();
+    const tested = runner.testLearnerTask()!;
+    expect(tested.goal.ok).toBe(true);
+    expect(tested.results.map((result) => [result.passed, result.actual])).toEqual([
+      [false, 'the goal (hidden-disk [128 KiB, +64 KiB) is all allocated) already held before the learner acted: a task must leave something to do'],
+    ]);
+    expect(runner.done).toBe(true);
+    expect(runner.outcome().failure?.index).toBe(4);
+  });
+
+  it('remembers the first test across a save (the progress), and a last task ends the run', () => {
+    const document = lesson(...START, hiddenTask([PRIMARY_WRITE]));
+    const runner = runnerOf(document);
+    while (runner.nextStepIndex < 3) runner.step();
+    runner.testLearnerTask();
+    const progress = runner.progress();
+    expect(progress.learnerTaskTested).toBe(3);
+    const validation = validateScenarioText(JSON.stringify(document));
+    if (!validation.ok) throw new Error('invalid');
+    const resumed = new ScenarioRunner(validation.scenario, createMemoryStore, { simulation: runner.simulation, resume: progress });
+    resumed.simulation.settle(resumed.simulation.guestWrite('primary', 128 * 1024, DataRuns.fill(4096, 0x22)));
+    expect(resumed.testLearnerTask()!.results.map((result) => result.passed)).toEqual([true]);
+    expect(resumed.done).toBe(true);
+    expect(resumed.outcome().passed).toBe(true);
+  });
+
+  it('is not offered for a step that is no task', () => {
+    const runner = runnerOf(lesson(...START, servedByAsk('secondary-disk')));
+    while (runner.nextStepIndex < 3) runner.step();
+    expect(runner.learnerTask).toBeUndefined();
+    expect(runner.testLearnerTask()).toBeUndefined();
   });
 });
 

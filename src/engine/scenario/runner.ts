@@ -10,13 +10,15 @@
  * - A lesson (a file with a lesson block, ask or task steps) also counts the simulation's events
  *   for its `count` probes, from the runner's start; an `ask` passes when the engine's value is
  *   the keyed answer, a `task` when its goal did not hold before its solution and holds after.
+ *   The app's lesson player may instead let the learner reach a task's goal by hand
+ *   (testLearnerTask), with the same before and after tests.
  */
-import { Simulation } from '../colo/simulation.js';
+import { Simulation, type StepOutcome } from '../colo/simulation.js';
 import { LessonCounter, type LessonCounterState } from '../lesson/probes.js';
 import type { EventListener } from '../sim/events.js';
 import type { StoreFactory } from '../store.js';
-import type { ParsedStep } from './schema.js';
-import { isAnswered, judgeStep, performStep, settleAsync, type LessonContext, type Performed, type StepResult } from './step-executor.js';
+import type { ParsedStep, TaskStep } from './schema.js';
+import { goalHolds, isAnswered, judgeStep, judgeTaskByHand, performStep, settleAsync, type LessonContext, type Performed, type StepResult } from './step-executor.js';
 import type { Scenario } from './validate.js';
 
 export type { StepResult } from './step-executor.js';
@@ -43,6 +45,8 @@ export interface RunnerProgress {
   readonly pending: PendingAsync[];
   /** A lesson's event counts (its count probes), when the scenario is a lesson. */
   readonly lessonCounter?: LessonCounterState;
+  /** The task (its index) whose goal was tested before the learner acted on it by hand. */
+  readonly learnerTaskTested?: number;
 }
 
 export class ScenarioRunner {
@@ -53,6 +57,8 @@ export class ScenarioRunner {
   private finished = false;
   private readonly lesson: LessonContext | undefined;
   private readonly onWaitForAsync: ((pendingCount: number) => void) | undefined;
+  /** The task (its index) whose "before" test was made for a learner doing it by hand. */
+  private learnerTaskTested: number | undefined;
 
   /**
    * options.onWaitForAsync is called once the steps have run out and async steps are still in
@@ -71,6 +77,7 @@ export class ScenarioRunner {
       this.firstFailure = options.resume.failure ?? undefined;
       this.finished = options.resume.finished;
       this.pending.push(...options.resume.pending.map((entry) => ({ index: entry.index, performed: { ...entry.performed } })));
+      this.learnerTaskTested = options.resume.learnerTaskTested;
     }
     if (isLesson(scenario)) {
       this.lesson = { counter: LessonCounter.follow(this.simulation, options.resume?.lessonCounter).counter };
@@ -85,6 +92,7 @@ export class ScenarioRunner {
       failure: this.firstFailure ?? null,
       pending: this.pending.map((entry) => ({ index: entry.index, performed: { ...entry.performed } })),
       ...(this.lesson ? { lessonCounter: this.lesson.counter.saveState() } : {}),
+      ...(this.learnerTaskTested === undefined ? {} : { learnerTaskTested: this.learnerTaskTested }),
     };
   }
 
@@ -131,6 +139,42 @@ export class ScenarioRunner {
     }
     if (this.firstFailure) this.finished = true;
     return results;
+  }
+
+  /**
+   * The next step, when it is a task the learner may do by hand instead of running its solution
+   * (the app's lesson player); undefined when the run is over or the next step is no task.
+   */
+  get learnerTask(): TaskStep | undefined {
+    if (this.finished) return undefined;
+    const step = this.scenario.steps[this.nextIndex];
+    return step?.op === 'task' ? step : undefined;
+  }
+
+  /**
+   * Tests the goal of the task the learner is doing by hand. The first test of a task is its
+   * "before" test, as runTask's: the goal must not hold yet, else the task fails. Once a later
+   * test finds the goal holding, the task passes and the run goes on from this state (a last
+   * step ends the run, as in step()). Undefined when the next step is no task; else the goal's
+   * outcome now and the results judged (none while the goal does not hold).
+   */
+  testLearnerTask(): { goal: StepOutcome; results: StepResult[] } | undefined {
+    const task = this.learnerTask;
+    if (!task) return undefined;
+    const index = this.nextIndex;
+    const goal = goalHolds(this.simulation, task.until, this.lesson);
+    const firstTest = this.learnerTaskTested !== index;
+    this.learnerTaskTested = index;
+    if (!goal.ok) return { goal, results: [] };
+    const results = [judgeTaskByHand(index, task, firstTest, goal, this.simulation.nowUs)];
+    this.nextIndex++;
+    results.push(...this.collectSettledAsync());
+    if (this.nextIndex === this.scenario.steps.length) results.push(...this.finish());
+    for (const result of results) {
+      if (!result.passed && !this.firstFailure) this.firstFailure = result;
+    }
+    if (this.firstFailure) this.finished = true;
+    return { goal, results };
   }
 
   runToEnd(): ScenarioOutcome {

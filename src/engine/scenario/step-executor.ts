@@ -186,6 +186,21 @@ export function goalHolds(sim: Simulation, until: Until, lesson?: LessonContext)
   return lesson ? lesson.counter.unobserved(check) : check();
 }
 
+/**
+ * A task the learner did by hand (the app's lesson player) instead of running its solution:
+ * `heldBefore` is the goal's first test, before the learner acted (it must not hold, as in
+ * runTask); `after` is the latest test. The expectation reads as runTask's.
+ */
+export function judgeTaskByHand(index: number, step: TaskStep, heldBefore: boolean, after: StepOutcome, timeUs: number): StepResult {
+  const base = { index, op: step.op, description: describeStep(step), timeUs, expected: 'the goal not holding before the learner acted, and holding after' };
+  if (heldBefore) {
+    return { ...base, passed: false, actual: `the goal (${describeUntil(step.until)}) already held before the learner acted: a task must leave something to do` };
+  }
+  return after.ok
+    ? { ...base, passed: true, actual: "it did not hold before, and held after the learner's actions" }
+    : { ...base, passed: false, actual: `the goal (${describeUntil(step.until)}) does not hold: ${after.message}` };
+}
+
 export function judgeStep(index: number, step: ParsedStep | ActionStep, observed: Observed, timeUs: number): StepResult {
   if (step.op === 'ask' || step.op === 'task') return judgeLessonStep(index, step, observed, timeUs);
   const expect: Expectation | undefined = step.expect;
