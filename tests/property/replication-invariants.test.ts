@@ -33,6 +33,7 @@ const MUST_REACH_WITHOUT_FAULTS = [
   'SVM read compared in done (after commit)',
   'commit done',
   'commit done (with SVM writes or base writes during it)',
+  'live invariants compared (sound epoch)',
 ];
 const MUST_REACH_WITH_FAULTS = [...MUST_REACH_WITHOUT_FAULTS, 'commit failed', 'SVM write ok in failover-failed', 'secondary checkpoint failed after resetting the bitmap'];
 

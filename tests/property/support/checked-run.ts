@@ -41,6 +41,7 @@ import type { Errno, WriteResult } from '../../../src/engine/block/errno.js';
 import { Qcow2Image } from '../../../src/engine/block/qcow2-image.js';
 import { QuorumNode } from '../../../src/engine/block/quorum.js';
 import { NODE, type Pending, type Simulation } from '../../../src/engine/colo/simulation.js';
+import { LiveInvariants } from '../../../src/engine/invariants/live-invariants.js';
 import { IMAGE_FILENAMES } from '../../../src/engine/colo/topology.js';
 import type { HostName, ReplicationMode, SimEvent, Stage } from '../../../src/engine/sim/events.js';
 import { ExpectedDisk, InvariantViolation, OldOrNewWrite } from './expected-disk.js';
@@ -257,11 +258,16 @@ export class CheckedTraceRun {
   /** Each image's bytes as last read, with its store's change count then. */
   private readonly layerCache = new Map<string, { changes: number; sectors: Uint8Array }>();
   private readonly storeChanges: (imageName: string) => number;
+  /** The app's live invariants (src/engine/invariants), checked against this model. */
+  private readonly live: LiveInvariants;
+  /** §8.7's precondition held at the last successful secondary checkpoint, with no fault in force. */
+  private replicaFollowedPrimaryAtCheckpoint = false;
 
   constructor(private readonly setup: TraceSetup) {
     const stores = countingStoreFactory();
     this.storeChanges = stores.changesOf;
     this.sim = newSimulation(setup, stores.createStore);
+    this.live = new LiveInvariants(this.sim);
     this.sectorCount = setup.diskSizeSectors;
     this.diskSizeBytes = setup.diskSizeSectors * SECTOR_BYTES;
     this.qcow2ClusterSectors = setup.qcow2ClusterSizeBytes / SECTOR_BYTES;
@@ -974,6 +980,7 @@ export class CheckedTraceRun {
     m.svm.setFrom(m.secondary);
     m.epochValid = true;
     m.hiddenWriteMayHaveFailedThisEpoch = false;
+    this.replicaFollowedPrimaryAtCheckpoint = m.replicaFollowsPrimary && this.inFlight.length === 0 && m.ioFaultRules.size === 0 && m.ejected.size === 0 && m.linkUp;
     // A forward still on the wire (a checkpoint without the COLO drain) lands later, through
     // copy-before-write: the SVM keeps the checkpoint, the secondary disk gets it.
     for (const entry of this.inFlight) {
@@ -1501,6 +1508,7 @@ export class CheckedTraceRun {
       m.svm.check(this.svmViewOf(obs), m.commit ? '§8.9 SVM view during the commit' : '§8.5 SVM view', `the SVM view in stage ${m.stage.secondary}`);
     }
     if (m.stage.secondary === 'running' && m.backupJob && m.epochValid) this.checkEpochInvariants();
+    this.checkLiveInvariants();
     if (m.svm.hasUnknown()) this.count('SVM view partly unknown');
     if (m.replicaFollowsPrimary && this.inFlight.length === 0) {
       this.count('§8.7 secondary = primary checked');
@@ -1514,6 +1522,33 @@ export class CheckedTraceRun {
         throw new InvariantViolation('§8.9 commit progress', `offset ${obs.commitJob.offsetBytes} (was ${previous}), len ${obs.commitJob.lenBytes}`);
       }
       this.commitOffsetSeenBytes.set(obs.commitJob.id, obs.commitJob.offsetBytes);
+    }
+  }
+
+  /**
+   * The app's live invariants say "held" wherever this model says the pair is sound: in RUNNING
+   * with the backup job and a valid epoch, no fault in force and every change so far a primary
+   * write replicated whole; (a) when that held at the last checkpoint too. And they never apply
+   * outside RUNNING.
+   */
+  private checkLiveInvariants(): void {
+    const m = this.m;
+    const report = this.live.report();
+    const status = (id: string) => report.checks.find((check) => check.id === id)!;
+    if (m.stage.secondary !== 'running') {
+      for (const check of report.checks) if (check.status !== 'not-applicable') throw new InvariantViolation('live invariants', `${check.id} is ${check.status} in stage ${m.stage.secondary}`);
+      return;
+    }
+    const sound = m.backupJob && m.epochValid && m.replicaFollowsPrimary && m.ioFaultRules.size === 0 && m.ejected.size === 0 && m.linkUp;
+    if (!sound) return;
+    this.count('live invariants compared (sound epoch)');
+    for (const id of ['svm-view-layers', 'hidden-holds-overwritten']) {
+      const check = status(id);
+      if (check.status !== 'held') throw new InvariantViolation('live invariants', `${id} is ${check.status}: ${check.broken.map((range) => `[${range.offsetBytes}, +${range.lengthBytes}) ${range.why}`).join('; ')}`);
+    }
+    const equal = status('checkpoint-equal');
+    if (this.replicaFollowedPrimaryAtCheckpoint && equal.status === 'broken') {
+      throw new InvariantViolation('live invariants', `checkpoint-equal is broken: ${equal.broken.map((range) => `[${range.offsetBytes}, +${range.lengthBytes}) ${range.why}`).join('; ')}`);
     }
   }
 
