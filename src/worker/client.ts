@@ -65,7 +65,7 @@ export class SimClient {
   execute: SimWorkerApi['execute'] = (step) => this.call('execute', () => this.remote.execute(step) as Promise<CommandResult>);
   setClock: SimWorkerApi['setClock'] = (clock) => this.call('clock', () => this.remote.setClock(clock));
   stepEvent: SimWorkerApi['stepEvent'] = () => this.call('step', () => this.remote.stepEvent());
-  loadScenario: SimWorkerApi['loadScenario'] = (name, text) => this.call('load scenario', () => this.remote.loadScenario(name, text) as Promise<ScenarioLoadResult>);
+  loadScenario: SimWorkerApi['loadScenario'] = (name, text, options) => this.call('load scenario', () => this.remote.loadScenario(name, text, options) as Promise<ScenarioLoadResult>);
   scenarioStep: SimWorkerApi['scenarioStep'] = () => this.call('scenario step', () => this.remote.scenarioStep());
   scenarioRunToEnd: SimWorkerApi['scenarioRunToEnd'] = () => this.call('run scenario', () => this.remote.scenarioRunToEnd());
   closeScenario: SimWorkerApi['closeScenario'] = () => this.call('close scenario', () => this.remote.closeScenario());

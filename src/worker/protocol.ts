@@ -7,6 +7,7 @@
  */
 import type { SimulationSettings } from '../engine/colo/simulation.js';
 import type { QmpCommandSignature } from '../engine/qmp/command-list.js';
+import type { InvariantReport } from '../engine/invariants/live-invariants.js';
 import type { WorkloadSettings } from '../engine/colo/workload.js';
 import type { ScenarioError } from '../engine/scenario/validate.js';
 import type { StepResult, ScenarioOutcome } from '../engine/scenario/runner.js';
@@ -15,7 +16,12 @@ import type { DiskDiff } from '../engine/timeline/disks.js';
 import type { StepEvent, StepMark } from '../engine/timeline/timeline.js';
 import type { BranchHeader } from './session-timeline.js';
 
-export const PROTOCOL_VERSION = 3;
+/**
+ * 3 came twice (the QMP transcript and time travel, and the lessons' learner tasks and live
+ * invariants, on two branches); 4 is both, so a page of either kind meets a worker that speaks
+ * the other as a mismatch (reload), not as frames it misreads.
+ */
+export const PROTOCOL_VERSION = 4;
 
 // ---- what the page sees --------------------------------------------------------------------
 
@@ -124,6 +130,11 @@ export interface ScenarioPosition {
   readonly resultCount: number;
   readonly done: boolean;
   readonly outcome?: ScenarioOutcome;
+  /**
+   * The next step is a lesson's task the learner may do with the normal controls (commands and
+   * the clock are allowed); `notYet` says why its goal does not hold yet.
+   */
+  readonly learnerTask?: { readonly notYet: string };
 }
 
 /** What does not change while a scenario is loaded: sent once, when it is loaded or restored. */
@@ -142,6 +153,7 @@ export interface ScenarioProgress extends ScenarioStatic {
   readonly results: readonly StepResult[];
   readonly done: boolean;
   readonly outcome?: ScenarioOutcome;
+  readonly learnerTask?: ScenarioPosition['learnerTask'];
 }
 
 export interface Frame {
@@ -165,7 +177,10 @@ export interface Frame {
   readonly scenarioResults?: { readonly from: number; readonly results: readonly StepResult[] };
   /** Steps recorded in this session (for export). */
   readonly sessionStepCount: number;
-  /** The first frame of a restored simulation: its events are the saved event log, to list, not to animate. */
+  /**
+   * The first frame of a restored simulation (its events are the saved event log), or of a
+   * lesson replayed up to a step: its events are to list, not to animate.
+   */
   readonly restored?: true;
   /** The command history, sent whole when it was restored or reset. */
   readonly history?: readonly HistoryEntry[];
@@ -177,6 +192,8 @@ export interface Frame {
   readonly qmp?: { readonly from: number; readonly entries: readonly QmpTranscriptEvent[]; readonly reset?: true };
   /** Where the session is on its timeline (time travel). */
   readonly timeline?: TimelinePosition;
+  /** The live invariants, sent when they changed. */
+  readonly invariants?: InvariantReport;
 }
 
 /** A QMP command with its reply, or a QMP event: what a host's console shows. */
@@ -291,12 +308,16 @@ export interface SimWorkerApi {
   discardSaved(): Promise<void>;
   /** Clears everything saved and starts afresh with these settings. */
   newSimulation(settings: Partial<SimulationSettings>): Promise<void>;
-  /** Runs one step (scenario JSON, e.g. {"op":"guest-write",...}) now, as a scenario would. */
+  /**
+   * Runs one step (scenario JSON, e.g. {"op":"guest-write",...}) now, as a scenario would.
+   * Refused while a scenario is loaded, except at a lesson's task the learner does by hand.
+   */
   execute(step: unknown): Promise<CommandResult>;
   setClock(clock: ClockSettings): Promise<void>;
   /** Runs the clock to the next event (single-step). */
   stepEvent(): Promise<void>;
-  loadScenario(name: string, text: string): Promise<ScenarioLoadResult>;
+  /** Loads a scenario; `upToStep` runs its steps before that index at once (a lesson replayed to a step). */
+  loadScenario(name: string, text: string, options?: { readonly upToStep?: number }): Promise<ScenarioLoadResult>;
   /** Runs the loaded scenario's next step; the new frame carries its result. */
   scenarioStep(): Promise<ScenarioPosition | null>;
   scenarioRunToEnd(): Promise<ScenarioPosition | null>;

@@ -18,6 +18,7 @@
  */
 import type { SimulationSnapshot } from '../engine/colo/snapshot.js';
 import { migrateSnapshot } from '../engine/colo/snapshot-migration.js';
+import type { LiveInvariantsState } from '../engine/invariants/live-invariants.js';
 import type { RunnerProgress, StepResult } from '../engine/scenario/runner.js';
 import type { SimEvent } from '../engine/sim/events.js';
 import type { SavedRecord } from '../storage/persistence.js';
@@ -67,6 +68,11 @@ export interface SavedMeta {
   /** Absent in sessions saved before the consoles: their transcripts start from the event log. */
   readonly qmp?: PagedLogState;
   readonly nextHistoryId: number;
+  /**
+   * The live invariants' state (what this epoch overwrote and copied, the last checkpoint's
+   * check). Absent in saves made before it: checking then starts afresh at the next checkpoint.
+   */
+  readonly invariants?: LiveInvariantsState;
 }
 
 /** Everything read back from the store, sorted by kind. */

@@ -14,8 +14,9 @@
 import { formatByte } from '../engine/block/data-runs.js';
 import { DEFAULT_SETTINGS, Simulation, type SimulationSettings } from '../engine/colo/simulation.js';
 import { TOPOLOGY_NODES } from '../engine/colo/topology.js';
+import { LiveInvariants, type LiveInvariantsState } from '../engine/invariants/live-invariants.js';
 import { describeStep } from '../engine/scenario/describe.js';
-import { ScenarioRunner, type RunnerProgress, type StepResult } from '../engine/scenario/runner.js';
+import { isLesson, ScenarioRunner, type RunnerProgress, type StepResult } from '../engine/scenario/runner.js';
 import { FORMAT_VERSION } from '../engine/scenario/schema.js';
 import { buildQmpRunbook } from '../engine/qmp/runbook.js';
 import { setupOfSettings } from '../engine/scenario/setup.js';
@@ -91,6 +92,12 @@ interface LoadedScenario {
   readonly rawSteps: unknown[];
   /** Step descriptions, computed once. */
   readonly descriptions: string[];
+  /**
+   * A lesson: the learner may do its tasks by hand, so the session's step log records what
+   * really ran (the file's steps, the learner's commands and the time between them), which is
+   * what a close or an export replays. A plain scenario replays its file's steps.
+   */
+  readonly lesson: boolean;
 }
 
 export class SimSession {
@@ -118,6 +125,11 @@ export class SimSession {
   private entriesRunAtLastCommand = 0;
   private runner: ScenarioRunner | undefined;
   private loaded: LoadedScenario | undefined;
+  /** The live invariants (a), (b), (c) of the simulation, and the last report the page was sent (as JSON). */
+  private invariants: LiveInvariants | undefined;
+  private invariantsSent = '';
+  /** Why the goal of the task the learner is doing by hand does not hold yet (its last test). */
+  private learnerGoalNotYet: string | undefined;
   /** The scenario text record must be written (or deleted, when no scenario is loaded). */
   private scenarioTextChanged = false;
 
@@ -131,6 +143,8 @@ export class SimSession {
   private qmpResetDue = true;
   /** The QMP log's number when the step running now began, or its last QMP command answered: what came since, that command caused. */
   private qmpCommandFrom = 0;
+  /** Inside a look (a task's goal test): its events are not the model's and are not shown. */
+  private muted = 0;
 
   // Saving.
   private persistence: Persistence | undefined;
@@ -254,7 +268,7 @@ export class SimSession {
 
   execute(step: unknown): Promise<CommandResult> {
     return this.exclusive(async () => {
-      if (this.runner) {
+      if (this.runner && !this.runner.learnerTask) {
         return { ok: false, errors: [{ path: '', message: 'a scenario is loaded: close it before acting on the simulation yourself' }] } as const;
       }
       const validation = validateStep(step, this.sim.settings, this.openedNodes());
@@ -266,13 +280,15 @@ export class SimSession {
       const parsed = validation.step;
       await this.leavePast();
       const extrasBefore = this.openedNodes();
+      this.testLearnerGoal();
       this.recordGap();
       this.qmpCommandFrom = this.qmpLog.endIndex;
-      const performed = performStep(this.sim, parsed);
+      const performed = performStep(this.sim, parsed, this.runner?.lessonContext);
       const observed: Observed = performed.kind === 'pending' ? settleAsync(this.sim, performed) : performed.observed;
       const result = judgeStep(this.steps.endIndex, { ...parsed, expect: undefined } as typeof parsed, observed, this.sim.nowUs);
       this.recordStep(step, observed, extrasBefore);
       this.recordHistory({ step, status: result.passed ? 'ok' : 'failed', result });
+      this.testLearnerGoal();
       this.dirty = true;
       await this.saveNow();
       await this.publish();
@@ -284,7 +300,7 @@ export class SimSession {
     return this.exclusive(async () => {
       const wasPlaying = this.clock.playing;
       if (clock.playing && !this.runner) await this.leavePast();
-      this.clock = { playing: clock.playing && !this.runner, speed: clamp(clock.speed, 1, 10_000_000) };
+      this.clock = { playing: clock.playing && this.mayRunClock(), speed: clamp(clock.speed, 1, 10_000_000) };
       this.lastTickWallMs = this.ports.wallClockMs();
       // Stopping the clock saves where it stopped.
       if (wasPlaying && !this.clock.playing) {
@@ -298,16 +314,23 @@ export class SimSession {
   /** Single-step: runs the simulation to its next event. */
   stepEvent(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.runner) return;
+      if (!this.mayRunClock()) return;
       await this.leavePast();
+      this.testLearnerGoal();
       this.sim.scheduler.runNext();
+      this.testLearnerGoal();
       this.dirty = true;
       await this.saveNow();
       await this.publish();
     });
   }
 
-  loadScenario(name: string, text: string): Promise<ScenarioLoadResult> {
+  /**
+   * Loads a scenario on a new simulation. `upToStep` runs its steps before that index at once
+   * (a lesson player going back a step replays the lesson, deterministic, up to it); the first
+   * frame lists their events without animating them.
+   */
+  loadScenario(name: string, text: string, options: { readonly upToStep?: number } = {}): Promise<ScenarioLoadResult> {
     return this.exclusive(async () => {
       const validation = validateScenarioText(text);
       if (!validation.ok) return { ok: false, errors: validation.errors } as const;
@@ -315,6 +338,12 @@ export class SimSession {
       this.closeLoadedScenario();
       this.replaceSimulation(validation.scenario.settings, undefined);
       this.startScenario(name, text, validation.scenario, undefined);
+      const upTo = Math.min(options.upToStep ?? 0, validation.scenario.steps.length);
+      if (upTo > 0) {
+        const runner = this.runner!;
+        while (!runner.done && runner.nextStepIndex < upTo) this.runScenarioStep(runner);
+        this.restoredFrameDue = true;
+      }
       this.rewriteAll = true;
       await this.save();
       await this.publish();
@@ -326,7 +355,7 @@ export class SimSession {
     return this.exclusive(async () => {
       if (!this.runner) return null;
       await this.leavePartial();
-      this.results.push(...this.runScenarioStep(this.runner));
+      this.runScenarioStep(this.runner);
       this.dirty = true;
       await this.saveNow();
       await this.publish();
@@ -342,7 +371,7 @@ export class SimSession {
         await this.leavePartial();
         const runner = this.runner;
         const startedMs = this.ports.wallClockMs();
-        while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) this.results.push(...this.runScenarioStep(runner));
+        while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) this.runScenarioStep(runner);
         this.dirty = true;
         if (runner.done || this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) await this.saveNow();
         await this.publish();
@@ -358,30 +387,21 @@ export class SimSession {
     return loop();
   }
 
-  /** A loaded scenario's next step; recorded on the timeline (time travel). Returns its results. */
-  private runScenarioStep(runner: ScenarioRunner): StepResult[] {
-    this.qmpCommandFrom = this.qmpLog.endIndex;
-    const index = runner.nextStepIndex;
-    this.travel.takeEvents();
-    const results = runner.step();
-    const events = this.travel.takeEvents();
-    if (runner.nextStepIndex !== index + 1) return results;
-    this.travel.resultsByStep[index] = results;
-    const timeline = this.travel.timeline;
-    if (timeline.marks.length === index) timeline.recordStep(index, this.sim, runner.progress(), results, events);
-    return results;
-  }
-
   closeScenario(): Promise<void> {
     return this.exclusive(async () => {
       await this.leavePartial();
-      if (this.runner && this.loaded) {
-        // What ran so far becomes this session's history.
+      const lesson = this.loaded?.lesson === true;
+      if (this.runner && this.loaded && !lesson) {
+        // What ran so far becomes this session's history (a lesson's step log already is).
         this.steps.reset();
         this.steps.push(...this.loaded.rawSteps.slice(0, this.runner.nextStepIndex));
         this.travel.reset({ ...this.loaded.scenario, steps: this.loaded.scenario.steps.slice(0, this.runner.nextStepIndex) }, false);
         this.lastCommandEndUs = this.sim.nowUs;
         this.entriesRunAtLastCommand = this.sim.scheduler.entriesRun;
+      } else if (lesson) {
+        // The step log (the lesson's say, ask and task steps and the learner's commands) is not a
+        // session the timeline can replay step by step; the simulation goes on from here.
+        this.travel.broken ??= 'a closed lesson is not on the timeline';
       }
       this.closeLoadedScenario();
       this.dirty = true;
@@ -416,10 +436,12 @@ export class SimSession {
 
   /** The session's steps (or the loaded scenario's, run so far), and the time since the last one. */
   private exportedSteps(): unknown[] {
-    // Shown in the past (time travel): the session up to the moment shown.
+    // Shown in the past (time travel): the session up to the moment shown. A lesson's step log
+    // already holds what ran (its steps and the learner's own commands).
     const shown = this.within?.stepIndex ?? this.travel.position;
-    const steps = this.loaded && this.runner ? this.loaded.rawSteps.slice(0, this.runner.nextStepIndex) : this.steps.kept.slice(0, shown ?? undefined);
-    if (!this.runner && shown === null) {
+    const lesson = this.loaded?.lesson === true;
+    const steps = this.loaded && this.runner && !lesson ? this.loaded.rawSteps.slice(0, this.runner.nextStepIndex) : this.steps.kept.slice(0, lesson ? undefined : (shown ?? undefined));
+    if ((!this.runner && shown === null) || lesson) {
       const gap = this.gapStep();
       if (gap) steps.push(gap);
     }
@@ -596,6 +618,7 @@ export class SimSession {
 
   private async tick(): Promise<void> {
     if (!this.clock.playing) return;
+    this.testLearnerGoal();
     const startedMs = this.ports.wallClockMs();
     // A sleeping tab must not come back to an hour of virtual time at once.
     const elapsedMs = Math.min(100, Math.max(0, startedMs - this.lastTickWallMs));
@@ -613,6 +636,7 @@ export class SimSession {
       }
     }
     if (reachedTarget) scheduler.runUntilTime(targetUs);
+    this.testLearnerGoal();
     this.dirty = true;
     if (this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) this.startSave();
     await this.publish();
@@ -640,6 +664,10 @@ export class SimSession {
       this.resultsSent = 0;
     }
     this.scenarioStaticDue = false;
+    const invariants = this.invariants?.report();
+    const invariantsJson = invariants ? JSON.stringify(invariants) : '';
+    const invariantsChanged = invariantsJson !== this.invariantsSent;
+    this.invariantsSent = invariantsJson;
     const resultCount = this.results.endIndex;
     const newResults = this.runner && resultCount > this.resultsSent ? { from: this.resultsSent, results: this.results.slice(this.resultsSent, resultCount) } : undefined;
     this.resultsSent = this.runner ? resultCount : 0;
@@ -661,6 +689,7 @@ export class SimSession {
       ...(this.historyDue ? { history: this.history.slice() } : {}),
       ...this.qmpNews(),
       timeline: this.timelinePosition(),
+      ...(invariants && invariantsChanged ? { invariants } : {}),
     };
     this.restoredFrameDue = false;
     this.historyDue = false;
@@ -761,16 +790,20 @@ export class SimSession {
       events: this.eventLog.state,
       qmp: this.qmpLog.state,
       nextHistoryId: this.nextHistoryId,
+      ...(this.invariants ? { invariants: this.invariants.saveState() } : {}),
     };
   }
 
   // ---- building and rebuilding ----------------------------------------------------------------
 
-  private replaceSimulation(settings: SimulationSettings, snapshot: SavedMeta['snapshot'] | undefined, chunks?: LoadedChunks): void {
+  private replaceSimulation(settings: SimulationSettings, snapshot: SavedMeta['snapshot'] | undefined, chunks?: LoadedChunks, invariants?: LiveInvariantsState): void {
     this.unsubscribe();
+    this.invariants?.stop();
     this.stores = new TrackedStores(chunks);
     this.sim = new Simulation(settings, this.stores.factory, snapshot);
     this.view = new ViewBuilder(this.sim);
+    this.invariants = new LiveInvariants(this.sim, invariants);
+    this.invariantsSent = '';
     this.pendingEvents = [];
     this.unsubscribe = this.sim.events.subscribe((event) => this.onEvent(event));
     this.qmpResetDue = true;
@@ -791,7 +824,7 @@ export class SimSession {
 
   private restore(saved: SessionToRestore): void {
     const { meta } = saved;
-    this.replaceSimulation(meta.snapshot.settings, meta.snapshot, saved.chunks);
+    this.replaceSimulation(meta.snapshot.settings, meta.snapshot, saved.chunks, meta.invariants);
     this.steps = PagedLog.loaded(STEPS_LOG, PAGE_SIZE, Number.POSITIVE_INFINITY, meta.steps, pagesOf(saved.pages, STEPS_LOG));
     this.eventLog = PagedLog.loaded(EVENTS_LOG, PAGE_SIZE, EVENT_LOG_LIMIT, meta.events, pagesOf(saved.pages, EVENTS_LOG));
     this.qmpLog = meta.qmp ? PagedLog.loaded(QMP_LOG, PAGE_SIZE, QMP_LOG_LIMIT, meta.qmp, pagesOf(saved.pages, QMP_LOG)) : this.qmpLogFromEvents();
@@ -829,7 +862,7 @@ export class SimSession {
       ...(progress ? { resume: progress } : {}),
     });
     const rawSteps = (JSON.parse(text) as { steps: unknown[] }).steps;
-    this.loaded = { name, text, scenario, rawSteps, descriptions: scenario.steps.map((step) => describeStep(step)) };
+    this.loaded = { name, text, scenario, rawSteps, descriptions: scenario.steps.map((step) => describeStep(step)), lesson: isLesson(scenario) };
     this.travel.reset(scenario, false);
     this.within = undefined;
     if (!progress) this.results.reset();
@@ -855,7 +888,80 @@ export class SimSession {
       resultCount: this.results.endIndex,
       done: runner.done,
       ...(runner.done ? { outcome: runner.outcome() } : {}),
+      ...(runner.learnerTask ? { learnerTask: { notYet: this.learnerGoalNotYet ?? '' } } : {}),
     };
+  }
+
+  // ---- a lesson's tasks, done by the learner ---------------------------------------------------
+
+  /** The clock may run: no scenario is loaded, or the learner is doing a lesson's task by hand. */
+  private mayRunClock(): boolean {
+    return !this.runner || this.runner.learnerTask !== undefined;
+  }
+
+  /** Runs the loaded scenario's next step; a lesson's step log records what ran. */
+  private runScenarioStep(runner: ScenarioRunner): void {
+    const lesson = this.loaded?.lesson === true;
+    if (lesson) this.recordGap();
+    const from = runner.nextStepIndex;
+    // What the step's QMP commands cause comes after this mark (the console orders it before their reply).
+    this.qmpCommandFrom = this.qmpLog.endIndex;
+    this.travel.takeEvents();
+    const results = runner.step();
+    const events = this.travel.takeEvents();
+    this.results.push(...results);
+    if (lesson) {
+      this.steps.push(...this.loaded!.rawSteps.slice(from, runner.nextStepIndex));
+      this.markCommandEnd();
+    }
+    // On the timeline (time travel), while it is the scenario's own run.
+    if (runner.nextStepIndex !== from + 1 || this.travel.broken) return;
+    this.travel.resultsByStep[from] = results;
+    const timeline = this.travel.timeline;
+    if (timeline.marks.length === from) timeline.recordStep(from, this.sim, runner.progress(), results, events);
+  }
+
+  /**
+   * The goal of a lesson's task the learner is doing by hand is tested before and after
+   * everything the learner does: each command, each clock burst and single step. The first test
+   * is the task's "before" test; it is made only once the learner acts, so a task done by "Show
+   * me" runs exactly as `colo-sim run` runs it (a `same` goal's reads are requests, with event
+   * numbers). Once the goal holds the task passes, the run goes on and the clock stops: the
+   * lesson's next steps are not the learner's. The events of a test's reads are looks, not the
+   * model, and are not shown.
+   */
+  private testLearnerGoal(): void {
+    const runner = this.runner;
+    if (!runner?.learnerTask) {
+      this.learnerGoalNotYet = undefined;
+      return;
+    }
+    // The learner acts by hand: from here the run is not the lesson file's, which is all the
+    // timeline can replay. The lesson player's Back and Restart (a fresh load) travel instead.
+    this.travel.broken ??= "a lesson's task was done by hand: the timeline replays only the lesson's own steps (use the lesson's Back and Restart)";
+    this.muted++;
+    let tested: ReturnType<ScenarioRunner['testLearnerTask']>;
+    try {
+      tested = runner.testLearnerTask();
+    } finally {
+      this.muted--;
+    }
+    if (!tested || tested.results.length === 0) {
+      this.learnerGoalNotYet = tested && !tested.goal.ok ? tested.goal.message : undefined;
+      return;
+    }
+    // The time the learner let run before the goal held belongs to the replay.
+    this.recordGap();
+    this.markCommandEnd();
+    this.results.push(...tested.results);
+    this.learnerGoalNotYet = undefined;
+    this.clock = { ...this.clock, playing: false };
+    this.dirty = true;
+  }
+
+  private markCommandEnd(): void {
+    this.lastCommandEndUs = this.sim.nowUs;
+    this.entriesRunAtLastCommand = this.sim.scheduler.entriesRun;
   }
 
   /** Replication nodes opened by earlier commands, which a new command may name. */
@@ -883,6 +989,7 @@ export class SimSession {
   }
 
   private onEvent(event: SimEvent): void {
+    if (this.muted > 0) return;
     this.watch.onEvent?.(event);
     this.view.observe(event);
     this.eventLog.push(event);
@@ -977,7 +1084,8 @@ export class SimSession {
   /** A live step of the session recorded: on the timeline too. */
   private recordTimelineStep(raw: unknown, extras: readonly ExtraNode[]): void {
     const events = this.travel.takeEvents();
-    if (this.travel.broken) return;
+    // A loaded scenario's timeline is its own steps (runScenarioStep records them); a lesson's learner commands are not among them.
+    if (this.travel.broken || this.runner) return;
     const validation = validateStep(raw, this.sim.settings, extras);
     if (!validation.ok) {
       this.travel.broken = `a recorded step cannot be read back (${validation.errors[0]?.message ?? 'invalid'})`;
