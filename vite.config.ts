@@ -42,9 +42,57 @@ function scenarioIndex(): Plugin {
   };
 }
 
+const LESSON_DIRECTORY = 'public/lessons';
+const LESSON_INDEX_MODULE = 'virtual:lesson-index';
+
+/**
+ * The course's index, read from public/lessons at build time, in course order (`lesson.order`):
+ * what the course page lists before any lesson file is fetched. A file without a valid lesson
+ * block is left out (the lessons test rejects it).
+ */
+function lessonIndex(): Plugin {
+  return {
+    name: 'colo-sim-lesson-index',
+    resolveId: (id) => (id === LESSON_INDEX_MODULE ? `\0${LESSON_INDEX_MODULE}` : undefined),
+    load(id) {
+      if (id !== `\0${LESSON_INDEX_MODULE}`) return undefined;
+      const entries = listJson(LESSON_DIRECTORY).flatMap((file) => {
+        this.addWatchFile(resolve(file));
+        try {
+          const document = JSON.parse(readFileSync(file, 'utf8')) as {
+            title?: unknown;
+            description?: unknown;
+            lesson?: { id?: unknown; order?: unknown; minutes?: unknown; covers?: unknown };
+            steps?: Array<{ op?: unknown }>;
+          };
+          const lesson = document.lesson;
+          if (!lesson || typeof lesson.id !== 'string' || typeof lesson.order !== 'number') return [];
+          const steps = Array.isArray(document.steps) ? document.steps : [];
+          return [
+            {
+              id: lesson.id,
+              file: relative(LESSON_DIRECTORY, file).split(sep).join('/'),
+              title: typeof document.title === 'string' ? document.title : lesson.id,
+              description: typeof document.description === 'string' ? document.description : '',
+              order: lesson.order,
+              minutes: typeof lesson.minutes === 'number' ? lesson.minutes : 0,
+              covers: Array.isArray(lesson.covers) ? lesson.covers.filter((topic): topic is string => typeof topic === 'string') : [],
+              stops: steps.filter((step) => step.op === 'say' || step.op === 'ask' || step.op === 'task').length,
+            },
+          ];
+        } catch {
+          return [];
+        }
+      });
+      entries.sort((a, b) => a.order - b.order);
+      return `export default ${JSON.stringify(entries)};`;
+    },
+  };
+}
+
 export default defineConfig({
   base: './',
-  plugins: [svelte(), scenarioIndex()],
+  plugins: [svelte(), scenarioIndex(), lessonIndex()],
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
   server: { port: 5173 },

@@ -20,6 +20,7 @@ import type {
   WorkerNotice,
 } from '../worker/protocol.js';
 import type { SimulationSettings } from '../engine/colo/simulation.js';
+import type { InvariantReport } from '../engine/invariants/live-invariants.js';
 import type { HostName } from '../engine/sim/events.js';
 import type { StepResult } from '../engine/scenario/runner.js';
 import type { ScenarioError } from '../engine/scenario/validate.js';
@@ -30,6 +31,7 @@ import { EventLog } from './lib/event-log.js';
 import { formatBytes, hexByte } from './lib/format.js';
 import { QmpConsoleState } from './lib/qmp-console.svelte.js';
 import { applyQmpNews, EMPTY_TRANSCRIPT, type QmpTranscript } from './lib/qmp-transcript.js';
+import { ViewFocus } from './lib/view-focus.svelte.js';
 
 export type Step = Record<string, unknown> & { op: string };
 
@@ -104,6 +106,8 @@ export class SimState {
   reducedMotion = $state(false);
   /** The host that runs while the other is lost (a failover's survivor), from the engine's COLO state. */
   survivor = $state<HostName | null>(null);
+  /** The live invariants (a), (b), (c), as the worker last sent them. */
+  invariants = $state.raw<InvariantReport | null>(null);
   /** Cells show their byte (a cue that does not rely on colour); remembered across visits. */
   cellLabels = $state(false);
   /** The cell pitch every disk grid uses, so cells compare across grids. */
@@ -117,6 +121,8 @@ export class SimState {
   private readonly pitchReports = new Map<object, number>();
 
   readonly disks = new DiskSet();
+  /** What the views outline: a lesson step's subject, a broken invariant's clusters. */
+  readonly focus = new ViewFocus();
   readonly log: EventLog;
   readonly choreographer = new Choreographer();
   /** The screen reader's live region: events that matter and command results, throttled. */
@@ -161,9 +167,14 @@ export class SimState {
     return this.summary !== null && this.persistence?.kind !== 'locked-elsewhere';
   }
 
-  /** Manual actions are possible: connected, own the store, and no scenario is loaded. */
+  /** Manual actions are possible: connected, own the store, and no scenario is loaded (or a lesson's task is the learner's to do). */
   get canAct(): boolean {
-    return this.connected && this.scenario === null;
+    return this.connected && this.clockAvailable;
+  }
+
+  /** The clock is the user's: no scenario drives the simulation, or the learner is doing a lesson's task. */
+  get clockAvailable(): boolean {
+    return this.scenario === null || this.scenario.learnerTask !== undefined;
   }
 
   /**
@@ -305,6 +316,7 @@ export class SimState {
     this.sessionStepCount = frame.sessionStepCount;
     if (frame.history) this.history = frame.history.map(historyEntryOf);
     if (frame.qmp) this.qmpTranscript = applyQmpNews(this.qmpTranscript, frame.qmp);
+    if (frame.invariants) this.invariants = frame.invariants;
     this.applyScenario(frame);
     if (this.persistence === null) this.connecting = false;
     this.requestTick();
@@ -333,9 +345,19 @@ export class SimState {
       results !== scenario.results ||
       scenario.nextStepIndex !== position.nextStepIndex ||
       scenario.done !== position.done ||
-      scenario.stepCount !== position.stepCount;
+      scenario.stepCount !== position.stepCount ||
+      scenario.learnerTask?.notYet !== position.learnerTask?.notYet;
     if (!changed) return;
-    this.scenario = { ...scenario, stepCount: position.stepCount, nextStepIndex: position.nextStepIndex, results, done: position.done, ...(position.outcome ? { outcome: position.outcome } : {}) };
+    const { learnerTask: _previousTask, ...rest } = scenario;
+    this.scenario = {
+      ...rest,
+      stepCount: position.stepCount,
+      nextStepIndex: position.nextStepIndex,
+      results,
+      done: position.done,
+      ...(position.outcome ? { outcome: position.outcome } : {}),
+      ...(position.learnerTask ? { learnerTask: position.learnerTask } : {}),
+    };
   }
 
   private forgetUnsavedMarker(): void {
@@ -569,7 +591,7 @@ export class SimState {
   // ---- clock -------------------------------------------------------------------------------
 
   async setPlaying(playing: boolean): Promise<void> {
-    this.clock.playing = playing && this.scenario === null;
+    this.clock.playing = playing && this.clockAvailable;
     await this.sendClock();
   }
 
@@ -638,11 +660,12 @@ export class SimState {
     });
   }
 
-  async loadScenarioText(name: string, text: string): Promise<boolean> {
+  /** Opens a scenario (asking first over the user's own session); `upToStep` runs its steps before that index at once. */
+  async loadScenarioText(name: string, text: string, options: { upToStep?: number } = {}): Promise<boolean> {
     if (!(await this.confirmReplace(name))) return false;
     this.clock.playing = false;
     try {
-      const result = await this.client.loadScenario(name, text);
+      const result = await this.client.loadScenario(name, text, options);
       if (!result.ok) {
         this.fileProblem = { fileName: name, errors: result.errors };
         return false;

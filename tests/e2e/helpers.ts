@@ -62,7 +62,22 @@ export async function waitForApp(page: Page): Promise<void> {
   await expect(page.locator('.app[data-ready="true"]')).toBeVisible({ timeout: 30_000 });
 }
 
-export async function openApp(page: Page, path = '/'): Promise<void> {
+/** The welcome card's key (src/ui/lib/learn.svelte.ts): set, the first visit's card is not offered. */
+export const WELCOME_KEY = 'colo-sim:welcome';
+
+/** Marks the welcome card as answered before any page script runs, so first-load flows start on the simulation. */
+export async function skipWelcome(target: Page | BrowserContext): Promise<void> {
+  await target.addInitScript((key) => {
+    try {
+      if (localStorage.getItem(key) === null) localStorage.setItem(key, 'explore');
+    } catch {
+      // Storage off: the app offers no card then.
+    }
+  }, WELCOME_KEY);
+}
+
+export async function openApp(page: Page, path = '/', options: { welcome?: boolean } = {}): Promise<void> {
+  if (!options.welcome) await skipWelcome(page);
   await page.goto(path);
   await waitForApp(page);
 }
@@ -103,13 +118,15 @@ export async function waitSaved(page: Page): Promise<void> {
 /** A Chromium with a real profile on disk (IndexedDB survives reloads and restarts). */
 export async function launchPersistent(userDataDir: string, baseURL = BASE_URL): Promise<BrowserContext> {
   const launch = config.use?.launchOptions ?? {};
-  return chromium.launchPersistentContext(userDataDir, {
+  const context = await chromium.launchPersistentContext(userDataDir, {
     headless: true,
     ...(launch.executablePath ? { executablePath: launch.executablePath } : {}),
     args: launch.args ?? [],
     viewport: config.use?.viewport ?? { width: 1600, height: 1000 },
     baseURL,
   });
+  await skipWelcome(context);
+  return context;
 }
 
 export function temporaryProfile(): { dir: string; remove: () => void } {

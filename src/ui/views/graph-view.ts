@@ -150,6 +150,8 @@ export class GraphView implements GraphAnimator {
   /** The latest flash planned on each node: its tone and when it starts (wall ms). */
   private readonly lastFlash = new Map<string, { tone: Tone; startsAtMs: number }>();
   private readonly textWidths = new TextWidths();
+  /** What a lesson step talks about, or a broken invariant: nodes (and the NBD link) drawn outlined. */
+  private focus: { readonly nodes: ReadonlySet<string>; readonly link: boolean } = { nodes: new Set(), link: false };
 
   get spec(): LayoutSpec {
     return this.layout.spec;
@@ -259,6 +261,19 @@ export class GraphView implements GraphAnimator {
     this.drawLink(summary.linkUp, placed, data.lostHost);
     this.drawEdges(edges, data.lostHost);
     this.drawNodes(nodes, data);
+    this.applyFocus();
+  }
+
+  /** Outlines these nodes (by name) and, with `link`, the NBD link, until the next call. */
+  setFocus(nodes: readonly string[], link: boolean): void {
+    this.focus = { nodes: new Set(nodes), link };
+    this.applyFocus();
+  }
+
+  private applyFocus(): void {
+    const { nodes, link } = this.focus;
+    this.nodesLayer?.selectAll<SVGGElement, NodeDatum>('g.node').classed('focused', (datum) => nodes.has(datum.name));
+    this.linkLayer?.selectAll<SVGGElement, unknown>('g.link').classed('focused', link);
   }
 
   /** The feed's area: edge labels and captions keep out of it. */

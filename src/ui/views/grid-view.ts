@@ -25,6 +25,17 @@ export interface GridState {
   readonly maxPitch: number;
   /** Write each cell's byte in it (a cue that does not rely on colour), where a cell has room. */
   readonly labels: boolean;
+  /**
+   * Cells outlined until further notice: what a lesson step talks about (`lesson`), or where an
+   * invariant is broken (`broken`). [start, end) in cells.
+   */
+  readonly focus: readonly GridFocus[];
+}
+
+export interface GridFocus {
+  readonly start: number;
+  readonly end: number;
+  readonly tone: 'lesson' | 'broken';
 }
 
 interface Highlight {
@@ -43,6 +54,13 @@ interface Geometry {
   size: number;
   width: number;
   height: number;
+}
+
+/** The outline of cells a lesson step talks about (amber, as the graph's focused nodes). */
+const FOCUS_COLOUR = '#b45309';
+
+function sameFocus(a: readonly GridFocus[], b: readonly GridFocus[]): boolean {
+  return a.length === b.length && a.every((focus, index) => focus.start === b[index]!.start && focus.end === b[index]!.end && focus.tone === b[index]!.tone);
 }
 
 /** The overlay's flash colours (alpha is applied separately). */
@@ -152,7 +170,7 @@ export class GridView implements GridAnimator {
       for (let index = 0; index < length; index++) if ((before?.[index] ?? 0) !== (after?.[index] ?? 0)) this.dirtyMarks.add(index);
       this.marks = after;
     }
-    if (!previous || previous.cursor !== state.cursor || previous.hover !== state.hover) this.overlayDirty = true;
+    if (!previous || previous.cursor !== state.cursor || previous.hover !== state.hover || !sameFocus(previous.focus, state.focus)) this.overlayDirty = true;
     this.requestTick();
   }
 
@@ -417,6 +435,23 @@ export class GridView implements GridAnimator {
       drew = true;
     }
     const state = this.state;
+    for (const focus of state?.focus ?? []) {
+      const count = this.segments(Math.max(0, focus.start), Math.min(cellCount, focus.end), geometry);
+      if (count === 0) continue;
+      const ring = Math.min(OVERLAY_MARGIN - 3, Math.max(2, geometry.pitch * 0.25));
+      if (focus.tone === 'lesson') {
+        this.fillSegments(context, count, FOCUS_COLOUR, 0.14);
+        this.strokeSegments(context, count, '#ffffff', 1, 5, -ring, 2 * ring);
+        this.strokeSegments(context, count, FOCUS_COLOUR, 1, 2.5, -ring, 2 * ring);
+      } else {
+        context.setLineDash([4, 3]);
+        this.strokeSegments(context, count, '#ffffff', 1, 4.5, -ring, 2 * ring);
+        this.strokeSegments(context, count, ERROR_COLOUR, 1, 2.5, -ring, 2 * ring);
+        context.setLineDash([]);
+      }
+      context.globalAlpha = 1;
+      drew = true;
+    }
     for (const [index, colour, width] of [
       [state?.hover ?? null, '#0f172a', 1.5],
       [state?.cursor ?? null, '#2563eb', 2.5],
