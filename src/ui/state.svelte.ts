@@ -15,6 +15,7 @@ import type {
   HistoryEntry,
   PersistenceStatus,
   QmpCommandSignature,
+  ScenarioPosition,
   ScenarioProgress,
   SimSummary,
   WorkerNotice,
@@ -318,6 +319,10 @@ export class SimState {
     if (frame.qmp) this.qmpTranscript = applyQmpNews(this.qmpTranscript, frame.qmp);
     if (frame.invariants) this.invariants = frame.invariants;
     this.applyScenario(frame);
+    for (const waiter of this.scenarioWaiters.filter((candidate) => this.scenarioIsAt(candidate.position))) {
+      this.scenarioWaiters.splice(this.scenarioWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
     if (this.persistence === null) this.connecting = false;
     this.requestTick();
   }
@@ -692,17 +697,45 @@ export class SimState {
     return this.loadScenarioText(path, text);
   }
 
-  async scenarioStep(): Promise<void> {
+  /**
+   * Runs the loaded scenario's next step. `settled`: also waits until the page's `scenario` shows
+   * where the worker says the run is. The worker's reply and its frame travel on different
+   * message ports, so the reply may come first; the lesson player reads the frame's state (the
+   * next step, the results) right after a step and must not see the one before.
+   */
+  async scenarioStep(options: { settled?: boolean } = {}): Promise<void> {
     this.commandDepth++;
     this.busy++;
     try {
-      await this.client.scenarioStep();
+      const position = await this.client.scenarioStep();
+      if (position && options.settled) await this.whenScenarioAt(position);
     } catch (error) {
       this.workerErrors = [...this.workerErrors, messageOf(error)];
     } finally {
       this.commandDepth--;
       this.busy--;
     }
+  }
+
+  private readonly scenarioWaiters: Array<{ position: ScenarioPosition; resolve: () => void }> = [];
+
+  private scenarioIsAt(position: ScenarioPosition): boolean {
+    const scenario = this.scenario;
+    return scenario !== null && scenario.name === position.name && scenario.nextStepIndex === position.nextStepIndex && scenario.results.length >= position.resultCount;
+  }
+
+  /** Resolves once a frame brought the scenario to `position` (or after a while: a frame that never comes must not hang the page). */
+  private whenScenarioAt(position: ScenarioPosition): Promise<void> {
+    if (this.scenarioIsAt(position)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = { position, resolve };
+      this.scenarioWaiters.push(waiter);
+      setTimeout(() => {
+        const index = this.scenarioWaiters.indexOf(waiter);
+        if (index >= 0) this.scenarioWaiters.splice(index, 1);
+        resolve();
+      }, 5000);
+    });
   }
 
   async scenarioRunToEnd(): Promise<void> {

@@ -231,7 +231,7 @@ export class LessonPlayer {
       if (this.reviewing) {
         this.reviewing = false;
         this.committed = null;
-      } else await this.sim.scenarioStep();
+      } else await this.sim.scenarioStep({ settled: true });
       await this.runToStop();
     });
   }
@@ -242,7 +242,7 @@ export class LessonPlayer {
     const choice = this.choice;
     if (this.busy || view.kind !== 'ask' || view.reveal || choice === null) return;
     await this.run(async () => {
-      await this.sim.scenarioStep();
+      await this.sim.scenarioStep({ settled: true });
       this.committed = choice;
       this.reviewing = this.resultAt(view.index) !== undefined;
     });
@@ -255,7 +255,7 @@ export class LessonPlayer {
     await this.run(async () => {
       await this.sim.setPlaying(false);
       if (this.learnerActed()) await this.replayTo(view.index);
-      await this.sim.scenarioStep();
+      await this.sim.scenarioStep({ settled: true });
       if (this.resultAt(view.index) && this.sim.scenario?.nextStepIndex === view.index + 1) {
         this.reviewing = true;
         this.byHand = false;
@@ -327,7 +327,7 @@ export class LessonPlayer {
       const scenario = this.sim.scenario;
       if (!scenario || !this.attached || scenario.done) break;
       if (isStop(this.steps[scenario.nextStepIndex])) break;
-      await this.sim.scenarioStep();
+      await this.sim.scenarioStep({ settled: true });
     }
     const scenario = this.sim.scenario;
     this.shown = scenario && this.attached ? (scenario.done ? this.steps.length : scenario.nextStepIndex) : this.shown;
