@@ -9,13 +9,22 @@ import { readFileSync } from 'node:fs';
 
 export type ReadResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly message: string };
 
+/** The read errors a user meets, in words (the code stays for searching). */
+const READ_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
 export function readScenarioFile(file: string): ReadResult {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return { ok: false, message: `cannot read the file (${code ?? String(error)})` };
+    const what = code === undefined ? undefined : READ_ERRORS[code];
+    return { ok: false, message: `cannot read the file: ${what ? `${what} (${code})` : (code ?? String(error))}` };
   }
   return { ok: true, text: new TextDecoder('utf-8').decode(bytes) };
 }

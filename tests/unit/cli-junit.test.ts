@@ -104,7 +104,7 @@ describe('colo-sim run --junit', () => {
     const invalid = elementsNamed(cases[2]!, 'error')[0]!;
     expect(invalid.attributes).toEqual({ message: 'not a valid scenario: steps[1].offset (step 2): must be a multiple of 512 (got 100)', type: 'invalid scenario' });
     expect(invalid.text).toBe('steps[1].offset (step 2): must be a multiple of 512 (got 100)');
-    expect(elementsNamed(cases[3]!, 'error')[0]!.attributes.message).toBe('not a valid scenario: cannot read the file (ENOENT)');
+    expect(elementsNamed(cases[3]!, 'error')[0]!.attributes.message).toBe('not a valid scenario: cannot read the file: no such file (ENOENT)');
     expect(elementsNamed(root, 'failure')).toHaveLength(1);
   });
 

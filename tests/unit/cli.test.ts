@@ -125,7 +125,7 @@ describe('colo-sim run: outcomes and exit codes', () => {
   });
 
   it('a file that cannot be read: the file and why', async () => {
-    expect((await runCli(['run', files.missing!])).stdout).toBe(`INVALID  ${files.missing}: not a valid scenario\n    cannot read the file (ENOENT)\n`);
+    expect((await runCli(['run', files.missing!])).stdout).toBe(`INVALID  ${files.missing}: not a valid scenario\n    cannot read the file: no such file (ENOENT)\n`);
   });
 
   it('a bug in colo-sim during a step: "internal error" with the 1-based step and its path, no stack trace', async () => {

@@ -98,6 +98,12 @@ describe('invalid JSON', () => {
     expectOneError('   ', '', 'invalid JSON: the file is empty');
   });
 
+  it('says a UTF-16 file is UTF-16 (decoded as UTF-8 it has a NUL beside every character), and a number past a double is too large', () => {
+    const utf16 = new TextDecoder('utf-8').decode(new Uint8Array([0xff, 0xfe, ...[...'{"a": 1}'].flatMap((char) => [char.charCodeAt(0), 0])]));
+    expectOneError(utf16, '', 'invalid JSON: the file is UTF-16 text (NUL bytes between its characters); save it as UTF-8');
+    expectOneError('{"format": "colo-sim/1", "title": "t", "setup": {"seed": 1e400}, "steps": []}', 'setup.seed', 'must be a number (got a number too large to represent)');
+  });
+
   // A byte order mark inside the text, or a zero-width space pasted in, prints as nothing.
   it('an unexpected character that prints as nothing is spelled out as \\uXXXX', () => {
     expectOneError('{"format": "colo-sim/1",\u200b"title": "t"}', '', /^invalid JSON at line 1, column 25: unexpected "\\u200b" \(/);

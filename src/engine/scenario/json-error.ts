@@ -7,6 +7,8 @@ import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 
 export function describeJsonError(text: string, parseFailure: unknown): string {
   if (text.trim() === '') return 'invalid JSON: the file is empty';
+  // UTF-16 decoded as UTF-8 (as Blob.text() and the CLI decode) puts a NUL beside every ASCII character.
+  if (text.slice(0, 64).includes('\u0000')) return 'invalid JSON: the file is UTF-16 text (NUL bytes between its characters); save it as UTF-8';
   const errors: ParseError[] = [];
   parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const first = errors[0];

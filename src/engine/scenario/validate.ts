@@ -155,6 +155,8 @@ function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
+  // JSON.parse turns a number too large for a double (1e400) into Infinity, which JSON.stringify writes as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a number too large to represent';
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
