@@ -15,6 +15,15 @@ import { benchCrashConsistency } from './crash-consistency.js';
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
+/** A stuck page fails the bench with the phase's name instead of hanging it (a page waiting for a dialog once did). */
+function within<T>(phase: string, minutes: number, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`browser bench: ${phase} took more than ${minutes} min`)), minutes * 60_000);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 function launch(): Promise<Browser> {
   return chromium.launch({ headless: true, ...(existsSync(SYSTEM_CHROMIUM) ? { executablePath: SYSTEM_CHROMIUM } : {}), args: CHROMIUM_FLAGS });
 }
@@ -90,8 +99,8 @@ async function appFigures(browser: Browser): Promise<AppFigures> {
     const sorted = [...intervals].sort((a, b) => a - b);
     const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
     await page.evaluate(() => window.coloSim.state.setPlaying(false));
-    const pace = await measureAppPace(page);
-    const big = await measureBigScenario(page);
+    const pace = await within("the app's pace", 3, measureAppPace(page));
+    const big = await within('the 100,000-step scenario', 10, measureBigScenario(page));
     return { firstGridMs, frameP95Ms: at(0.95), frameMedianMs: at(0.5), frames: intervals.length, pace, big };
   } finally {
     await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
@@ -108,7 +117,7 @@ export async function runBrowserBench(write: (line: string) => void): Promise<vo
   write(`JavaScript of the built app, gzipped: ${gzippedJsKiB().toFixed(1)} KiB (target <= 200 KB)\n`);
   const browser = await launch();
   try {
-    const idb = await idbThroughput(browser);
+    const idb = await within('IndexedDB throughput', 10, idbThroughput(browser));
     write(
       `IndexedDB-backed stores: ${idb.storesMiBps.toFixed(1)} MiB/s vs raw batched 60 KiB puts ${idb.rawMiBps.toFixed(1)} MiB/s = ${((idb.storesMiBps / idb.rawMiBps) * 100).toFixed(0)}% (target >= 50%)\n`,
     );
