@@ -22,7 +22,9 @@ export interface PendingLogSave {
 }
 
 export class PagedLog<T> {
+  /** The kept items are `items[head...]`: a bounded log drops its oldest by moving `head`, and compacts the array only once half of it is dropped, so a push costs O(1), not O(limit). */
   private items: T[] = [];
+  private head = 0;
   private firstIndex = 0;
   /** Number of the first item not yet in a committed save. */
   private unsavedFrom = 0;
@@ -42,7 +44,7 @@ export class PagedLog<T> {
 
   /** Number one past the last item ever pushed. */
   get endIndex(): number {
-    return this.firstIndex + this.items.length;
+    return this.firstIndex + this.items.length - this.head;
   }
 
   get state(): PagedLogState {
@@ -51,26 +53,35 @@ export class PagedLog<T> {
 
   /** The items kept, oldest first. */
   get kept(): readonly T[] {
+    this.compact();
     return this.items;
   }
 
   /** Items numbered [from, to), clipped to what is kept. */
   slice(from: number, to = this.endIndex): T[] {
-    return this.items.slice(Math.max(0, from - this.firstIndex), Math.max(0, to - this.firstIndex));
+    return this.items.slice(this.head + Math.max(0, from - this.firstIndex), this.head + Math.max(0, to - this.firstIndex));
   }
 
   push(...items: T[]): void {
     this.items.push(...items);
-    const excess = this.items.length - this.limit;
+    const excess = this.items.length - this.head - this.limit;
     if (excess > 0) {
-      this.items.splice(0, excess);
+      this.head += excess;
       this.firstIndex += excess;
+      if (this.head * 2 >= this.items.length) this.compact();
     }
+  }
+
+  private compact(): void {
+    if (this.head === 0) return;
+    this.items = this.items.slice(this.head);
+    this.head = 0;
   }
 
   /** Drops every item; their pages are deleted by the next save. */
   reset(): void {
     this.items = [];
+    this.head = 0;
     this.firstIndex = 0;
     this.unsavedFrom = 0;
   }

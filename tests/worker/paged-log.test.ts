@@ -58,6 +58,13 @@ describe('PagedLog', () => {
       for (let round = 0; round < 200; round++) {
         const count = Math.floor(random() * random() * 3 * pageSize);
         for (let index = 0; index < count; index++) log.push(next++);
+        // Any range reads the items of those numbers that are still kept (the window is the newest `limit`).
+        const from = Math.floor(random() * (next + 2)) - 1;
+        const to = from + Math.floor(random() * 2 * pageSize);
+        const firstKept = Math.max(0, next - limit);
+        const expected = Array.from({ length: Math.max(0, Math.min(to, next) - Math.max(from, firstKept)) }, (_, index) => Math.max(from, firstKept) + index);
+        expect(log.slice(from, to), `slice(${from}, ${to}) in round ${round}`).toEqual(expected);
+        expect(log.state.endIndex).toBe(next);
         if (random() < 0.7) saveInto(store, log);
         if (random() < 0.2) {
           saveInto(store, log);
