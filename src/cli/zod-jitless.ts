@@ -7,6 +7,6 @@
  * A module of its own, imported first by colo-sim.ts: zod reads the setting when a schema is
  * made, which happens while the engine's modules load, before colo-sim.ts's own code runs.
  */
-import { config } from 'zod';
+import { config } from 'zod/mini';
 
 config({ jitless: true });

@@ -140,7 +140,8 @@ describe('src/engine', () => {
   it('imports only its own modules, zod and jsonc-parser', () => {
     const packages = new Set<string>();
     for (const file of files) {
-      for (const specifier of moduleSpecifiers(readFileSync(file, 'utf8'))) if (!specifier.startsWith('.')) packages.add(specifier);
+      // By package: zod/mini and zod's English messages are zod.
+      for (const specifier of moduleSpecifiers(readFileSync(file, 'utf8'))) if (!specifier.startsWith('.')) packages.add(specifier.split('/')[0]!);
     }
     expect([...packages].sort()).toEqual(['jsonc-parser', 'zod']);
   });

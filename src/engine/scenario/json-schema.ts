@@ -2,7 +2,7 @@
  * The JSON Schema of the scenario format, generated from the zod schemas so that the two can
  * never disagree. Editors use it to check scenario files as they are typed.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { scenarioSchema } from './schema.js';
 
 export const SCHEMA_ID = 'https://colo-sim.invalid/scenario.schema.json';
