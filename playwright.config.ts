@@ -15,7 +15,8 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,
-  reporter: [['list']],
+  // The list for people, JUnit XML for CI systems (reports/, beside Vitest's).
+  reporter: [['list'], ['junit', { outputFile: 'reports/e2e-junit.xml' }]],
   use: {
     baseURL: `http://127.0.0.1:${PREVIEW_PORT}`,
     headless: true,

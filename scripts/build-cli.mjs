@@ -49,6 +49,8 @@ export async function buildCli(root = PROJECT_ROOT, { warmCodeCache = false } = 
     // jsonc-parser's default (UMD) build loads its parts with a require() esbuild cannot follow;
     // its ES module build bundles cleanly.
     mainFields: ['module', 'main'],
+    // Non-ASCII characters as escapes (esbuild's default, stated because the launcher relies on it).
+    charset: 'ascii',
     // A quarter fewer bytes for Node to read on each start. Names are kept, so a stack
     // trace of a colo-sim bug still says which function it was in.
     minifyWhitespace: true,
@@ -60,6 +62,9 @@ export async function buildCli(root = PROJECT_ROOT, { warmCodeCache = false } = 
   });
   const bundle = result.outputFiles.find((file) => file.path === outfile);
   if (!bundle) throw new Error(`esbuild did not produce ${BUNDLE}`);
+  // cli-bundle.cjs reads the bundle as Latin-1, which is only right for ASCII.
+  const nonAscii = bundle.contents.findIndex((byte) => byte >= 0x80);
+  if (nonAscii >= 0) throw new Error(`${BUNDLE} has a non-ASCII byte at offset ${nonAscii}; the launcher reads it as Latin-1`);
   // Paths are relative to root; a package may show as ../x/node_modules/... when node_modules is a link.
   const sources = Object.keys(result.metafile.inputs).filter((input) => !input.split('/').includes('node_modules'));
   const inputs = [...sources, ...BUILD_INPUTS];
