@@ -10,58 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { ScenarioRunner } from '../../src/engine/scenario/runner.js';
 import { validateScenarioText } from '../../src/engine/scenario/validate.js';
 import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
-import { IndexedDbPersistence } from '../../src/storage/indexeddb-persistence.js';
 import { digestImages } from '../../src/worker/disk-digest.js';
-import type { Frame, PersistenceStatus, WorkerNotice } from '../../src/worker/protocol.js';
-import { SimSession, type SessionPorts } from '../../src/worker/session.js';
-import type { StepResult } from '../../src/engine/scenario/runner.js';
-
-class FakePorts implements SessionPorts {
-  readonly notices: WorkerNotice[] = [];
-  private nowMs = 0;
-  private timers: Array<() => void> = [];
-
-  post(notice: WorkerNotice): void {
-    this.notices.push(notice);
-  }
-  wallClockMs(): number {
-    return this.nowMs;
-  }
-  setTimer(callback: () => void): void {
-    this.timers.push(callback);
-  }
-  async advance(wallMs: number): Promise<void> {
-    this.nowMs += wallMs;
-    for (const timer of this.timers.splice(0)) timer();
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  frames(): Frame[] {
-    return this.notices.flatMap((notice) => (notice.kind === 'frame' ? [notice.frame] : []));
-  }
-  lastFrame(): Frame {
-    const frames = this.frames();
-    return frames[frames.length - 1]!;
-  }
-  /** Every step result the frames carried, by step index (a later one replaces an earlier). */
-  results(): Map<number, StepResult> {
-    const byIndex = new Map<number, StepResult>();
-    for (const frame of this.frames()) for (const result of frame.scenarioResults?.results ?? []) byIndex.set(result.index, result);
-    return byIndex;
-  }
-}
+import { openSession } from './support/session-harness.js';
 
 let databaseCounter = 0;
-
-async function openSession(databaseName: string): Promise<{ session: SimSession; ports: FakePorts }> {
-  const persistence = await IndexedDbPersistence.open(databaseName);
-  await persistence.claim();
-  const saved = await persistence.loadAll();
-  const ports = new FakePorts();
-  const status: PersistenceStatus = { kind: 'indexeddb', databaseName };
-  const session = new SimSession(ports, persistence, status);
-  await session.start(saved);
-  return { session, ports };
-}
 
 const LESSON_3 = 'public/lessons/03-hidden-disk-keeps-the-past.json';
 const LESSON_6 = 'public/lessons/06-the-secondary-starts-first.json';

@@ -10,59 +10,11 @@ import { validateScenarioText } from '../../src/engine/scenario/validate.js';
 import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
 import { IndexedDbPersistence, PersistenceError } from '../../src/storage/indexeddb-persistence.js';
 import type { RecordChange } from '../../src/storage/tracked-stores.js';
-import type { Frame, PersistenceStatus, WorkerNotice } from '../../src/worker/protocol.js';
 import { digestImages } from '../../src/worker/disk-digest.js';
-import { SimSession, type SessionPorts } from '../../src/worker/session.js';
-
-class FakePorts implements SessionPorts {
-  readonly notices: WorkerNotice[] = [];
-  private nowMs = 0;
-  private timers: Array<() => void> = [];
-
-  post(notice: WorkerNotice): void {
-    this.notices.push(notice);
-  }
-  wallClockMs(): number {
-    return this.nowMs;
-  }
-  setTimer(callback: () => void): void {
-    this.timers.push(callback);
-  }
-  /** Lets `wallMs` of wall time pass, firing the armed timer once. */
-  async advance(wallMs: number): Promise<void> {
-    this.nowMs += wallMs;
-    const due = this.timers.splice(0);
-    for (const timer of due) timer();
-    // Real time for IndexedDB (fake-indexeddb) to commit what the session sent it.
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  frames(): Frame[] {
-    return this.notices.flatMap((notice) => (notice.kind === 'frame' ? [notice.frame] : []));
-  }
-  lastFrame(): Frame {
-    const frames = this.frames();
-    return frames[frames.length - 1]!;
-  }
-}
+import { SimSession } from '../../src/worker/session.js';
+import { mustExecute, openSession, RecordingPorts } from './support/session-harness.js';
 
 let databaseCounter = 0;
-
-async function openSession(databaseName: string): Promise<{ session: SimSession; ports: FakePorts }> {
-  const persistence = await IndexedDbPersistence.open(databaseName);
-  await persistence.claim();
-  const saved = await persistence.loadAll();
-  const ports = new FakePorts();
-  const status: PersistenceStatus = { kind: 'indexeddb', databaseName };
-  const session = new SimSession(ports, persistence, status);
-  await session.start(saved);
-  return { session, ports };
-}
-
-async function mustExecute(session: SimSession, step: unknown) {
-  const result = await session.execute(step);
-  if (!result.ok) throw new Error(`command rejected: ${JSON.stringify(result.errors)}`);
-  return result.result;
-}
 
 describe('worker session', () => {
   it('sends the whole disks first, then only the cells that changed', async () => {
@@ -375,7 +327,7 @@ describe('worker session: nothing lost, nothing mixed (issue 10)', () => {
     expect(first.session.status).toEqual({ kind: 'indexeddb', databaseName });
 
     // As the worker opens it when the store refuses writes: read only, no persistence to save through.
-    const ports = new FakePorts();
+    const ports = new RecordingPorts();
     const session = new SimSession(ports, undefined, { kind: 'memory', reason: 'IndexedDB is out of space (test)', quotaExceeded: true });
     await session.start(await IndexedDbPersistence.readSaved(databaseName));
     expect(ports.lastFrame().summary.nowUs).toBe(savedUs);
@@ -385,7 +337,7 @@ describe('worker session: nothing lost, nothing mixed (issue 10)', () => {
     expect((await mustExecute(session, { op: 'checkpoint' })).passed).toBe(true);
 
     // With nothing saved to read, it says it began a new simulation.
-    const fresh = new SimSession(new FakePorts(), undefined, { kind: 'memory', reason: 'no IndexedDB (test)' });
+    const fresh = new SimSession(new RecordingPorts(), undefined, { kind: 'memory', reason: 'no IndexedDB (test)' });
     await fresh.start(undefined);
     expect(fresh.status).toEqual({ kind: 'memory', reason: 'no IndexedDB (test)', restoredUpToUs: null, savedUpToUs: null });
     // And with saving on, which saved state it restored (none for a new simulation).
@@ -397,13 +349,13 @@ describe('worker session: nothing lost, nothing mixed (issue 10)', () => {
     const databaseName = `db-${databaseCounter++}`;
     const persistence = await IndexedDbPersistence.open(databaseName);
     await persistence.claim();
-    const ports = new FakePorts();
+    const ports = new RecordingPorts();
     const session = new SimSession(ports, persistence, { kind: 'indexeddb', databaseName });
     await session.start(undefined, 'IndexedDB failed: UnknownError: test');
     expect(session.status).toEqual({ kind: 'restore-failed', databaseName, reason: 'the saved simulation could not be read: IndexedDB failed: UnknownError: test', recordCount: 0 });
     expect(ports.notices.some((notice) => notice.kind === 'error' && notice.message.includes('It is kept'))).toBe(true);
     // Saving off too: it cannot be discarded for this run, and the status says why.
-    const readOnly = new SimSession(new FakePorts(), undefined, { kind: 'memory', reason: 'IndexedDB is out of space (test)' });
+    const readOnly = new SimSession(new RecordingPorts(), undefined, { kind: 'memory', reason: 'IndexedDB is out of space (test)' });
     const raw = await IndexedDbPersistence.open(databaseName);
     await raw.claim();
     await raw.save([{ key: 'meta', value: { version: 99 } }]);

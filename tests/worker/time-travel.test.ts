@@ -11,47 +11,11 @@ import { ScenarioRunner } from '../../src/engine/scenario/runner.js';
 import { validateScenarioText } from '../../src/engine/scenario/validate.js';
 import type { SimEvent } from '../../src/engine/sim/events.js';
 import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
-import { IndexedDbPersistence } from '../../src/storage/indexeddb-persistence.js';
-import type { Frame, PersistenceStatus, WorkerNotice } from '../../src/worker/protocol.js';
 import { digestImages } from '../../src/worker/disk-digest.js';
-import { SimSession, type SessionPorts } from '../../src/worker/session.js';
-
-class FakePorts implements SessionPorts {
-  readonly notices: WorkerNotice[] = [];
-  private nowMs = 0;
-  private timers: Array<() => void> = [];
-  post(notice: WorkerNotice): void {
-    this.notices.push(notice);
-  }
-  wallClockMs(): number {
-    return this.nowMs;
-  }
-  setTimer(callback: () => void): void {
-    this.timers.push(callback);
-  }
-  async advance(wallMs: number): Promise<void> {
-    this.nowMs += wallMs;
-    for (const timer of this.timers.splice(0)) timer();
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  lastFrame(): Frame {
-    const frames = this.notices.flatMap((notice) => (notice.kind === 'frame' ? [notice.frame] : []));
-    return frames[frames.length - 1]!;
-  }
-}
+import { SimSession } from '../../src/worker/session.js';
+import { openSession } from './support/session-harness.js';
 
 let databaseCounter = 0;
-
-async function openSession(databaseName: string): Promise<{ session: SimSession; ports: FakePorts }> {
-  const persistence = await IndexedDbPersistence.open(databaseName);
-  await persistence.claim();
-  const saved = await persistence.loadAll();
-  const ports = new FakePorts();
-  const status: PersistenceStatus = { kind: 'indexeddb', databaseName };
-  const session = new SimSession(ports, persistence, status);
-  await session.start(saved);
-  return { session, ports };
-}
 
 async function act(session: SimSession, step: unknown): Promise<void> {
   const result = await session.execute(step);

@@ -1,23 +1,48 @@
 /** A worker session in Node over fake-indexeddb, with ports that record what it posts. */
 import 'fake-indexeddb/auto';
+import type { StepResult } from '../../../src/engine/scenario/runner.js';
 import { IndexedDbPersistence } from '../../../src/storage/indexeddb-persistence.js';
 import type { Frame, PersistenceStatus, WorkerNotice } from '../../../src/worker/protocol.js';
 import { SimSession, type SessionPorts } from '../../../src/worker/session.js';
 
+/**
+ * Ports that record what the session posts, with a wall clock and timers the test drives: the
+ * clock stands still and armed timers wait until `advance` (tests that run the clock with steps
+ * never call it).
+ */
 export class RecordingPorts implements SessionPorts {
   readonly notices: WorkerNotice[] = [];
+  private nowMs = 0;
+  private timers: Array<() => void> = [];
 
   post(notice: WorkerNotice): void {
     this.notices.push(notice);
   }
   wallClockMs(): number {
-    return 0;
+    return this.nowMs;
   }
-  setTimer(): void {
-    // The tests run the clock with steps, not with the session's timer.
+  setTimer(callback: () => void): void {
+    this.timers.push(callback);
+  }
+  /** Lets `wallMs` of wall time pass, firing the armed timers once. */
+  async advance(wallMs: number): Promise<void> {
+    this.nowMs += wallMs;
+    for (const timer of this.timers.splice(0)) timer();
+    // Real time for IndexedDB (fake-indexeddb) to commit what the session sent it.
+    await new Promise((resolve) => setTimeout(resolve, 2));
   }
   frames(): Frame[] {
     return this.notices.flatMap((notice) => (notice.kind === 'frame' ? [notice.frame] : []));
+  }
+  lastFrame(): Frame {
+    const frames = this.frames();
+    return frames[frames.length - 1]!;
+  }
+  /** Every step result the frames carried, by step index (a later one replaces an earlier). */
+  results(): Map<number, StepResult> {
+    const byIndex = new Map<number, StepResult>();
+    for (const frame of this.frames()) for (const result of frame.scenarioResults?.results ?? []) byIndex.set(result.index, result);
+    return byIndex;
   }
 }
 
