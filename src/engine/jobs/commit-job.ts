@@ -14,16 +14,12 @@
  *   the filter's parents are pointed at the secondary disk. On error or cancel the graph is
  *   restored (file = active disk) and the job fails.
  */
-import { DirtyBitmap } from '../block/dirty-bitmap.js';
 import type { Errno } from '../block/errno.js';
 import type { BlockGraph } from '../block/graph.js';
+import type { BlockEnv, BlockNode } from '../block/node.js';
 import { Qcow2Image } from '../block/qcow2-image.js';
-import { MirrorTopFilter } from '../block/mirror-top.js';
-import type { BlockEnv, BlockNode, IoContext } from '../block/node.js';
-import type { DataRuns } from '../block/data-runs.js';
-import type { ReadResult, WriteResult } from '../block/errno.js';
-import { isSuspended, type FrameOwner, type FrameResumer, type IoFrame, type IoOutcome, type IoResult } from '../block/io-frames.js';
-import { BlockJob, type JobRegistry } from './block-job.js';
+import type { JobRegistry } from './block-job.js';
+import { MirrorLoop, type CopyPhase, type InFlightCopy, type MirrorLoopState } from './mirror-loop.js';
 
 /** bdrv_get_default_bitmap_granularity: the target's cluster size clamped to 4-64 KiB, else 64 KiB. */
 export function commitGranularityBytes(targetClusterSizeBytes: number | undefined): number {
@@ -40,62 +36,39 @@ export interface CommitJobParts {
   readonly requestId: () => number;
 }
 
-/** A granule read from the source, on its way to the base. */
-export interface InFlightCopy {
-  readonly granule: number;
-  readonly data: DataRuns;
-}
-
-/**
- * Where the job's coroutine is: `between` copies (it runs at once when woken), `copying`
- * (a granule read, waiting out its copy time), or waiting for its own read or write to answer.
- */
-export type CommitPhase = 'between' | 'copying' | 'reading' | 'writing';
+/** Where the job's coroutine is (mirror-loop.ts): between copies, copying, reading or writing. */
+export type CommitPhase = CopyPhase;
 
 /** Everything needed to resume a commit job in a restored simulation (its timer is in the scheduler, its I/O in the frame table). */
-export interface CommitJobState {
+export interface CommitJobState extends MirrorLoopState<CommitPhase> {
   readonly id: string;
-  readonly initialized: boolean;
-  readonly dirtyGranules: number[];
-  readonly cursorGranule: number;
-  readonly offsetBytes: number;
   readonly cancelRequested: boolean;
-  readonly requestId: number;
-  readonly phase: CommitPhase;
-  readonly inFlight: InFlightCopy | undefined;
 }
 
 const COMMIT_READ = 'commit-read';
 const COMMIT_WRITE = 'commit-write';
 
-export class CommitJob extends BlockJob implements FrameResumer {
+export class CommitJob extends MirrorLoop {
   readonly type = 'commit' as const;
-  readonly mirrorTop: MirrorTopFilter;
-  readonly dirty: DirtyBitmap;
-  private cursorGranule = 0;
-  private inFlight: InFlightCopy | undefined;
   private cancelRequested = false;
-  private initialized = false;
-  private requestId = 0;
-  private phase: CommitPhase = 'between';
 
   constructor(
     env: BlockEnv,
     registry: JobRegistry,
-    private readonly graph: BlockGraph,
+    graph: BlockGraph,
     private readonly parts: CommitJobParts,
     private readonly onDone: (errno: Errno | undefined) => void,
     id?: string,
   ) {
-    super(id ?? registry.newJobId('commit'), registry.host, env, registry);
-    const sizeBytes = parts.source.lengthBytes() ?? parts.base.lengthBytes() ?? 0;
-    this.dirty = new DirtyBitmap(parts.granularityBytes, sizeBytes);
-    this.mirrorTop = new MirrorTopFilter(`${parts.source.nodeName}-mirror-top`, registry.host, env);
-    this.mirrorTop.children.set('backing', parts.source);
-  }
-
-  get sourceNode(): BlockNode {
-    return this.parts.source;
+    super(id ?? registry.newJobId('commit'), env, registry, graph, {
+      source: parts.source,
+      granularityBytes: parts.granularityBytes,
+      sizeBytes: parts.source.lengthBytes() ?? parts.base.lengthBytes() ?? 0,
+      copyTimeUs: parts.copyTimeUs,
+      readStep: COMMIT_READ,
+      writeStep: COMMIT_WRITE,
+      origin: 'commit-job',
+    });
   }
 
   get baseNode(): BlockNode {
@@ -106,56 +79,24 @@ export class CommitJob extends BlockJob implements FrameResumer {
     return this.parts.intermediate;
   }
 
-  get granularityBytes(): number {
-    return this.parts.granularityBytes;
-  }
-
-  private get frameOwner(): FrameOwner {
-    return { kind: 'job', host: this.host, jobId: this.id };
+  protected get copyTarget(): BlockNode {
+    return this.parts.base;
   }
 
   start(): void {
-    const { source } = this.parts;
-    this.graph.insertAbove(source, this.mirrorTop);
-    source.dirtyBitmaps.add(this.dirty);
-    this.registry.add(this);
-    this.requestId = this.parts.requestId();
-    const events = this.env.events;
-    events.emit({ kind: 'graph-changed', host: this.host, change: `mirror_top ${this.mirrorTop.nodeName} inserted above ${source.nodeName}` });
-    events.emit({ kind: 'job-created', host: this.host, jobId: this.id, jobType: 'commit', granularityBytes: this.parts.granularityBytes });
+    this.attach(this.parts.requestId);
     // job_start: the job's coroutine first runs from the main loop, not inside the caller.
     this.env.scheduler.schedule(0, { type: 'job-run', host: this.host, jobId: this.id });
   }
 
   /** Puts a job back as it was saved; the graph (mirror_top above the source), its timer and its frames are restored by the caller. */
   resume(state: CommitJobState): void {
-    this.initialized = state.initialized;
-    for (const granule of state.dirtyGranules) this.dirty.setGranule(granule);
-    this.cursorGranule = state.cursorGranule;
-    this.offsetBytes = state.offsetBytes;
+    this.resumeLoop(state);
     this.cancelRequested = state.cancelRequested;
-    this.requestId = state.requestId;
-    this.phase = state.phase;
-    this.inFlight = state.inFlight;
-    this.parts.source.dirtyBitmaps.add(this.dirty);
-    this.registry.add(this);
-    this.updateLen();
   }
 
   saveState(): CommitJobState {
-    const dirtyGranules: number[] = [];
-    for (let granule = 0; granule < this.dirty.granuleCount; granule++) if (this.dirty.isDirty(granule)) dirtyGranules.push(granule);
-    return {
-      id: this.id,
-      initialized: this.initialized,
-      dirtyGranules,
-      cursorGranule: this.cursorGranule,
-      offsetBytes: this.offsetBytes,
-      cancelRequested: this.cancelRequested,
-      requestId: this.requestId,
-      phase: this.phase,
-      inFlight: this.inFlight,
-    };
+    return { id: this.id, ...this.saveLoopState(), cancelRequested: this.cancelRequested };
   }
 
   hasPendingWork(): boolean {
@@ -165,10 +106,6 @@ export class CommitJob extends BlockJob implements FrameResumer {
   /** job_cancel: takes effect when the copy in flight has finished. */
   cancel(): void {
     this.cancelRequested = true;
-  }
-
-  private get ctx(): IoContext {
-    return { requestId: this.requestId, origin: 'commit-job' };
   }
 
   /** mirror_run's loop, from wherever the job was woken (its start, or the end of a copy time). */
@@ -183,7 +120,7 @@ export class CommitJob extends BlockJob implements FrameResumer {
       this.markAllocatedDirty(source);
       this.markAllocatedDirty(intermediate);
       this.updateLen();
-      this.emitProgress(0, 0);
+      this.emitCopyProgress(0, 0);
     }
     if (this.phase === 'copying') {
       this.writeCopy();
@@ -192,7 +129,7 @@ export class CommitJob extends BlockJob implements FrameResumer {
     this.nextCopy();
   }
 
-  /** Picks the next dirty granule and reads it, or completes when nothing is dirty. */
+  /** Picks the next dirty granule and copies it, or completes when nothing is dirty. */
   private nextCopy(): void {
     if (this.cancelRequested) {
       this.finish('ECANCELED');
@@ -205,58 +142,16 @@ export class CommitJob extends BlockJob implements FrameResumer {
       this.finish(undefined);
       return;
     }
-    this.dirty.clearGranule(granule);
-    this.cursorGranule = granule + 1;
-    const read = this.parts.source.read(granule * this.dirty.granularityBytes, this.dirty.granuleBytes(granule), this.ctx);
-    if (isSuspended(read)) {
-      this.phase = 'reading';
-      this.env.frames.suspendOn(read, this.frameOwner, COMMIT_READ, { granule });
-      return;
-    }
-    this.copyRead(granule, read);
+    this.copyGranule(granule);
   }
 
-  private copyRead(granule: number, read: ReadResult): void {
-    if (!read.ok) {
-      this.finish(read.errno);
-      return;
-    }
-    this.inFlight = { granule, data: read.data };
-    this.phase = 'copying';
-    this.updateLen();
-    this.env.scheduler.schedule(this.parts.copyTimeUs, { type: 'job-run', host: this.host, jobId: this.id });
+  protected copyFailed(errno: Errno): void {
+    this.finish(errno);
   }
 
-  private writeCopy(): void {
-    const copy = this.inFlight!;
-    const written = this.parts.base.write(copy.granule * this.dirty.granularityBytes, copy.data, this.ctx);
-    if (isSuspended(written)) {
-      this.phase = 'writing';
-      this.env.frames.suspendOn(written, this.frameOwner, COMMIT_WRITE, {});
-      return;
-    }
-    this.copyWritten(written);
-  }
-
-  private copyWritten(written: WriteResult): void {
-    const copy = this.inFlight!;
-    this.inFlight = undefined;
-    this.phase = 'between';
-    if (!written.ok) {
-      this.finish(written.errno);
-      return;
-    }
-    this.offsetBytes += copy.data.lengthBytes;
-    this.updateLen();
-    this.emitProgress(copy.granule * this.dirty.granularityBytes, copy.data.lengthBytes);
+  protected copyDone(copy: InFlightCopy): void {
+    this.emitCopyProgress(copy.granule * this.dirty.granularityBytes, copy.data.lengthBytes);
     this.nextCopy();
-  }
-
-  resumeFrame(frame: IoFrame, _slot: number, result: IoResult): IoOutcome {
-    if (frame.step === COMMIT_READ) this.copyRead((frame.state as { granule: number }).granule, result as ReadResult);
-    else if (frame.step === COMMIT_WRITE) this.copyWritten(result as WriteResult);
-    else throw new Error(`commit job ${this.id} has no step ${frame.step}`);
-    return result;
   }
 
   /** mirror_dirty_init: granules allocated in this layer start dirty. */
@@ -266,22 +161,6 @@ export class CommitJob extends BlockJob implements FrameResumer {
       const start = clusterIndex * layer.clusterSizeBytes;
       this.dirty.markRange(start, Math.min(layer.clusterSizeBytes, layer.sizeBytes - start));
     }
-  }
-
-  private updateLen(): void {
-    this.lenBytes = this.offsetBytes + this.dirty.dirtyBytes + (this.inFlight?.data.lengthBytes ?? 0);
-  }
-
-  private emitProgress(copiedOffsetBytes: number, copiedLengthBytes: number): void {
-    this.env.events.emit({
-      kind: 'job-progress',
-      jobId: this.id,
-      jobType: 'commit',
-      offsetBytes: this.offsetBytes,
-      lenBytes: this.lenBytes,
-      copiedOffsetBytes,
-      copiedLengthBytes,
-    });
   }
 
   /** mirror_exit_common, then the completion callback (replication_done). */

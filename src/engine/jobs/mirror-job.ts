@@ -18,14 +18,12 @@
  *   replaces the source by the target in every parent (the pivot).
  * - A failed read or write ends the job (on-source-error and on-target-error "report").
  */
-import { DirtyBitmap } from '../block/dirty-bitmap.js';
-import { STRERROR, type Errno, type ReadResult, type WriteResult } from '../block/errno.js';
+import { STRERROR, type Errno, type WriteResult } from '../block/errno.js';
 import type { BlockGraph } from '../block/graph.js';
-import { isSuspended, type FrameOwner, type FrameResumer, type IoFrame, type IoOutcome, type IoResult } from '../block/io-frames.js';
-import { MirrorTopFilter } from '../block/mirror-top.js';
-import type { BlockEnv, BlockNode, IoContext } from '../block/node.js';
-import type { DataRuns } from '../block/data-runs.js';
-import { BlockJob, type JobRegistry } from './block-job.js';
+import { isSuspended, type IoFrame, type IoOutcome, type IoResult } from '../block/io-frames.js';
+import type { BlockEnv, BlockNode } from '../block/node.js';
+import type { JobRegistry } from './block-job.js';
+import { MirrorLoop, type CopyPhase, type InFlightCopy, type MirrorLoopState } from './mirror-loop.js';
 
 /** BLOCK_JOB_SLICE_TIME: a READY mirror with nothing to copy looks again after this long. */
 export const BLOCK_JOB_SLICE_TIME_US = 100_000;
@@ -43,25 +41,18 @@ export interface MirrorJobParts {
 }
 
 /**
- * Where the job's coroutine is: copying (`between`, `copying`, `reading`, `writing`),
- * `flushing` the target before READY, `idle` (READY and clean, asleep for a slice).
+ * Where the job's coroutine is: a copy's phases (mirror-loop.ts), `flushing` the target before
+ * READY, `idle` (READY and clean, asleep for a slice).
  */
-export type MirrorPhase = 'between' | 'copying' | 'reading' | 'writing' | 'flushing' | 'idle';
+export type MirrorPhase = CopyPhase | 'flushing' | 'idle';
 
 /** Everything needed to resume a mirror job in a restored simulation. */
-export interface MirrorJobState {
+export interface MirrorJobState extends MirrorLoopState<MirrorPhase> {
   readonly id: string;
-  readonly initialized: boolean;
-  readonly dirtyGranules: number[];
-  readonly cursorGranule: number;
-  readonly offsetBytes: number;
   readonly ready: boolean;
   /** block-job-cancel: `force` before READY, soft after. */
   readonly cancel: 'none' | 'force' | 'soft';
   readonly shouldComplete: boolean;
-  readonly requestId: number;
-  readonly phase: MirrorPhase;
-  readonly inFlight: { readonly granule: number; readonly data: DataRuns } | undefined;
   /** The scheduler entry of an idle job's slice, cancelled when the operator wakes it. */
   readonly sliceTimer: number | null;
 }
@@ -73,44 +64,34 @@ const MIRROR_READ = 'mirror-read';
 const MIRROR_WRITE = 'mirror-write';
 const MIRROR_FLUSH = 'mirror-flush';
 
-export class MirrorJob extends BlockJob implements FrameResumer {
+export class MirrorJob extends MirrorLoop<'flushing' | 'idle'> {
   readonly type = 'mirror' as const;
-  readonly mirrorTop: MirrorTopFilter;
-  readonly dirty: DirtyBitmap;
-  private cursorGranule = 0;
-  private inFlight: { granule: number; data: DataRuns } | undefined;
-  private initialized = false;
   private ready = false;
   private cancelMode: 'none' | 'force' | 'soft' = 'none';
   private shouldComplete = false;
-  private requestId = 0;
-  private phase: MirrorPhase = 'between';
   private sliceTimer: number | null = null;
 
   constructor(
     env: BlockEnv,
     registry: JobRegistry,
-    private readonly graph: BlockGraph,
+    graph: BlockGraph,
     private readonly parts: MirrorJobParts,
     private readonly emitQmp: MirrorEventSink,
     id: string,
   ) {
-    super(id, registry.host, env, registry);
-    this.dirty = new DirtyBitmap(parts.granularityBytes, parts.sizeBytes);
-    this.mirrorTop = new MirrorTopFilter(`${parts.source.nodeName}-mirror-top`, registry.host, env);
-    this.mirrorTop.children.set('backing', parts.source);
-  }
-
-  get sourceNode(): BlockNode {
-    return this.parts.source;
+    super(id, env, registry, graph, {
+      source: parts.source,
+      granularityBytes: parts.granularityBytes,
+      sizeBytes: parts.sizeBytes,
+      copyTimeUs: parts.copyTimeUs,
+      readStep: MIRROR_READ,
+      writeStep: MIRROR_WRITE,
+      origin: 'mirror-job',
+    });
   }
 
   get targetNode(): BlockNode {
     return this.parts.target;
-  }
-
-  get granularityBytes(): number {
-    return this.parts.granularityBytes;
   }
 
   get sizeBytes(): number {
@@ -127,63 +108,28 @@ export class MirrorJob extends BlockJob implements FrameResumer {
     return this.ready ? 'ready' : 'running';
   }
 
-  private get frameOwner(): FrameOwner {
-    return { kind: 'job', host: this.host, jobId: this.id };
-  }
-
-  private get ctx(): IoContext {
-    return { requestId: this.requestId, origin: 'mirror-job' };
+  protected get copyTarget(): BlockNode {
+    return this.parts.target;
   }
 
   start(): void {
-    const { source } = this.parts;
-    this.graph.insertAbove(source, this.mirrorTop);
-    source.dirtyBitmaps.add(this.dirty);
-    this.registry.add(this);
-    this.requestId = this.parts.requestId();
-    const events = this.env.events;
-    events.emit({ kind: 'graph-changed', host: this.host, change: `mirror_top ${this.mirrorTop.nodeName} inserted above ${source.nodeName}` });
-    events.emit({ kind: 'job-created', host: this.host, jobId: this.id, jobType: 'mirror', granularityBytes: this.parts.granularityBytes });
+    this.attach(this.parts.requestId);
     this.statusChange('created');
     this.statusChange('running');
     this.env.scheduler.schedule(0, { type: 'job-run', host: this.host, jobId: this.id });
   }
 
   resume(state: MirrorJobState): void {
-    this.initialized = state.initialized;
-    for (const granule of state.dirtyGranules) this.dirty.setGranule(granule);
-    this.cursorGranule = state.cursorGranule;
-    this.offsetBytes = state.offsetBytes;
+    this.resumeLoop(state);
     this.ready = state.ready;
     this.status = state.ready ? 'ready' : 'running';
     this.cancelMode = state.cancel;
     this.shouldComplete = state.shouldComplete;
-    this.requestId = state.requestId;
-    this.phase = state.phase;
-    this.inFlight = state.inFlight;
     this.sliceTimer = state.sliceTimer;
-    this.parts.source.dirtyBitmaps.add(this.dirty);
-    this.registry.add(this);
-    this.updateLen();
   }
 
   saveState(): MirrorJobState {
-    const dirtyGranules: number[] = [];
-    for (let granule = 0; granule < this.dirty.granuleCount; granule++) if (this.dirty.isDirty(granule)) dirtyGranules.push(granule);
-    return {
-      id: this.id,
-      initialized: this.initialized,
-      dirtyGranules,
-      cursorGranule: this.cursorGranule,
-      offsetBytes: this.offsetBytes,
-      ready: this.ready,
-      cancel: this.cancelMode,
-      shouldComplete: this.shouldComplete,
-      requestId: this.requestId,
-      phase: this.phase,
-      inFlight: this.inFlight,
-      sliceTimer: this.sliceTimer,
-    };
+    return { id: this.id, ...this.saveLoopState(), ready: this.ready, cancel: this.cancelMode, shouldComplete: this.shouldComplete, sliceTimer: this.sliceTimer };
   }
 
   /** A READY job with nothing dirty waits for the guest or the operator: `run until idle` need not wait for it. */
@@ -272,7 +218,7 @@ export class MirrorJob extends BlockJob implements FrameResumer {
     }
     const granule = this.dirty.nextDirty(this.cursorGranule);
     if (granule !== undefined) {
-      this.copy(granule);
+      this.copyGranule(granule);
       return;
     }
     // Clean and nothing in flight: flush the target before READY, and before ending.
@@ -283,59 +229,12 @@ export class MirrorJob extends BlockJob implements FrameResumer {
     this.sleepSlice();
   }
 
-  private copy(granule: number): void {
-    this.dirty.clearGranule(granule);
-    this.cursorGranule = granule + 1;
-    const read = this.parts.source.read(granule * this.dirty.granularityBytes, this.dirty.granuleBytes(granule), this.ctx);
-    if (isSuspended(read)) {
-      this.phase = 'reading';
-      this.env.frames.suspendOn(read, this.frameOwner, MIRROR_READ, { granule });
-      return;
-    }
-    this.copyRead(granule, read);
+  protected copyFailed(errno: Errno): void {
+    this.finish(errno, STRERROR[errno]);
   }
 
-  private copyRead(granule: number, read: ReadResult): void {
-    if (!read.ok) {
-      this.finish(read.errno, STRERROR[read.errno]);
-      return;
-    }
-    this.inFlight = { granule, data: read.data };
-    this.phase = 'copying';
-    this.updateLen();
-    this.env.scheduler.schedule(this.parts.copyTimeUs, { type: 'job-run', host: this.host, jobId: this.id });
-  }
-
-  private writeCopy(): void {
-    const copy = this.inFlight!;
-    const written = this.parts.target.write(copy.granule * this.dirty.granularityBytes, copy.data, this.ctx);
-    if (isSuspended(written)) {
-      this.phase = 'writing';
-      this.env.frames.suspendOn(written, this.frameOwner, MIRROR_WRITE, {});
-      return;
-    }
-    this.copyWritten(written);
-  }
-
-  private copyWritten(written: WriteResult): void {
-    const copy = this.inFlight!;
-    this.inFlight = undefined;
-    this.phase = 'between';
-    if (!written.ok) {
-      this.finish(written.errno, STRERROR[written.errno]);
-      return;
-    }
-    this.offsetBytes += copy.data.lengthBytes;
-    this.updateLen();
-    this.env.events.emit({
-      kind: 'job-progress',
-      jobId: this.id,
-      jobType: 'mirror',
-      offsetBytes: this.offsetBytes,
-      lenBytes: this.lenBytes,
-      copiedOffsetBytes: copy.granule * this.dirty.granularityBytes,
-      copiedLengthBytes: copy.data.lengthBytes,
-    });
+  protected copyDone(copy: InFlightCopy): void {
+    this.emitCopyProgress(copy.granule * this.dirty.granularityBytes, copy.data.lengthBytes);
     this.nextStep();
   }
 
@@ -375,16 +274,11 @@ export class MirrorJob extends BlockJob implements FrameResumer {
     this.sleepSlice();
   }
 
-  resumeFrame(frame: IoFrame, _slot: number, result: IoResult): IoOutcome {
-    if (frame.step === MIRROR_READ) this.copyRead((frame.state as { granule: number }).granule, result as ReadResult);
-    else if (frame.step === MIRROR_WRITE) this.copyWritten(result as WriteResult);
-    else if (frame.step === MIRROR_FLUSH) this.targetFlushed(result as WriteResult);
+  override resumeFrame(frame: IoFrame, _slot: number, result: IoResult): IoOutcome {
+    if (this.resumeCopyFrame(frame, result)) return result;
+    if (frame.step === MIRROR_FLUSH) this.targetFlushed(result as WriteResult);
     else throw new Error(`mirror job ${this.id} has no step ${frame.step}`);
     return result;
-  }
-
-  private updateLen(): void {
-    this.lenBytes = this.offsetBytes + this.dirty.dirtyBytes + (this.inFlight?.data.lengthBytes ?? 0);
   }
 
   /** The members BLOCK_JOB_* events carry (block_job_event_*). */
