@@ -83,6 +83,12 @@ export const SAVE_INTERVAL_MS = 250;
 export const TIME_TRAVEL_LOG_EVENTS = 1000;
 /** Scenario steps run per burst by "run to end", so the worker keeps answering. */
 const SCENARIO_STEPS_PER_BURST_BUDGET_MS = 12;
+/**
+ * "Run to end" shows its progress this often, not after every burst: nobody reads each step of a
+ * long run as it flies by, and a frame per burst kept the page's main thread busy drawing (100,000
+ * steps ran at a ninth of the CLI's pace). The last frame always comes at the end.
+ */
+const RUN_TO_END_FRAME_INTERVAL_MS = 100;
 
 interface LoadedScenario {
   readonly name: string;
@@ -365,6 +371,7 @@ export class SimSession {
 
   /** Runs the loaded scenario to its end, in bursts (frames and saves between them), so the worker keeps answering. */
   scenarioRunToEnd(): Promise<ScenarioPosition | null> {
+    let lastFrameWallMs = Number.NEGATIVE_INFINITY;
     const burst = (): Promise<boolean> =>
       this.exclusive(async () => {
         if (!this.runner) return true;
@@ -374,7 +381,10 @@ export class SimSession {
         while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) this.runScenarioStep(runner);
         this.dirty = true;
         if (runner.done || this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) await this.saveNow();
-        await this.publish();
+        if (runner.done || this.ports.wallClockMs() - lastFrameWallMs >= RUN_TO_END_FRAME_INTERVAL_MS) {
+          await this.publish();
+          lastFrameWallMs = this.ports.wallClockMs();
+        }
         return runner.done;
       });
     const loop = async (): Promise<ScenarioPosition | null> => {
