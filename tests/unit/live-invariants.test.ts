@@ -197,6 +197,18 @@ describe('live invariants broken by faults', () => {
     ]);
   });
 
+  // Found by the fault property test (seed 977017756): a write sent to replication-primary itself,
+  // as QEMU's test-replication.c does, writes no primary disk; when its forward fails, nothing
+  // was overwritten and the pair still agrees there.
+  it('a failed forward of a write sent to replication-primary itself breaks nothing: no primary disk was written', () => {
+    const { invariants, act } = pair();
+    act({ op: 'colo-start' });
+    act({ op: 'fault', kind: 'link-down' });
+    act({ op: 'write', node: 'replication-primary', offset: 0, length: 512, pattern: '0x00', expect: { ok: true } });
+    act({ op: 'fault', kind: 'clear' });
+    expect(statuses(invariants.report())).toEqual(['checkpoint-equal: held', 'svm-view-layers: held', 'hidden-holds-overwritten: held']);
+  });
+
   it('a checkpoint that cannot empty active-disk breaks (a) and (c): the buffers keep the last epoch', () => {
     const { invariants, act } = pair();
     act({ op: 'colo-start' });

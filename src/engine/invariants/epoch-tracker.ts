@@ -153,7 +153,9 @@ export class EpochTracker {
         break;
       case 'forward-lost':
         this.forwarded.delete(event.requestId);
-        if (event.io === 'write' && !event.landed) this.primaryWriteLost(event.offsetBytes, event.lengthBytes, 'the forwarded write was lost: the NBD link went down before it arrived');
+        if (event.io === 'write' && !event.landed && this.wentThroughPrimaryDisk(event.requestId)) {
+          this.primaryWriteLost(event.offsetBytes, event.lengthBytes, 'the forwarded write was lost: the NBD link went down before it arrived');
+        }
         break;
       case 'io-failed':
         this.onIoFailed(event);
@@ -185,13 +187,22 @@ export class EpochTracker {
     const root = this.roots.get(event.requestId);
     const byPrimaryVm = root?.origin === 'primary-vm';
     if (event.node === NODE.nbdClient) {
-      this.primaryWriteLost(event.offsetBytes, event.lengthBytes, `the forwarded write never reached the secondary (${event.cause})`);
+      if (this.wentThroughPrimaryDisk(event.requestId)) this.primaryWriteLost(event.offsetBytes, event.lengthBytes, `the forwarded write never reached the secondary (${event.cause})`);
     } else if (event.node === NODE.replicationPrimary && byPrimaryVm) {
       this.primaryWriteLost(event.offsetBytes, event.lengthBytes, `replication-primary did not forward it (${event.cause})`);
     } else if (event.node === NODE.primaryDisk && byPrimaryVm) {
       // The quorum (vote-threshold 1) still succeeds through replication-primary.
       this.diverge(event.offsetBytes, event.lengthBytes, `the primary VM's write did not reach primary-disk (${event.errno}: ${event.cause})`);
     }
+  }
+
+  /**
+   * Whether request `requestId` also wrote the primary disk: it did unless it was sent to
+   * replication-primary itself (a step, as QEMU's test-replication.c does), which forwards it and
+   * writes no primary disk; when such a forward fails, the pair still agrees there.
+   */
+  private wentThroughPrimaryDisk(requestId: number): boolean {
+    return this.roots.get(requestId)?.node !== NODE.replicationPrimary;
   }
 
   /** A write of the primary that the secondary did not get: the pair now differs there. */
