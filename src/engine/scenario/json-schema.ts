@@ -3,12 +3,12 @@
  * never disagree. Editors use it to check scenario files as they are typed.
  */
 import * as z from 'zod/mini';
-import { scenarioSchema } from './schema.js';
+import { fullScenarioSchema } from './schema.js';
 
 export const SCHEMA_ID = 'https://colo-sim.invalid/scenario.schema.json';
 
 export function scenarioJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const generated = z.toJSONSchema(fullScenarioSchema(), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return {
     ...generated,
     $id: SCHEMA_ID,

@@ -8,7 +8,7 @@ import type { HostName } from '../sim/events.js';
 import type { z } from 'zod';
 import { describeJsonError } from './json-error.js';
 import { impossibleValue } from '../lesson/probes.js';
-import { KNOWN_ERRNOS, scenarioSchema, stepSchema, type ActionStep, type Expectation, type LessonInfo, type ParsedScenario, type ParsedStep, type Probe, type Until } from './schema.js';
+import { KNOWN_ERRNOS, scenarioHeadSchema, stepSchemas, stepsSchema, type ActionStep, type Expectation, type LessonInfo, type ParsedScenario, type ParsedStep, type Probe, type Until } from './schema.js';
 import { settingsOfSetup } from './setup.js';
 import { formatSize } from './units.js';
 
@@ -49,17 +49,28 @@ export function validateScenarioDocument(document: unknown): ValidationResult {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     return { ok: false, errors: [{ path: '', message: 'a scenario must be a JSON object' }] };
   }
-  let parsed: ReturnType<typeof scenarioSchema.safeParse>;
+  let head: ReturnType<typeof scenarioHeadSchema.safeParse>;
+  let steps: ReturnType<ReturnType<typeof stepsSchema>['safeParse']> | undefined;
   try {
-    parsed = scenarioSchema.safeParse(document, { error: defaultMessage });
+    head = scenarioHeadSchema.safeParse(document, { error: defaultMessage });
+    // The steps on their own, with the step schemas only when there is a step to check (see scenarioHeadSchema).
+    const stepsValue = (document as { steps?: unknown }).steps;
+    steps = Array.isArray(stepsValue) && stepsValue.length > 0 ? stepsSchema().safeParse(stepsValue, { error: defaultMessage }) : undefined;
   } catch (error) {
     // A document nested deeper than the call stack allows is not a scenario either.
     if (error instanceof RangeError) return { ok: false, errors: [{ path: '', message: 'the document is nested too deeply to be a scenario' }] };
     throw error;
   }
-  if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue, document) })) };
+  if (!head.success || (steps && !steps.success)) {
+    // In the order one schema of the whole file gives them: the fields in order, `steps` last,
+    // then the file's unknown fields.
+    const headIssues = head.success ? [] : head.error.issues;
+    const unknownFields = headIssues.filter((issue) => issue.code === 'unrecognized_keys' && issue.path.length === 0);
+    const stepIssues = steps && !steps.success ? steps.error.issues.map((issue) => ({ ...issue, path: ['steps', ...issue.path] })) : [];
+    const issues = [...headIssues.filter((issue) => !unknownFields.includes(issue)), ...stepIssues, ...unknownFields];
+    return { ok: false, errors: issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue, document) })) };
   }
+  const parsed = { data: { ...head.data, steps: steps?.success ? steps.data : [] } };
   const errors: ScenarioError[] = [];
   const settings = checkSetup(parsed.data, errors);
   if (errors.length === 0) checkSteps(parsed.data.steps, settings, errors);
@@ -89,6 +100,7 @@ export type StepValidation = { readonly ok: true; readonly step: ParsedStep } | 
  * long the session before it.
  */
 export function validateStep(step: unknown, settings: SimulationSettings, extraNodes: readonly ExtraNode[]): StepValidation {
+  const { stepSchema } = stepSchemas();
   let parsed: ReturnType<typeof stepSchema.safeParse>;
   try {
     parsed = stepSchema.safeParse(step, { error: defaultMessage });
