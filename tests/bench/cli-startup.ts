@@ -21,6 +21,12 @@ export interface CliStartupFigures {
   readonly nodeAlone: WallTimes;
   readonly emptyScenario: WallTimes;
   readonly qemuScenarios: WallTimes;
+  /**
+   * When NODE_EXTRA_CA_CERTS is set (this machine sets it), Node parses every certificate it
+   * names at each start, before any script runs; the same two runs without it show how much of
+   * the whole is that.
+   */
+  readonly withoutExtraCaCerts?: { readonly nodeAlone: WallTimes; readonly emptyScenario: WallTimes };
 }
 
 const RUNS = 15;
@@ -28,6 +34,8 @@ const RUNS = 15;
 interface Command {
   readonly args: readonly string[];
   readonly expectedExitCode: number;
+  /** Variables to drop from the environment for this command. */
+  readonly unset?: readonly string[];
 }
 
 /**
@@ -40,7 +48,9 @@ function timeProcesses(commands: readonly Command[], runs: number): WallTimes[] 
   for (let round = 0; round <= runs; round++) {
     commands.forEach(({ args, expectedExitCode }, index) => {
       const started = performance.now();
-      const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      const env = { ...process.env };
+      for (const name of commands[index]!.unset ?? []) delete env[name];
+      const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
       const elapsedMs = performance.now() - started;
       if (result.status !== expectedExitCode) throw new Error(`node ${args.join(' ')} exited with ${result.status}: ${result.stderr}`);
       if (round > 0) wallMs[index]!.push(elapsedMs);
@@ -59,15 +69,27 @@ export async function benchCliStartup(): Promise<CliStartupFigures> {
   try {
     const empty = join(directory, 'empty.json');
     writeFileSync(empty, JSON.stringify({ format: 'colo-sim/1', title: 'no steps', steps: [] }));
-    const [nodeAlone, emptyScenario, qemuScenarios] = timeProcesses(
+    const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS ? ['NODE_EXTRA_CA_CERTS'] : undefined;
+    const [nodeAlone, emptyScenario, qemuScenarios, nodeAloneBare, emptyScenarioBare] = timeProcesses(
       [
         { args: ['-e', '0'], expectedExitCode: 0 },
         { args: ['bin/colo-sim.js', 'run', empty], expectedExitCode: 0 },
         { args: ['bin/colo-sim.js', 'run', 'public/scenarios/qemu-tests'], expectedExitCode: 0 },
+        ...(extraCaCerts
+          ? [
+              { args: ['-e', '0'], expectedExitCode: 0, unset: extraCaCerts },
+              { args: ['bin/colo-sim.js', 'run', empty], expectedExitCode: 0, unset: extraCaCerts },
+            ]
+          : []),
       ],
       RUNS,
     );
-    return { nodeAlone: nodeAlone!, emptyScenario: emptyScenario!, qemuScenarios: qemuScenarios! };
+    return {
+      nodeAlone: nodeAlone!,
+      emptyScenario: emptyScenario!,
+      qemuScenarios: qemuScenarios!,
+      ...(nodeAloneBare && emptyScenarioBare ? { withoutExtraCaCerts: { nodeAlone: nodeAloneBare, emptyScenario: emptyScenarioBare } } : {}),
+    };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }

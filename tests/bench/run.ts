@@ -21,6 +21,11 @@ const cli = await benchCliStartup();
 const wall = (times: WallTimes): string => `${times.medianMs.toFixed(0)} ms median, ${times.minMs.toFixed(0)} ms fastest of ${times.runs}`;
 process.stdout.write(`colo-sim run, whole process (node bin/colo-sim.js): QEMU's 13 scenarios ${wall(cli.qemuScenarios)} (target < 300 ms)\n`);
 process.stdout.write(`colo-sim run, whole process: a scenario with no steps ${wall(cli.emptyScenario)} (target < 150 ms); node -e 0 ${wall(cli.nodeAlone)}\n`);
+if (cli.withoutExtraCaCerts) {
+  process.stdout.write(
+    `  the same without NODE_EXTRA_CA_CERTS (set here: Node parses those certificates at every start): a scenario with no steps ${wall(cli.withoutExtraCaCerts.emptyScenario)}; node -e 0 ${wall(cli.withoutExtraCaCerts.nodeAlone)}\n`,
+  );
+}
 
 const heap = benchHeap();
 process.stdout.write(`Heap for four ${heap.diskSizeMiB} MiB disks filled with patterns: ${heap.heapMiB.toFixed(2)} MiB (target < 16 MiB)\n`);
