@@ -29,6 +29,7 @@ import { Announcer } from './lib/announcer.svelte.js';
 import { Choreographer } from './lib/choreographer.js';
 import { DiskSet, type ChainLayer } from './lib/disks.js';
 import { analyseRoles, pairParts, secondaryChain, type PairRoles } from './lib/host-roles.js';
+import { ResumeGuide } from './lib/resume-guide.svelte.js';
 import { EventLog } from './lib/event-log.js';
 import { formatBytes, hexByte } from './lib/format.js';
 import { QmpConsoleState } from './lib/qmp-console.svelte.js';
@@ -133,6 +134,8 @@ export class SimState {
   readonly choreographer = new Choreographer();
   /** The screen reader's live region: events that matter and command results, throttled. */
   readonly announcer = new Announcer();
+  /** The guided "resume replication" action (COLO-FT.txt's runbook, step by step). */
+  readonly resume = new ResumeGuide(this);
   readonly bitmaps = new Map<string, JobBitmap>();
   readonly client: SimClient;
   readonly databaseName: string;
