@@ -27,7 +27,9 @@ import type { StepResult } from '../engine/scenario/runner.js';
 import type { ScenarioError } from '../engine/scenario/validate.js';
 import { Announcer } from './lib/announcer.svelte.js';
 import { Choreographer } from './lib/choreographer.js';
-import { CHAIN, DiskSet, type ChainLayer } from './lib/disks.js';
+import { DiskSet, type ChainLayer } from './lib/disks.js';
+import { analyseRoles, pairParts, secondaryChain, type PairRoles } from './lib/host-roles.js';
+import { ResumeGuide } from './lib/resume-guide.svelte.js';
 import { EventLog } from './lib/event-log.js';
 import { formatBytes, hexByte } from './lib/format.js';
 import { QmpConsoleState } from './lib/qmp-console.svelte.js';
@@ -99,6 +101,10 @@ export class SimState {
   busy = $state(0);
   /** The image the SVM view starts at, as `disks.base` (which is not reactive) has it. */
   svmViewBase = $state<ChainLayer | null>('active-disk');
+  /** What each host's nodes are for, from the engine's graphs (lib/host-roles.ts): the views follow it. */
+  roles = $state.raw<PairRoles | null>(null);
+  /** The secondary VM's chain's images ("active hidden base"): the SVM view is rebuilt when they change. */
+  svmChain = $state('');
   /** The byte pattern cell clicks write. */
   brush = $state(0x22);
   /** The latest animated progress of each job (offset, len), ahead of the summary. */
@@ -128,6 +134,8 @@ export class SimState {
   readonly choreographer = new Choreographer();
   /** The screen reader's live region: events that matter and command results, throttled. */
   readonly announcer = new Announcer();
+  /** The guided "resume replication" action (COLO-FT.txt's runbook, step by step). */
+  readonly resume = new ResumeGuide(this);
   readonly bitmaps = new Map<string, JobBitmap>();
   readonly client: SimClient;
   readonly databaseName: string;
@@ -244,7 +252,11 @@ export class SimState {
   private applyFrame(frame: Frame): void {
     const now = performance.now();
     const summary = frame.summary;
-    if (frame.layouts) {
+    if (frame.layouts && frame.imagesChanged) {
+      // The same simulation with other images (a host restarted): only the disks are redrawn.
+      this.disks.reset(frame.layouts);
+      this.layouts = frame.layouts;
+    } else if (frame.layouts) {
       this.disks.reset(frame.layouts);
       this.layouts = frame.layouts;
       this.log.clear();
@@ -261,7 +273,14 @@ export class SimState {
     for (const backend of summary.backends) hosts.set(backend.name, backend.host);
     this.nodeHosts = hosts;
 
-    const secondaryStage = summary.nodes.find((node) => node.name === 'replication-secondary')?.replication?.stage;
+    const roles = analyseRoles(summary);
+    this.roles = roles;
+    const chain = secondaryChain(roles);
+    this.disks.setChain(chain ? { 'active-disk': chain.active, 'hidden-disk': chain.hidden, 'secondary-disk': chain.base } : null);
+    const chainKey = chain ? `${chain.active} ${chain.hidden} ${chain.base}` : '';
+    if (chainKey !== this.svmChain) this.svmChain = chainKey;
+    const secondaryRepl = roles.hosts.secondary.slots.repl;
+    const secondaryStage = summary.nodes.find((node) => node.name === secondaryRepl)?.replication?.stage;
     const cbw = summary.nodes.find((node) => node.driver === 'copy-before-write')?.name;
     const stretch = this.commandDepth > 0 || !this.clock.playing;
     // A restored simulation's first frame lists the saved event log: shown, not animated.
@@ -275,12 +294,13 @@ export class SimState {
         secondaryStage,
         commitRunning: summary.jobs.some((job) => job.type === 'commit'),
         cbwNode: cbw,
+        parts: pairParts(roles),
         reducedMotion: this.reducedMotion || document.visibilityState === 'hidden',
       },
       now,
     );
     for (const cells of frame.cells) this.disks.get(cells.name)?.apply(cells, frame.layouts ? undefined : plan.revealAt(cells.name), now);
-    this.updateViewBase(svmBase(summary), now);
+    this.updateViewBase(svmBase(summary, roles), now);
     plan.play();
 
     if (frame.events.length > 0) {
@@ -398,7 +418,8 @@ export class SimState {
    */
   private updateViewBase(base: ChainLayer | null, now: number): void {
     const token = ++this.viewBaseToken;
-    const until = this.disks.get('secondary-disk')?.pendingUntil();
+    const baseImage = this.disks.chainImage('secondary-disk');
+    const until = this.disks.get(baseImage)?.pendingUntil();
     if (base === this.disks.base || until === undefined || until <= now) {
       this.disks.setViewBase(base);
       this.svmViewBase = base;
@@ -406,7 +427,7 @@ export class SimState {
     }
     setTimeout(() => {
       if (token !== this.viewBaseToken) return;
-      this.disks.get('secondary-disk')?.reveal(performance.now());
+      this.disks.get(baseImage)?.reveal(performance.now());
       this.disks.setViewBase(base);
       this.svmViewBase = base;
       this.requestTick();
@@ -798,12 +819,23 @@ function download(text: string, fileName: string, type: string): string {
   return fileName;
 }
 
-/** The image the secondary VM's reads start at: follow top-disk down to the first image. */
-export function svmBase(summary: SimSummary): ChainLayer | null {
-  const nodes = new Map(summary.nodes.map((node) => [node.name, node]));
-  let name: string | null = summary.backends.find((backend) => backend.name === 'secondary-vm')?.root ?? null;
+/**
+ * The layer the secondary VM's reads start at: follow its disk device down to the first image of
+ * the secondary host's chain (whatever those images are called).
+ */
+export function svmBase(summary: SimSummary, roles: PairRoles = analyseRoles(summary)): ChainLayer | null {
+  const chain = secondaryChain(roles);
+  if (!chain) return null;
+  const layers = new Map<string, ChainLayer>([
+    [chain.active, 'active-disk'],
+    [chain.hidden, 'hidden-disk'],
+    [chain.base, 'secondary-disk'],
+  ]);
+  const nodes = new Map(summary.nodes.filter((node) => node.host === 'secondary').map((node) => [node.name, node]));
+  let name: string | null = summary.backends.find((backend) => backend.host === 'secondary' && backend.kind === 'vm')?.root ?? null;
   for (let guard = 0; name && guard < 16; guard++) {
-    if ((CHAIN as readonly string[]).includes(name)) return name as ChainLayer;
+    const layer = layers.get(name);
+    if (layer) return layer;
     const node = nodes.get(name);
     if (!node) return null;
     const next = node.children.find((child) => child.role === 'children.0' || child.role === 'file' || child.role === 'backing');

@@ -62,12 +62,17 @@ export interface NodeView {
   readonly faults: readonly string[];
   /** Replication nodes only. */
   readonly replication?: { readonly mode: ReplicationMode; readonly stage: Stage; readonly error: string | null; readonly topId?: string };
+  /** NBD clients only: the host and export they connect to (the page draws the link from it). */
+  readonly nbd?: { readonly serverHost: HostName; readonly exportName: string };
 }
 
 export interface BackendView {
   readonly name: string;
   readonly host: HostName;
   readonly root: string | null;
+  /** The host's VM disk device, or a BlockBackend its NBD server exports (as `exportName`). */
+  readonly kind: 'vm' | 'export' | 'other';
+  readonly exportName?: string;
 }
 
 export interface JobView {
@@ -78,6 +83,10 @@ export interface JobView {
   readonly offsetBytes: number;
   readonly lenBytes: number;
   readonly granularityBytes: number;
+  /** Commit and mirror jobs: the mirror_top filter the job inserted (it shows the progress). */
+  readonly filter?: string;
+  /** Mirror jobs: the node the job writes to (drive-mirror's target, an NBD client here). */
+  readonly target?: string;
 }
 
 /** Per backup-job granule (1 = copied this epoch) or per commit granule (1 = dirty). */
@@ -168,6 +177,11 @@ export interface Frame {
   readonly droppedEvents: number;
   /** Sent whole on the first frame and when the disks were rebuilt. */
   readonly layouts?: readonly DiskLayout[];
+  /**
+   * With `layouts`: the same simulation's set of images changed (a host restarted, an image
+   * opened or deleted), so the page keeps its event log and clock and only redraws the disks.
+   */
+  readonly imagesChanged?: true;
   readonly cells: readonly DiskCells[];
   readonly bitmaps: readonly JobBitmap[];
   readonly scenario: ScenarioPosition | null;

@@ -656,7 +656,8 @@ export class SimSession {
   // ---- frames and saving --------------------------------------------------------------------
 
   private async publish(): Promise<void> {
-    const layouts = this.view.takeLayouts();
+    const taken = this.view.takeLayouts();
+    const layouts = taken?.layouts;
     const cells = this.view.takeCells();
     const bitmaps = this.view.takeBitmaps();
     const events = this.pendingEvents;
@@ -689,6 +690,7 @@ export class SimSession {
       events,
       droppedEvents,
       ...(layouts ? { layouts } : {}),
+      ...(taken?.changed ? { imagesChanged: true as const } : {}),
       cells,
       bitmaps,
       scenario: this.scenarioProgress(),

@@ -7,6 +7,8 @@ import { Qcow2Image } from '../engine/block/qcow2-image.js';
 import type { Simulation } from '../engine/colo/simulation.js';
 import { BackupJob } from '../engine/jobs/backup-job.js';
 import { CommitJob } from '../engine/jobs/commit-job.js';
+import { MirrorJob } from '../engine/jobs/mirror-job.js';
+import { NbdClientNode } from '../engine/block/nbd.js';
 import { ReplicationNode } from '../engine/replication/replication-node.js';
 import type { SimEvent } from '../engine/sim/events.js';
 import type { HostName } from '../engine/sim/events.js';
@@ -27,6 +29,8 @@ export class ViewBuilder {
   /** Disks emptied by make_empty: every cell is zeros and unallocated, no need to read them. */
   private readonly emptied = new Set<string>();
   private layoutsSent = false;
+  /** The images (host and name) the last layouts described: a change sends them again. */
+  private imagesSent = '';
   private bitmapsChanged = true;
 
   constructor(private readonly sim: Simulation) {}
@@ -88,12 +92,20 @@ export class ViewBuilder {
     for (let cell = Math.floor(offsetBytes / cellBytes); cell <= last; cell++) cells.add(cell);
   }
 
-  /** Layouts when they have not been sent yet (or were reset). */
-  takeLayouts(): DiskLayout[] | undefined {
-    if (this.layoutsSent) return undefined;
+  /**
+   * Layouts when they have not been sent yet (or were reset), or when the set of images changed
+   * since (`changed`: a restart brought new active and hidden disks, a swap of roles moved
+   * images to the other host name, blockdev-add opened one): every cell is then sent again.
+   */
+  takeLayouts(): { layouts: DiskLayout[]; changed: boolean } | undefined {
+    const images = this.images();
+    const key = images.map((image) => `${image.host}:${image.nodeName}:${image.sizeBytes}`).join('|');
+    if (this.layoutsSent && key === this.imagesSent) return undefined;
+    const changed = this.layoutsSent;
     this.layoutsSent = true;
-    for (const image of this.images()) this.fullRefresh.add(image.nodeName);
-    return this.layouts();
+    this.imagesSent = key;
+    for (const image of images) this.fullRefresh.add(image.nodeName);
+    return { layouts: this.layouts(), changed };
   }
 
   /** The cells changed since the last call (every cell of a disk that needs a full refresh). */
@@ -178,9 +190,20 @@ export class ViewBuilder {
           ...(node instanceof ReplicationNode
             ? { replication: { mode: node.mode, stage: node.stage, error: node.error === 0 ? null : node.error, ...(node.topId === undefined ? {} : { topId: node.topId }) } }
             : {}),
+          ...(node instanceof NbdClientNode ? { nbd: { serverHost: node.serverHost, exportName: node.exportName } } : {}),
         });
       }
-      for (const backend of host.graph.backends) backends.push({ name: backend.name, host: host.name, root: backend.root?.nodeName ?? null });
+      const exported = new Map(host.nbdServer.state.exports.map((entry) => [entry.backendName, entry.name]));
+      for (const backend of host.graph.backends) {
+        const exportName = exported.get(backend.name);
+        backends.push({
+          name: backend.name,
+          host: host.name,
+          root: backend.root?.nodeName ?? null,
+          kind: backend.name === host.vmBackendName ? 'vm' : exportName !== undefined ? 'export' : 'other',
+          ...(exportName === undefined ? {} : { exportName }),
+        });
+      }
       for (const job of host.jobs.all()) {
         jobs.push({
           id: job.id,
@@ -189,7 +212,9 @@ export class ViewBuilder {
           status: job.status,
           offsetBytes: job.offsetBytes,
           lenBytes: job.lenBytes,
-          granularityBytes: job instanceof BackupJob ? job.copyState.clusterSizeBytes : job instanceof CommitJob ? job.granularityBytes : 0,
+          granularityBytes: job instanceof BackupJob ? job.copyState.clusterSizeBytes : job instanceof CommitJob || job instanceof MirrorJob ? job.granularityBytes : 0,
+          ...(job instanceof CommitJob || job instanceof MirrorJob ? { filter: job.mirrorTop.nodeName } : {}),
+          ...(job instanceof MirrorJob ? { target: job.targetNode.nodeName } : {}),
         });
       }
     }

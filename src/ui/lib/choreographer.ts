@@ -10,6 +10,14 @@ import type { IoOrigin, Stage } from '../../engine/sim/events.js';
 import { byteColour, LAYER_COLOUR, MIXED_COLOUR, READ_COLOUR } from './palette.js';
 import { hexByte } from './format.js';
 import { VIEW_NAME } from './disks.js';
+import type { PairParts } from './host-roles.js';
+
+/**
+ * The ends of COLO's NBD link, whatever the client and the export are called (the graph view
+ * resolves them: after "resume replication" they are replication0-nbd and the new secondary's export).
+ */
+export const LINK_CLIENT = '@link-client';
+export const LINK_EXPORT = '@link-export';
 
 export type Tone = 'ok' | 'info' | 'read' | 'write' | 'copy' | 'error' | 'quirk' | 'warn';
 export type HighlightKind = 'write' | 'read' | 'copy-src' | 'cow' | 'error' | 'commit';
@@ -45,6 +53,8 @@ export interface ChoreographyContext {
   secondaryStage: Stage | undefined;
   commitRunning: boolean;
   cbwNode: string | undefined;
+  /** The pair's parts by role (lib/host-roles.ts): node names change across failovers and restarts. */
+  parts: PairParts;
   /** Animations are off (reduced motion): cells change at once and nothing moves. */
   reducedMotion: boolean;
 }
@@ -133,7 +143,7 @@ export class Choreographer {
       let at = natural;
       if (stretch) {
         at = Math.max(natural, cursor);
-        cursor = at + this.gapOf(event, speed);
+        cursor = at + this.gapOf(event, speed, context.parts);
       }
       times[position] = at;
     }
@@ -217,14 +227,14 @@ export class Choreographer {
     }
   }
 
-  private gapOf(event: SimEvent, speed: number): number {
+  private gapOf(event: SimEvent, speed: number, parts: PairParts): number {
     switch (event.kind) {
       case 'forward-sent':
         return travelMs(event.arrivesAtUs - event.timeUs, speed);
       case 'forward-landed':
         return event.errno ? 200 : 300;
       case 'write-landed':
-        return event.node === 'primary-disk' ? 120 : CHIP_MS;
+        return event.node === parts.primaryDisk ? 120 : CHIP_MS;
       case 'read-served':
         return 110;
       case 'cbw-copy':
@@ -263,24 +273,26 @@ export class Choreographer {
   /** Where a write's chip starts, if it travels. */
   private chipFor(event: Extract<SimEvent, { kind: 'write-landed' }>, context: ChoreographyContext): { from: string; style: 'data' | 'copy' | 'commit' } | undefined {
     const info = this.requests.get(event.requestId);
+    const { hidden, base, active, primaryQuorum, secondaryReplication } = context.parts;
+    const chip = (from: string | undefined, style: 'data' | 'copy' | 'commit') => (from === undefined ? undefined : { from, style });
     if (info?.forwarded) {
-      if (event.node === 'hidden-disk') return { from: 'secondary-disk', style: 'copy' };
-      if (event.node === 'secondary-disk') return { from: context.cbwNode ?? 'nbd-export', style: 'data' };
+      if (event.node === hidden) return chip(base, 'copy');
+      if (event.node === base) return chip(context.cbwNode ?? LINK_EXPORT, 'data');
     }
     switch (info?.origin) {
       case 'primary-vm':
-        return { from: 'colo-disk', style: 'data' };
+        return chip(primaryQuorum, 'data');
       case 'secondary-vm':
-        return { from: 'replication-secondary', style: 'data' };
+        return chip(secondaryReplication, 'data');
       case 'nbd-export':
-        if (event.node === 'hidden-disk') return { from: 'secondary-disk', style: 'copy' };
-        return { from: context.cbwNode ?? 'nbd-export', style: 'data' };
+        if (event.node === hidden) return chip(base, 'copy');
+        return chip(context.cbwNode ?? LINK_EXPORT, 'data');
       case 'step':
-        if (event.node === 'hidden-disk' && context.cbwNode) return { from: 'secondary-disk', style: 'copy' };
+        if (event.node === hidden && context.cbwNode) return chip(base, 'copy');
         return undefined;
       default:
-        if (event.node === 'secondary-disk' && context.commitRunning) return { from: 'active-disk', style: 'commit' };
-        if (event.node === 'hidden-disk' && context.cbwNode) return { from: 'secondary-disk', style: 'copy' };
+        if (event.node === base && context.commitRunning) return chip(active, 'commit');
+        if (event.node === hidden && context.cbwNode) return chip(base, 'copy');
         return undefined;
     }
   }
@@ -331,10 +343,10 @@ export class Choreographer {
           if (!quiet && graph) {
             graph.flash(event.node, chip?.style === 'copy' ? 'copy' : 'write', landAt);
             if (info?.origin === 'secondary-vm' && context.secondaryStage === 'failover-failed')
-              graph.caption(event.node, event.node === 'active-disk' ? 'allocated extent → active disk' : 'unallocated extent → secondary disk', 'warn', landAt);
-            if (chip?.style === 'copy' && event.node === 'hidden-disk')
-              graph.caption('hidden-disk', event.fillByte === undefined ? 'old cluster saved' : `old cluster saved (${event.fillByte === 0 ? 'zeros' : hexByte(event.fillByte)})`, 'copy', landAt);
-            if (event.cow.length > 0 && event.node === 'active-disk') graph.caption('active-disk', 'copy-on-write from backing', 'info', landAt + 80);
+              graph.caption(event.node, event.node === context.parts.active ? 'allocated extent → active disk' : 'unallocated extent → secondary disk', 'warn', landAt);
+            if (chip?.style === 'copy' && event.node === context.parts.hidden)
+              graph.caption(event.node, event.fillByte === undefined ? 'old cluster saved' : `old cluster saved (${event.fillByte === 0 ? 'zeros' : hexByte(event.fillByte)})`, 'copy', landAt);
+            if (event.cow.length > 0 && event.node === context.parts.active) graph.caption(event.node, 'copy-on-write from backing', 'info', landAt + 80);
           }
           break;
         }
@@ -363,21 +375,21 @@ export class Choreographer {
           if (event.errno && graph) graph.flash(event.node, 'error', at);
           break;
         case 'forward-sent':
-          packet('nbd-client', 'nbd-export', event.fillByte === undefined ? MIXED_COLOUR : byteColour(event.fillByte), at, travelMs(event.arrivesAtUs - event.timeUs, context.speed) * (context.stretch ? scale : 1), 'data');
+          packet(LINK_CLIENT, LINK_EXPORT, event.fillByte === undefined ? MIXED_COLOUR : byteColour(event.fillByte), at, travelMs(event.arrivesAtUs - event.timeUs, context.speed) * (context.stretch ? scale : 1), 'data');
           break;
         case 'forward-landed':
           if (graph) {
-            if (!quiet) graph.flash('nbd-export', event.errno ? 'error' : 'ok', at);
-            packet('nbd-export', 'nbd-client', event.errno ? '#d64545' : '#94a3b8', at, context.stretch ? 260 * scale : 200, 'ack');
+            if (!quiet) graph.flash(LINK_EXPORT, event.errno ? 'error' : 'ok', at);
+            packet(LINK_EXPORT, LINK_CLIENT, event.errno ? '#d64545' : '#94a3b8', at, context.stretch ? 260 * scale : 200, 'ack');
           }
           break;
         case 'forward-completed':
-          if (graph && (event.errno || !quiet)) graph.flash('nbd-client', event.errno ? 'error' : 'ok', at);
+          if (graph && (event.errno || !quiet)) graph.flash(LINK_CLIENT, event.errno ? 'error' : 'ok', at);
           break;
         case 'forward-lost':
           if (graph) {
             graph.linkBurst(at);
-            if (!quiet) graph.caption('nbd-client', event.landed ? 'reply lost (the write landed)' : 'request lost on the link', 'error', at);
+            if (!quiet) graph.caption(LINK_CLIENT, event.landed ? 'reply lost (the write landed)' : 'request lost on the link', 'error', at);
           }
           break;
         case 'cbw-copy':
@@ -400,7 +412,16 @@ export class Choreographer {
           if (graph && !quiet) graph.feed(`backup job: copy bitmap set again (${event.clustersReset} cluster${event.clustersReset === 1 ? '' : 's'} copied last epoch)`, 'info', at);
           break;
         case 'job-created':
-          if (graph) graph.feed(event.jobType === 'backup' ? `${event.host}: backup job (sync=none) started, copy-before-write armed` : `${event.host}: active commit started (active → secondary)`, 'info', at);
+          if (graph)
+            graph.feed(
+              event.jobType === 'backup'
+                ? `${event.host}: backup job (sync=none) started, copy-before-write armed`
+                : event.jobType === 'mirror'
+                  ? `${event.host}: drive-mirror (sync=full) resyncing the new secondary`
+                  : `${event.host}: active commit started (active → secondary)`,
+              'info',
+              at,
+            );
           break;
         case 'job-progress':
           if (this.onJobProgress && (at - lastJobProgressAt > 40 || position === events.length - 1)) {

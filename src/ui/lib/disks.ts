@@ -9,8 +9,14 @@
  */
 import { ALLOCATION, MIXED_CONTENT, type DiskCells, type DiskLayout } from '../../worker/protocol.js';
 
+/**
+ * The layers of the secondary VM's chain, top down, by ROLE: after a restart the images playing
+ * them are called active-disk-2, hidden-disk-2 and primary-disk (DiskSet.setChain names them).
+ */
 export const CHAIN = ['active-disk', 'hidden-disk', 'secondary-disk'] as const;
 export type ChainLayer = (typeof CHAIN)[number];
+export type ChainImages = Readonly<Record<ChainLayer, string>>;
+const FIRST_GENERATION_CHAIN: ChainImages = { 'active-disk': 'active-disk', 'hidden-disk': 'hidden-disk', 'secondary-disk': 'secondary-disk' };
 export const VIEW_NAME = 'svm-view';
 
 /** Where a cell of the secondary VM's view comes from: index into CHAIN, +4 when only partly. */
@@ -168,6 +174,8 @@ export class DiskSet {
   view: DiskImage | undefined;
   /** The image the secondary VM's chain starts at, or null when it reaches no image. */
   private viewBase: ChainLayer | null = 'active-disk';
+  /** The images playing the chain's layers (the secondary host's, from its graph's shape). */
+  private chainImages: ChainImages = FIRST_GENERATION_CHAIN;
   private readonly patternCounts = new Map<number, number>();
   patternsChanged = true;
   cellBytes = 65536;
@@ -182,12 +190,32 @@ export class DiskSet {
       this.images.set(layout.name, image);
       if (layout.driver === 'raw') this.count(0, layout.cellCount);
     }
-    const secondary = layouts.find((layout) => layout.name === 'secondary-disk') ?? layouts[0];
-    this.cellBytes = secondary?.cellBytes ?? 65536;
-    this.view = secondary
-      ? new DiskImage({ ...secondary, name: VIEW_NAME, driver: 'raw', filename: 'top-disk' }, () => undefined, true)
-      : undefined;
+    this.cellBytes = layouts[0]?.cellBytes ?? 65536;
+    this.rebuildView();
+  }
+
+  private rebuildView(): void {
+    const base = this.images.get(this.chainImages['secondary-disk'])?.layout ?? [...this.images.values()][0]?.layout;
+    this.view = base ? new DiskImage({ ...base, name: VIEW_NAME, driver: 'raw', filename: 'top-disk' }, () => undefined, true) : undefined;
     this.recomputeView();
+  }
+
+  /** The images of the secondary VM's chain now (null: the first generation's names, until a summary says). */
+  setChain(chain: ChainImages | null): void {
+    const next = chain ?? FIRST_GENERATION_CHAIN;
+    if (CHAIN.every((layer) => next[layer] === this.chainImages[layer])) return;
+    this.chainImages = { ...next };
+    this.rebuildView();
+  }
+
+  /** The image playing a layer of the secondary VM's chain. */
+  chainImage(layer: ChainLayer): string {
+    return this.chainImages[layer];
+  }
+
+  /** Whether an image is a layer of the secondary VM's chain (its cells show through the view). */
+  inChain(name: string): boolean {
+    return CHAIN.some((layer) => this.chainImages[layer] === name);
   }
 
   get(name: string): DiskImage | undefined {
@@ -238,7 +266,7 @@ export class DiskSet {
   private cellChanged(image: DiskImage, index: number, oldContent: number, oldAllocated: number): void {
     if (oldAllocated !== ALLOCATION.none) this.count(oldContent, -1);
     if (image.allocated[index] !== ALLOCATION.none) this.count(image.content[index]!, +1);
-    if ((CHAIN as readonly string[]).includes(image.name)) this.recomputeViewCell(index);
+    if (this.inChain(image.name)) this.recomputeViewCell(index);
   }
 
   private recomputeView(): void {
@@ -260,7 +288,7 @@ export class DiskSet {
 
   /** What the chain from CHAIN[layer] down reads at a cell. */
   private chainCell(layer: number, index: number): { content: number; source: number } {
-    const image = this.images.get(CHAIN[layer]!);
+    const image = this.images.get(this.chainImages[CHAIN[layer]!]);
     if (!image) return { content: 0, source: layer };
     const allocated = image.allocated[index]!;
     const own = image.content[index]!;

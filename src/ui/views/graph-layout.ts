@@ -9,10 +9,13 @@
  * - stacked (tablets): the same two drawings one above the other, the feed beside the primary.
  * - narrow (phones): two columns per host, the primary above the secondary, the feed below.
  *
- * The fixed topology has fixed places; nodes added at runtime (copy-before-write, mirror_top,
- * replication nodes the user opens) take free slots of their host.
+ * Each host is drawn in its role's region (hosts are roles in the engine) by what its nodes are
+ * for (lib/host-roles.ts), never by their names: a survivor of a failover to the secondary keeps
+ * its chain's names as the primary of the next pair and is drawn as such on the primary side.
+ * Nodes that play no known part (a node the user opened) take free extra places of their host.
  */
 import type { HostName } from '../../engine/sim/events.js';
+import { HOSTS, keyOf, type PairRoles, type Shape, type Slot } from '../lib/host-roles.js';
 
 export const NODE_WIDTH = 150;
 export const NODE_HEIGHT = 36;
@@ -41,12 +44,25 @@ export interface Box {
   readonly height: number;
 }
 
+/**
+ * Where one host's drawing puts each part (host-roles.ts's slots) in its region. A slot may list
+ * several places, the first free one is taken (drive-mirror's target takes the NBD client's place
+ * when there is no replication client). Nodes with no slot, or no free place, take `extras`.
+ */
+export interface RegionTemplate {
+  readonly slots: Partial<Record<Slot, Point | readonly Point[]>>;
+  /** Where the VM's pill goes when a mirror_top sits between it and the quorum (vm-filter takes its place's neighbour). */
+  readonly vmBeside?: Point;
+  readonly extras: readonly Point[];
+}
+
 export interface LayoutSpec {
   readonly mode: LayoutMode;
   readonly width: number;
   readonly height: number;
-  readonly fixed: Readonly<Record<string, Point>>;
-  readonly extraSlots: Readonly<Record<HostName, readonly Point[]>>;
+  /** The shapes of the hosts' graphs this layout was made for (host-roles.ts). */
+  readonly shapes: Readonly<Record<HostName, Shape>>;
+  readonly templates: Readonly<Record<HostName, RegionTemplate>>;
   /** Where the feed's lines go: newest at `bottom`, older ones above it. */
   readonly feed: { readonly x: number; readonly bottom: number; readonly lines: number; readonly maxText: number };
   /** Each host's area, drawn with its title when the hosts are not side by side on cards. */
@@ -57,96 +73,171 @@ export interface LayoutSpec {
   readonly link: 'horizontal' | 'vertical';
 }
 
+export const FIRST_GENERATION: Readonly<Record<HostName, Shape>> = { primary: 'primary', secondary: 'secondary' };
+
 const WIDE_ROWS = [18, 70, 126, 182, 236];
 
+/**
+ * The secondary shape's drawing as docs/block-replication.txt draws the secondary: the VM's
+ * column on the right (`c3`), the export and the base on the left (`c1`), the hidden disk between
+ * them; `rows` top to bottom. A primary-shaped graph drawn here (never seen in a lifecycle, kept
+ * for robustness) takes the places of the parts that play the same part.
+ */
+function secondaryTemplate(c1: number, c2: number, c3: number, rows: readonly number[], extras: readonly Point[]): RegionTemplate {
+  const r = rows;
+  return {
+    slots: {
+      vm: { x: c3, y: r[0]! },
+      quorum: { x: c3, y: r[1]! },
+      repl: { x: c3, y: r[2]! },
+      filter: { x: c3, y: r[3]! },
+      active: { x: c3, y: r[4]! },
+      hidden: { x: c2, y: r[4]! },
+      base: { x: c1, y: r[4]! },
+      cbw: { x: c1, y: r[3]! },
+      export: { x: c1, y: r[2]! },
+      'out-repl': { x: c3, y: r[2]! },
+      'out-client': { x: c3, y: r[3]! },
+      local: { x: c1, y: r[4]! },
+    },
+    extras,
+  };
+}
+
+/** The primary shape: the VM and its quorum in the middle, the local disk left, replication right. */
+function primaryTemplate(left: number, middle: number, right: number, rows: readonly number[], extras: readonly Point[]): RegionTemplate {
+  const p = rows;
+  return {
+    slots: {
+      vm: { x: middle, y: p[0]! },
+      'vm-filter': { x: right, y: p[0]! },
+      quorum: { x: middle, y: p[1]! },
+      local: { x: left, y: p[2]! },
+      'out-repl': { x: right, y: p[2]! },
+      'out-client': { x: right, y: p[3]! },
+      // drive-mirror's target is an NBD client too: the replication client's place when free.
+      'mirror-target': [{ x: right, y: p[3]! }, ...extras.slice(-1)],
+    },
+    vmBeside: { x: left, y: p[0]! },
+    extras,
+  };
+}
+
+/**
+ * A survivor of a failover to the secondary, now the primary of a new pair: its own chain (the
+ * VM, its quorum, the DONE replication node, its old active and hidden disks, its disk and export)
+ * in the chain column `chain`, the parts that reach the new secondary (the replication node in
+ * primary mode, its NBD client, drive-mirror's target) in the column `out` nearest the link.
+ */
+function survivorTemplate(columns: { chain: number; middle: number; far: number; out: number }, rows: readonly number[], extras: readonly Point[], mirrorRow: number): RegionTemplate {
+  const { chain, middle, far, out } = columns;
+  const r = rows;
+  return {
+    slots: {
+      vm: { x: chain, y: r[0]! },
+      'vm-filter': { x: middle, y: r[0]! },
+      quorum: { x: chain, y: r[1]! },
+      repl: { x: chain, y: r[2]! },
+      filter: { x: chain, y: r[3]! },
+      active: { x: chain, y: r[4]! },
+      hidden: { x: middle, y: r[4]! },
+      base: { x: far, y: r[4]! },
+      export: { x: far, y: r[3]! },
+      cbw: { x: middle, y: r[3]! },
+      'out-repl': { x: out, y: r[1]! },
+      'out-client': { x: out, y: r[2]! },
+      // drive-mirror's target: the replication client's place (the runbook cancels the mirror
+      // before drive_add), else another in the outgoing column.
+      'mirror-target': [{ x: out, y: r[2]! }, { x: out, y: r[mirrorRow]! }],
+      local: { x: far, y: r[4]! },
+    },
+    extras,
+  };
+}
+
 /** The hosts side by side; `width` ≥ 1000 spreads the secondary's columns. */
-export function wideLayout(width = 1000): LayoutSpec {
-  const spread = (width - 360) / 640;
-  const sx = (x: number) => 360 + (x - 360) * spread;
+export function wideLayout(width = 1000, shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION): LayoutSpec {
   const r = WIDE_ROWS;
+  // The primary region: 330 wide for the primary shape; a survivor's chain needs three columns.
+  const survivor = shapes.primary === 'secondary';
+  const primaryWidth = survivor ? 478 : 330;
+  const start = primaryWidth + 30;
+  // The secondary's drawing spreads over its part; squeezed beside a survivor's chain, its outer
+  // columns keep their 84-unit margins and the middle closes up (a pitch of 162 at 1000 wide).
+  const spread = (width - start) / 640;
+  const squeeze = (width - start - 168) / 472;
+  const sx = (x: number) => (survivor ? start + 84 + (x - 444) * squeeze : start + (x - 360) * spread);
+  const primary = survivor
+    ? survivorTemplate({ chain: 78, middle: 238, far: 398, out: 398 }, r, [{ x: 238, y: r[2]! }, { x: 238, y: r[1]! }], 0)
+    : primaryTemplate(80, 162, 248, r, [
+        { x: 80, y: r[3]! },
+        { x: 80, y: r[4]! },
+        { x: 248, y: r[4]! },
+      ]);
   return {
     mode: 'wide',
     width,
     height: 262,
-    fixed: {
-      'primary-vm': { x: 162, y: r[0]! },
-      'colo-disk': { x: 162, y: r[1]! },
-      'primary-disk': { x: 80, y: r[2]! },
-      'replication-primary': { x: 248, y: r[2]! },
-      'nbd-client': { x: 248, y: r[3]! },
-      'secondary-vm': { x: sx(916), y: r[0]! },
-      'top-disk': { x: sx(916), y: r[1]! },
-      'replication-secondary': { x: sx(916), y: r[2]! },
-      'active-disk-mirror-top': { x: sx(916), y: r[3]! },
-      'active-disk': { x: sx(916), y: r[4]! },
-      'hidden-disk': { x: sx(680), y: r[4]! },
-      'secondary-disk': { x: sx(444), y: r[4]! },
-      'secondary-disk-cbw': { x: sx(444), y: r[3]! },
-      'nbd-export': { x: sx(444), y: r[2]! },
-    },
-    extraSlots: {
-      primary: [
-        { x: 80, y: r[3]! },
-        { x: 80, y: r[4]! },
-        { x: 248, y: r[4]! },
-      ],
-      secondary: [
+    shapes,
+    templates: {
+      primary,
+      secondary: secondaryTemplate(sx(444), sx(680), sx(916), r, [
         { x: sx(680), y: r[1]! },
         { x: sx(680), y: r[2]! },
         { x: sx(444), y: r[1]! },
         { x: sx(680), y: r[0]! },
         { x: sx(680), y: r[3]! },
         { x: sx(444), y: r[0]! },
-      ],
+      ]),
     },
     // The free area above the NBD export, clear of the secondary VM's column.
     feed: { x: sx(572), bottom: 88, lines: 4, maxText: sx(830) - sx(360) },
     regions: [],
-    split: [330, 30, width - 360],
+    split: [primaryWidth, 30, width - start],
     link: 'horizontal',
   };
 }
 
 /** The hosts one above the other, each drawn as in the wide layout; 660 wide. */
-export function stackedLayout(): LayoutSpec {
+export function stackedLayout(shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION): LayoutSpec {
+  const survivor = shapes.primary === 'secondary';
   const p = [44, 96, 152, 208];
-  const top = 250;
+  // A survivor's chain has five rows, as the secondary's drawing.
+  const primaryHeight = survivor ? 26 + 262 : 240;
+  const t = WIDE_ROWS.map((row) => 2 + 26 + row);
+  const top = primaryHeight + 10;
   const s = WIDE_ROWS.map((row) => top + 26 + row);
   const sx = (x: number) => x - 350;
+  const primary = survivor
+    ? // The outgoing column on the left, straight above the new secondary's export: the link goes down clear of the chain.
+      survivorTemplate({ chain: 245, middle: 405, far: 565, out: 85 }, t, [
+        { x: 405, y: t[1]! },
+        { x: 405, y: t[2]! },
+        { x: 565, y: t[1]! },
+        { x: 565, y: t[0]! },
+        { x: 565, y: t[2]! },
+      ], 3)
+    : primaryTemplate(90, 172, 258, p, [{ x: 90, y: p[3]! }]);
   return {
     mode: 'stacked',
     width: 660,
     height: top + 26 + 262 + 4,
-    fixed: {
-      'primary-vm': { x: 172, y: p[0]! },
-      'colo-disk': { x: 172, y: p[1]! },
-      'primary-disk': { x: 90, y: p[2]! },
-      'replication-primary': { x: 258, y: p[2]! },
-      'nbd-client': { x: 258, y: p[3]! },
-      'secondary-vm': { x: sx(916), y: s[0]! },
-      'top-disk': { x: sx(916), y: s[1]! },
-      'replication-secondary': { x: sx(916), y: s[2]! },
-      'active-disk-mirror-top': { x: sx(916), y: s[3]! },
-      'active-disk': { x: sx(916), y: s[4]! },
-      'hidden-disk': { x: sx(680), y: s[4]! },
-      'secondary-disk': { x: sx(444), y: s[4]! },
-      'secondary-disk-cbw': { x: sx(444), y: s[3]! },
-      'nbd-export': { x: sx(444), y: s[2]! },
-    },
-    extraSlots: {
-      primary: [{ x: 90, y: p[3]! }],
-      secondary: [
+    shapes,
+    templates: {
+      primary,
+      secondary: secondaryTemplate(sx(444), sx(680), sx(916), s, [
         { x: sx(680), y: s[1]! },
         { x: sx(680), y: s[2]! },
         { x: sx(444), y: s[1]! },
         { x: sx(680), y: s[0]! },
         { x: sx(680), y: s[3]! },
         { x: sx(444), y: s[0]! },
-      ],
+      ]),
     },
-    feed: { x: 506, bottom: 226, lines: 7, maxText: 276 },
+    // Beside the primary's drawing; with a survivor's chain there, over the new secondary's free top-left.
+    feed: survivor ? { x: 212, bottom: s[1]! + 4, lines: 3, maxText: 340 } : { x: 506, bottom: 226, lines: 7, maxText: 276 },
     regions: [
-      { host: 'primary', box: { x: 4, y: 2, width: 652, height: 240 }, title: 'Primary host' },
+      { host: 'primary', box: { x: 4, y: 2, width: 652, height: primaryHeight }, title: 'Primary host' },
       { host: 'secondary', box: { x: 4, y: top, width: 652, height: 26 + 262 }, title: 'Secondary host' },
     ],
     split: null,
@@ -155,44 +246,72 @@ export function stackedLayout(): LayoutSpec {
 }
 
 /** Two columns per host, for phones; 344 wide. */
-export function narrowLayout(): LayoutSpec {
+export function narrowLayout(shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION): LayoutSpec {
+  const survivor = shapes.primary === 'secondary';
   const a = 86;
   const b = 258;
   const p = [44, 96, 152, 208];
-  const top = 250;
+  // A survivor's chain: its column of eight rows on the right, the outgoing parts on the left
+  // above nothing, so the link goes straight down to the new secondary's export.
+  const t = [0, 1, 2, 3, 4, 5, 6, 7].map((row) => 2 + 26 + 18 + row * 56);
+  const primaryHeight = survivor ? 26 + 18 + 7 * 56 + 26 : 240;
+  const top = primaryHeight + 10;
   const s = [18, 74, 130, 186, 242, 298].map((row) => top + 26 + row);
   const feedTop = top + 26 + 298 + 30;
+  const secondary: RegionTemplate = {
+    slots: {
+      export: { x: a, y: s[0]! },
+      vm: { x: b, y: s[0]! },
+      quorum: { x: b, y: s[1]! },
+      repl: { x: b, y: s[2]! },
+      filter: { x: b, y: s[3]! },
+      active: { x: b, y: s[4]! },
+      cbw: { x: a, y: s[4]! },
+      hidden: { x: b, y: s[5]! },
+      base: { x: a, y: s[5]! },
+      'out-repl': { x: b, y: s[2]! },
+      'out-client': { x: b, y: s[3]! },
+      local: { x: a, y: s[5]! },
+    },
+    extras: [
+      { x: a, y: s[1]! },
+      { x: a, y: s[2]! },
+      { x: a, y: s[3]! },
+    ],
+  };
+  const primary: RegionTemplate = survivor
+    ? {
+        slots: {
+          vm: { x: b, y: t[0]! },
+          'vm-filter': { x: a, y: t[0]! },
+          quorum: { x: b, y: t[1]! },
+          repl: { x: b, y: t[2]! },
+          filter: { x: b, y: t[3]! },
+          active: { x: b, y: t[4]! },
+          hidden: { x: b, y: t[5]! },
+          base: { x: b, y: t[6]! },
+          export: { x: b, y: t[7]! },
+          'out-repl': { x: a, y: t[1]! },
+          'out-client': { x: a, y: t[2]! },
+          'mirror-target': [{ x: a, y: t[2]! }, { x: a, y: t[3]! }],
+          cbw: { x: a, y: t[6]! },
+        },
+        extras: [
+          { x: a, y: t[7]! },
+          { x: a, y: t[5]! },
+          { x: a, y: t[4]! },
+        ],
+      }
+    : primaryTemplate(a, 172, b, p, [{ x: a, y: p[3]! }]);
   return {
     mode: 'narrow',
     width: 344,
     height: feedTop + 3 * 21 + 8,
-    fixed: {
-      'primary-vm': { x: 172, y: p[0]! },
-      'colo-disk': { x: 172, y: p[1]! },
-      'primary-disk': { x: a, y: p[2]! },
-      'replication-primary': { x: b, y: p[2]! },
-      'nbd-client': { x: b, y: p[3]! },
-      'nbd-export': { x: a, y: s[0]! },
-      'secondary-vm': { x: b, y: s[0]! },
-      'top-disk': { x: b, y: s[1]! },
-      'replication-secondary': { x: b, y: s[2]! },
-      'active-disk-mirror-top': { x: b, y: s[3]! },
-      'active-disk': { x: b, y: s[4]! },
-      'secondary-disk-cbw': { x: a, y: s[4]! },
-      'hidden-disk': { x: b, y: s[5]! },
-      'secondary-disk': { x: a, y: s[5]! },
-    },
-    extraSlots: {
-      primary: [{ x: a, y: p[3]! }],
-      secondary: [
-        { x: a, y: s[1]! },
-        { x: a, y: s[2]! },
-        { x: a, y: s[3]! },
-      ],
-    },
+    shapes,
+    templates: { primary, secondary },
     feed: { x: 172, bottom: feedTop + 2 * 21 + 10, lines: 3, maxText: 300 },
     regions: [
-      { host: 'primary', box: { x: 2, y: 2, width: 340, height: 240 }, title: 'Primary host' },
+      { host: 'primary', box: { x: 2, y: 2, width: 340, height: primaryHeight }, title: 'Primary host' },
       { host: 'secondary', box: { x: 2, y: top, width: 340, height: 26 + 298 + 26 }, title: 'Secondary host' },
     ],
     split: null,
@@ -200,59 +319,85 @@ export function narrowLayout(): LayoutSpec {
   };
 }
 
-/** The layout for a graph `containerWidth` CSS px wide. */
-export function layoutFor(containerWidth: number): LayoutSpec {
-  if (containerWidth >= 1000 * MIN_SCALE) return wideLayout(Math.max(1000, containerWidth / WIDE_MAX_SCALE));
-  if (containerWidth >= 660 * MIN_SCALE) return stackedLayout();
-  return narrowLayout();
+/**
+ * The layout for a graph `containerWidth` CSS px wide, for hosts of these shapes. A survivor's
+ * chain on the primary side takes 148 more units: the secondary's columns close up (a pitch of
+ * 181 units at 1000, still wider than a node) rather than the text shrink.
+ */
+export function layoutFor(containerWidth: number, shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION): LayoutSpec {
+  if (containerWidth >= 1000 * MIN_SCALE) return wideLayout(Math.max(1000, containerWidth / WIDE_MAX_SCALE), shapes);
+  if (containerWidth >= 660 * MIN_SCALE) return stackedLayout(shapes);
+  return narrowLayout(shapes);
 }
 
-/** Assigns places, keeping each runtime node in its slot for as long as it exists. */
+const pointKey = (point: Point) => `${Math.round(point.x * 10)},${Math.round(point.y * 10)}`;
+
+/**
+ * Assigns places from the hosts' roles (host-roles.ts): each host's drawing in its own region,
+ * by what each node is for. A node with no slot keeps the extra place it took for as long as it
+ * exists. Positions are keyed by keyOf(host, name).
+ */
 export class GraphLayout {
   private readonly extras = new Map<string, number>();
   spec: LayoutSpec = wideLayout();
 
-  place(nodes: ReadonlyArray<{ name: string; host: HostName; driver: string }>): Map<string, Point> {
-    const spec = this.spec;
+  place(roles: PairRoles): Map<string, Point> {
     const positions = new Map<string, Point>();
-    const present = new Set(nodes.map((node) => node.name));
-    for (const name of [...this.extras.keys()]) if (!present.has(name)) this.extras.delete(name);
-    // Slots are remembered by index, so a runtime node keeps its place when the layout changes.
-    const used = new Set<string>([...this.extras.entries()].map(([name, index]) => `${nodes.find((node) => node.name === name)?.host}:${index}`));
-    for (const node of nodes) {
-      const fixed = spec.fixed[node.name];
-      if (fixed) {
-        positions.set(node.name, fixed);
-        continue;
+    const present = new Set<string>();
+    for (const host of HOSTS) for (const member of roles.hosts[host].members) present.add(keyOf(host, member.name));
+    for (const key of [...this.extras.keys()]) if (!present.has(key)) this.extras.delete(key);
+    for (const host of HOSTS) {
+      const template = this.spec.templates[host];
+      const hostRoles = roles.hosts[host];
+      const used = new Set<string>();
+      const homeless: string[] = [];
+      for (const member of hostRoles.members) {
+        const key = keyOf(host, member.name);
+        let candidates: readonly Point[] = [];
+        if (member.slot) {
+          const place = member.slot === 'vm' && hostRoles.slots['vm-filter'] !== undefined && template.vmBeside ? template.vmBeside : template.slots[member.slot];
+          candidates = place === undefined ? [] : Array.isArray(place) ? (place as readonly Point[]) : [place as Point];
+        }
+        const free = candidates.find((point) => !used.has(pointKey(point)));
+        if (free) {
+          used.add(pointKey(free));
+          positions.set(key, free);
+          this.extras.delete(key);
+        } else homeless.push(key);
       }
-      let index = this.extras.get(node.name);
-      if (index === undefined) {
-        index = 0;
-        while (used.has(`${node.host}:${index}`)) index++;
-        used.add(`${node.host}:${index}`);
-        this.extras.set(node.name, index);
+      // Remembered extras first, so a node keeps its place when another arrives.
+      homeless.sort((a, b) => (this.extras.get(a) ?? Infinity) - (this.extras.get(b) ?? Infinity));
+      const slots = template.extras;
+      for (const key of homeless) {
+        let index = this.extras.get(key);
+        if (index === undefined || (slots[index] && used.has(pointKey(slots[index]!)))) {
+          index = 0;
+          while (index < slots.length && used.has(pointKey(slots[index]!))) index++;
+          if (index >= slots.length) {
+            index = slots.length;
+            while ([...this.extras.entries()].some(([other, taken]) => other !== key && other.startsWith(`${host}:`) && taken === index)) index++;
+          }
+          this.extras.set(key, index);
+        }
+        const slot = slots[index];
+        if (slot) used.add(pointKey(slot));
+        // Out of places: stack along the host's first extra place.
+        positions.set(key, slot ?? { x: slots[0]!.x, y: slots[0]!.y + (index - slots.length + 1) * 14 });
       }
-      const slots = spec.extraSlots[node.host];
-      const slot = slots[index];
-      // Out of slots: stack along the host's first extra column.
-      positions.set(node.name, slot ?? { x: slots[0]!.x, y: slots[0]!.y + (index - slots.length + 1) * 14 });
     }
     return positions;
   }
 }
 
-export function isBackend(name: string): boolean {
-  return name === 'primary-vm' || name === 'secondary-vm' || name === 'nbd-export';
-}
 
 export interface Size {
   readonly width: number;
   readonly height: number;
 }
 
-/** A node's box: backends are pills, replication filters are taller (they show their stage). */
-export function sizeOf(name: string, driver?: string): Size {
-  if (isBackend(name) || driver === 'backend') return { width: BACKEND_WIDTH, height: BACKEND_HEIGHT };
+/** A node's box by its driver ('backend' for a BlockBackend): backends are pills, replication filters are taller (they show their stage). */
+export function sizeOf(driver: string | undefined): Size {
+  if (driver === 'backend') return { width: BACKEND_WIDTH, height: BACKEND_HEIGHT };
   if (driver === 'replication') return { width: NODE_WIDTH, height: REPLICATION_HEIGHT };
   return { width: NODE_WIDTH, height: NODE_HEIGHT };
 }

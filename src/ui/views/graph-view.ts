@@ -12,7 +12,7 @@ import { select, type Selection } from 'd3-selection';
 import 'd3-transition';
 import type { HostName } from '../../engine/sim/events.js';
 import type { NodeView, SimSummary } from '../../worker/protocol.js';
-import type { GraphAnimator, Tone } from '../lib/choreographer.js';
+import { LINK_CLIENT, LINK_EXPORT, type GraphAnimator, type Tone } from '../lib/choreographer.js';
 import { formatBytes } from '../lib/format.js';
 import { errorQuirk } from '../lib/quirks.js';
 import { ERROR_COLOUR, LAYER_COLOUR, QUIRK_COLOUR, STAGE_COLOUR, STAGE_LABEL } from '../lib/palette.js';
@@ -21,7 +21,6 @@ import {
   chipCurve,
   edgeCurve,
   GraphLayout,
-  isBackend,
   layoutFor,
   linkCurve,
   overlaps,
@@ -33,6 +32,7 @@ import {
   type LayoutSpec,
   type Point,
 } from './graph-layout.js';
+import { analyseRoles, keyOf, type PairRoles, type Slot } from '../lib/host-roles.js';
 
 export interface GraphData {
   readonly summary: SimSummary;
@@ -42,7 +42,10 @@ export interface GraphData {
 }
 
 interface NodeDatum {
+  /** keyOf(host, name): backends' names repeat across hosts. */
+  readonly key: string;
   readonly name: string;
+  readonly slot: Slot | undefined;
   readonly host: HostName;
   readonly kind: 'backend' | NodeView['driver'];
   readonly view: NodeView | undefined;
@@ -106,9 +109,13 @@ const KIND_COLOUR: Record<string, string> = {
   backend: '#1e293b',
 };
 
+/** The layer colours (the grids' accents) belong to parts, whatever the nodes are called. */
+const SLOT_LAYER: Partial<Record<Slot, string>> = { local: 'primary-disk', base: 'secondary-disk', hidden: 'hidden-disk', active: 'active-disk' };
+
 function accentOf(datum: NodeDatum): string {
   if (datum.view?.replication) return STAGE_COLOUR[datum.view.replication.stage];
-  return LAYER_COLOUR[datum.name] ?? KIND_COLOUR[datum.kind] ?? '#64748b';
+  const layer = datum.slot ? SLOT_LAYER[datum.slot] : undefined;
+  return (layer ? LAYER_COLOUR[layer] : undefined) ?? KIND_COLOUR[datum.kind] ?? '#64748b';
 }
 
 function roleStyle(role: string): 'main' | 'backing' | 'target' | 'extra' | 'backend' {
@@ -126,9 +133,16 @@ export class GraphView implements GraphAnimator {
   private nodesLayer: Selection<SVGGElement, unknown, null, undefined> | undefined;
   private fxLayer: Selection<SVGGElement, unknown, null, undefined> | undefined;
   private readonly layout = new GraphLayout();
+  /** Keyed by keyOf(host, name). */
   private positions = new Map<string, Point>();
   private drivers = new Map<string, string>();
+  /** The keys a node name stands for (a backend's name may be on both hosts). */
+  private keysByName = new Map<string, string[]>();
+  private roles: PairRoles | undefined;
+  /** COLO's NBD link (the replication client's), else the first there is: forwarded writes travel on it. */
   private link: Curve | undefined;
+  private linkEnds: { client: string; export: string } | undefined;
+  private element: HTMLElement | undefined;
   /** Captions on screen, with their boxes: a new one goes where none of them is. */
   private captions: Array<{ node: string; text: string; box: Box }> = [];
   /**
@@ -158,6 +172,7 @@ export class GraphView implements GraphAnimator {
   }
 
   mount(element: HTMLElement): void {
+    this.element = element;
     this.layout.spec = layoutFor(element.clientWidth || 1000);
     const spec = this.layout.spec;
     const svg = select(element)
@@ -205,9 +220,14 @@ export class GraphView implements GraphAnimator {
   /** A new width may call for another layout (or, when wide, a wider spread). */
   private resized(width: number): void {
     if (width <= 0 || !this.svg) return;
-    const next = layoutFor(width);
     const current = this.layout.spec;
+    const next = layoutFor(width, current.shapes);
     if (next.mode === current.mode && Math.abs(next.width - current.width) < 12) return;
+    this.relayout(next);
+  }
+
+  private relayout(next: LayoutSpec): void {
+    if (!this.svg) return;
     this.layout.spec = next;
     this.svg.attr('viewBox', `0 0 ${next.width} ${next.height}`).attr('data-layout', next.mode);
     // Animations under way were placed for the old layout.
@@ -224,35 +244,63 @@ export class GraphView implements GraphAnimator {
     if (signature === this.lastSignature) return;
     this.lastSignature = signature;
     const summary = data.summary;
+    const roles = analyseRoles(summary);
+    this.roles = roles;
+    // The hosts' shapes pick the drawing (a survivor's chain on the primary side needs more room).
+    const shapes = { primary: roles.hosts.primary.shape, secondary: roles.hosts.secondary.shape };
+    const spec = this.layout.spec;
+    if (shapes.primary !== spec.shapes.primary || shapes.secondary !== spec.shapes.secondary) {
+      const width = this.element?.clientWidth || spec.width;
+      this.lastSignature = signature;
+      this.relayout(layoutFor(width, shapes));
+      return;
+    }
 
     const nodes: NodeDatum[] = [];
-    const placed = this.layout.place([
-      ...summary.nodes.map((node) => ({ name: node.name, host: node.host, driver: node.driver })),
-      ...summary.backends.map((backend) => ({ name: backend.name, host: backend.host, driver: 'backend' })),
-    ]);
+    const placed = this.layout.place(roles);
     this.positions = placed;
-    this.drivers = new Map([...summary.nodes.map((node) => [node.name, node.driver] as const), ...summary.backends.map((backend) => [backend.name, 'backend'] as const)]);
-    const size = (name: string) => sizeOf(name, this.drivers.get(name));
-    for (const backend of summary.backends) nodes.push({ name: backend.name, host: backend.host, kind: 'backend', view: undefined, point: placed.get(backend.name)! });
-    for (const node of summary.nodes) nodes.push({ name: node.name, host: node.host, kind: node.driver, view: node, point: placed.get(node.name)! });
+    const slotOf = new Map<string, Slot | undefined>();
+    for (const host of ['primary', 'secondary'] as const) for (const member of roles.hosts[host].members) slotOf.set(keyOf(host, member.name), member.slot);
+    this.drivers = new Map([
+      ...summary.nodes.map((node) => [keyOf(node.host, node.name), node.driver] as const),
+      ...summary.backends.map((backend) => [keyOf(backend.host, backend.name), 'backend'] as const),
+    ]);
+    this.keysByName = new Map();
+    for (const key of placed.keys()) {
+      const name = key.slice(key.indexOf(':') + 1);
+      this.keysByName.set(name, [...(this.keysByName.get(name) ?? []), key]);
+    }
+    const size = (key: string) => sizeOf(this.drivers.get(key));
+    for (const backend of summary.backends) {
+      const key = keyOf(backend.host, backend.name);
+      nodes.push({ key, name: backend.name, slot: slotOf.get(key), host: backend.host, kind: 'backend', view: undefined, point: placed.get(key)! });
+    }
+    for (const node of summary.nodes) {
+      const key = keyOf(node.host, node.name);
+      nodes.push({ key, name: node.name, slot: slotOf.get(key), host: node.host, kind: node.driver, view: node, point: placed.get(key)! });
+    }
 
     const edges: EdgeDatum[] = [];
     for (const backend of summary.backends) {
       if (!backend.root) continue;
-      const from = placed.get(backend.name);
-      const to = placed.get(backend.root);
-      if (from && to) edges.push({ key: `${backend.name}|backend|${backend.root}`, host: backend.host, role: 'backend', parent: backend.name, child: backend.root, curve: edgeCurve(from, size(backend.name), to, size(backend.root)) });
+      const parent = keyOf(backend.host, backend.name);
+      const child = keyOf(backend.host, backend.root);
+      const from = placed.get(parent);
+      const to = placed.get(child);
+      if (from && to) edges.push({ key: `${parent}|backend|${child}`, host: backend.host, role: 'backend', parent, child, curve: edgeCurve(from, size(parent), to, size(child)) });
     }
     for (const node of summary.nodes) {
-      for (const { role, child } of node.children) {
-        const from = placed.get(node.name);
+      const parent = keyOf(node.host, node.name);
+      for (const { role, child: childName } of node.children) {
+        const child = keyOf(node.host, childName);
+        const from = placed.get(parent);
         const to = placed.get(child);
-        if (from && to) edges.push({ key: `${node.name}|${role}|${child}`, host: node.host, role, parent: node.name, child, curve: edgeCurve(from, size(node.name), to, size(child)) });
+        if (from && to) edges.push({ key: `${parent}|${role}|${child}`, host: node.host, role, parent, child, curve: edgeCurve(from, size(parent), to, size(child)) });
       }
     }
 
     this.obstacles = nodes.map((node) => {
-      const box = boxOf(node.point, sizeOf(node.name, node.kind));
+      const box = boxOf(node.point, sizeOf(node.kind));
       // A fault badge sits just above the node.
       const above = node.view && node.view.faults.length > 0 ? 20 : 3;
       return { x: box.x - 3, y: box.y - above, width: box.width + 6, height: box.height + above + 3 };
@@ -272,7 +320,7 @@ export class GraphView implements GraphAnimator {
 
   private applyFocus(): void {
     const { nodes, link } = this.focus;
-    this.nodesLayer?.selectAll<SVGGElement, NodeDatum>('g.node').classed('focused', (datum) => nodes.has(datum.name));
+    this.nodesLayer?.selectAll<SVGGElement, NodeDatum>('g.node').classed('focused', (datum) => nodes.has(datum.name) || nodes.has(datum.key));
     this.linkLayer?.selectAll<SVGGElement, unknown>('g.link').classed('focused', link);
   }
 
@@ -321,18 +369,25 @@ export class GraphView implements GraphAnimator {
 
   private drawLink(up: boolean, placed: Map<string, Point>, lostHost: HostName | null): void {
     const layer = this.linkLayer!;
-    const client = placed.get('nbd-client');
-    const exportPoint = placed.get('nbd-export');
     const direction = this.spec.link;
-    this.link = client && exportPoint ? linkCurve(client, exportPoint, direction) : undefined;
+    // Every NBD client to an export of the other host: COLO's replication link, drive-mirror's resync.
+    const data: Array<{ key: string; curve: Curve; up: boolean; purpose: string; client: string; export: string }> = [];
+    for (const link of this.roles?.links ?? []) {
+      const client = keyOf(link.clientHost, link.client);
+      const exported = keyOf(link.exportHost, link.exportBackend);
+      const from = placed.get(client);
+      const to = placed.get(exported);
+      if (from && to) data.push({ key: `${client}>${exported}`, curve: linkCurve(from, to, direction), up, purpose: link.purpose, client, export: exported });
+    }
+    this.link = data[0]?.curve;
+    this.linkEnds = data[0] ? { client: data[0].client, export: data[0].export } : undefined;
     const obstacles = this.obstacles;
     const spec = this.spec;
-    const data = this.link ? [{ curve: this.link, up }] : [];
     const groups = layer
-      .selectAll<SVGGElement, { curve: Curve; up: boolean }>('g.link')
-      .data(data)
+      .selectAll<SVGGElement, (typeof data)[number]>('g.link')
+      .data(data, (datum) => datum.key)
       .join((enter) => {
-        const group = enter.append('g').attr('class', 'link');
+        const group = enter.append('g').attr('class', 'link').attr('data-client', (datum) => datum.client).attr('data-export', (datum) => datum.export);
         group.append('path').attr('class', 'link-casing');
         group.append('path').attr('class', 'link-line');
         const label = group.append('g').attr('class', 'link-label');
@@ -347,7 +402,7 @@ export class GraphView implements GraphAnimator {
     groups.each(function (datum) {
       const middle = pointOn(datum.curve, 0.5);
       const group = select(this);
-      const text = datum.up ? 'NBD · up' : 'NBD · down';
+      const text = `${datum.purpose === 'mirror' ? 'mirror NBD' : 'NBD'} · ${datum.up ? 'up' : 'down'}`;
       const width = text.length * 6.2 + 14;
       // Side by side the label rides above the link; stacked, on it (the cross goes beside it),
       // at the first point along it where it covers no node or title.
@@ -453,7 +508,7 @@ export class GraphView implements GraphAnimator {
     const layer = this.nodesLayer!;
     const groups = layer
       .selectAll<SVGGElement, NodeDatum>('g.node')
-      .data(nodes, (datum) => datum.name)
+      .data(nodes, (datum) => datum.key)
       .join(
         (enter) => {
           const group = enter
@@ -483,14 +538,18 @@ export class GraphView implements GraphAnimator {
           return exit.transition().duration(350).attr('opacity', 0).remove();
         },
       );
-    groups.attr('transform', (datum) => `translate(${datum.point.x},${datum.point.y})`);
+    // Which host and part each node is, for tests and tooltips: it changes when roles move.
+    groups
+      .attr('transform', (datum) => `translate(${datum.point.x},${datum.point.y})`)
+      .attr('data-host', (datum) => datum.host)
+      .attr('data-slot', (datum) => datum.slot ?? null);
     groups.classed('lost', (datum) => data.lostHost === datum.host);
     const summary = data.summary;
     const measureBadge = (text: string) => this.textWidths.measure(text, BADGE_FONT, 6.5);
     const quirkOf = (datum: NodeDatum) => errorQuirk(datum, summary);
     groups.each(function (datum) {
       const group = select(this);
-      const { width, height } = sizeOf(datum.name, datum.kind);
+      const { width, height } = sizeOf(datum.kind);
       const view = datum.view;
       const accent = accentOf(datum);
       const ejected = view?.ejected ?? false;
@@ -545,11 +604,14 @@ export class GraphView implements GraphAnimator {
     const fx = this.fxLayer;
     if (!fx) return;
     let curve: Curve | undefined;
-    if (options.from === 'nbd-client' && options.to === 'nbd-export') curve = this.link;
-    else if (options.from === 'nbd-export' && options.to === 'nbd-client' && this.link) curve = reverse(this.link);
+    const fromKey = this.resolve(options.from);
+    const toKey = this.resolve(options.to);
+    const ends = this.linkEnds;
+    if (ends && fromKey === ends.client && toKey === ends.export) curve = this.link;
+    else if (ends && fromKey === ends.export && toKey === ends.client && this.link) curve = reverse(this.link);
     else {
-      const from = this.positions.get(options.from);
-      const to = this.positions.get(options.to);
+      const from = fromKey === undefined ? undefined : this.positions.get(fromKey);
+      const to = toKey === undefined ? undefined : this.positions.get(toKey);
       if (from && to) curve = chipCurve(from, to);
     }
     if (!curve) return;
@@ -604,7 +666,23 @@ export class GraphView implements GraphAnimator {
       .remove();
   }
 
-  flash(node: string, tone: Tone, delay: number): void {
+  /**
+   * The key a name from the choreographer stands for: LINK_CLIENT / LINK_EXPORT are the ends of
+   * COLO's link, whatever the nodes are called; a name on both hosts (an NBD export) is the one
+   * of the host that runs.
+   */
+  private resolve(name: string): string | undefined {
+    if (name === LINK_CLIENT) return this.linkEnds?.client;
+    if (name === LINK_EXPORT) return this.linkEnds?.export;
+    const keys = this.keysByName.get(name);
+    if (!keys || keys.length === 0) return undefined;
+    const lost = this.lastData?.lostHost;
+    return keys.find((key) => !lost || !key.startsWith(`${lost}:`)) ?? keys[0];
+  }
+
+  flash(name: string, tone: Tone, delay: number): void {
+    const node = this.resolve(name);
+    if (node === undefined) return;
     const point = this.positions.get(node);
     const fx = this.fxLayer;
     if (!point || !fx) return;
@@ -614,7 +692,7 @@ export class GraphView implements GraphAnimator {
     if (this.liveFlashes >= MAX_LIVE_FLASHES && tone !== 'error') return;
     this.lastFlash.set(node, { tone, startsAtMs });
     this.liveFlashes++;
-    const { width, height } = sizeOf(node, this.drivers.get(node));
+    const { width, height } = sizeOf(this.drivers.get(node));
     const colour = TONE_COLOUR[tone];
     fx.append('rect')
       .attr('class', `flash flash-${tone}`)
@@ -622,7 +700,7 @@ export class GraphView implements GraphAnimator {
       .attr('y', point.y - height / 2 - 2)
       .attr('width', width + 4)
       .attr('height', height + 4)
-      .attr('rx', isBackend(node) ? (height + 4) / 2 : 9)
+      .attr('rx', this.drivers.get(node) === 'backend' ? (height + 4) / 2 : 9)
       .attr('fill', 'none')
       .attr('stroke', colour)
       .attr('stroke-width', tone === 'error' ? 4 : 3)
@@ -639,9 +717,10 @@ export class GraphView implements GraphAnimator {
       .remove();
   }
 
-  caption(node: string, text: string, tone: Tone, delay: number): void {
+  caption(name: string, text: string, tone: Tone, delay: number): void {
     const fx = this.fxLayer;
-    if (!this.positions.has(node) || !fx) return;
+    const node = this.resolve(name);
+    if (node === undefined || !this.positions.has(node) || !fx) return;
     this.later(delay, () => {
       const point = this.positions.get(node);
       if (!point) return;
@@ -649,12 +728,12 @@ export class GraphView implements GraphAnimator {
       if (this.captions.some((caption) => caption.node === node && caption.text === text)) return;
       if (this.captions.length >= MAX_LIVE_CAPTIONS) return;
       const width = this.textWidths.measure(text, CAPTION_FONT, 6) + 14;
-      const box = this.captionBox(point, sizeOf(node, this.drivers.get(node)), width);
+      const box = this.captionBox(point, sizeOf(this.drivers.get(node)), width);
       // No free place near the node: the event log and the announcer still have it.
       if (!box) return;
       const entry = { node, text, box };
       this.captions.push(entry);
-      const label = fx.append('g').attr('class', `caption caption-${tone}`).attr('opacity', 0).attr('data-node', node);
+      const label = fx.append('g').attr('class', `caption caption-${tone}`).attr('opacity', 0).attr('data-node', name);
       label.attr('transform', `translate(${box.x + box.width / 2},${box.y + box.height / 2})`);
       label
         .append('rect')
@@ -839,8 +918,9 @@ function clamp(value: number, min: number, max: number): number {
 }
 
 function backendLabel(datum: NodeDatum, summary: SimSummary, lostHost: HostName | null): string {
-  if (datum.name === 'nbd-export') return 'NBD export';
-  const vm = datum.name === 'primary-vm' ? 'primary VM' : datum.name === 'secondary-vm' ? 'secondary VM' : datum.name;
+  if (datum.slot === 'export') return 'NBD export';
+  // The VM's pill says its role: hosts are roles (after a swap the primary is the old secondary machine).
+  const vm = datum.slot === 'vm' ? `${datum.host} VM` : datum.name;
   if (lostHost === datum.host) return `${vm} · lost`;
   return `${summary.vmsRunning ? '▶' : '❚❚'} ${vm}`;
 }
@@ -884,11 +964,13 @@ function detailOf(
     case 'copy-before-write':
       return 'copy-before-write';
     case 'mirror_top': {
-      const job = summary.jobs.find((candidate) => candidate.type === 'commit');
+      // The active commit's filter, or drive-mirror's (the resync to a new secondary).
+      const job = jobOfFilter(summary, datum);
       if (!job) return 'mirror_top';
+      const what = job.type === 'mirror' ? (job.status === 'ready' ? 'resync ready' : 'resync') : 'commit';
       const progress = animated[job.id] ?? { offsetBytes: job.offsetBytes, lenBytes: job.lenBytes };
-      if (progress.lenBytes === 0) return 'mirror_top · commit starting';
-      return `commit ${Math.round((100 * progress.offsetBytes) / progress.lenBytes)}% · ${formatBytes(progress.offsetBytes)} / ${formatBytes(progress.lenBytes)}`;
+      if (progress.lenBytes === 0) return `mirror_top · ${what} starting`;
+      return `${what} ${Math.round((100 * progress.offsetBytes) / progress.lenBytes)}% · ${formatBytes(progress.offsetBytes)} / ${formatBytes(progress.lenBytes)}`;
     }
     default:
       return datum.kind;
@@ -988,7 +1070,7 @@ function drawProgress(
   width: number,
   height: number,
 ): void {
-  const job = datum.kind === 'mirror_top' ? summary.jobs.find((candidate) => candidate.type === 'commit') : undefined;
+  const job = datum.kind === 'mirror_top' ? jobOfFilter(summary, datum) : undefined;
   const bars = job ? [job] : [];
   const groups = layer
     .selectAll<SVGGElement, (typeof bars)[number]>('g.progress')
@@ -1012,17 +1094,16 @@ function drawProgress(
   });
 }
 
+/** The job whose mirror_top this node is. */
+function jobOfFilter(summary: SimSummary, datum: NodeDatum): SimSummary['jobs'][number] | undefined {
+  return summary.jobs.find((candidate) => candidate.filter === datum.name && candidate.host === datum.host);
+}
+
 function signatureOf(data: GraphData): string {
   const summary = data.summary;
-  const commit = summary.jobs.find((job) => job.type === 'commit');
-  const animated = commit ? data.jobProgress[commit.id] : undefined;
-  return JSON.stringify([
-    summary.nodes,
-    summary.backends,
-    summary.linkUp,
-    summary.vmsRunning,
-    data.lostHost,
-    commit ? [commit.id, commit.offsetBytes, commit.lenBytes, animated?.offsetBytes, animated?.lenBytes] : null,
-  ]);
+  const progress = summary.jobs
+    .filter((job) => job.filter !== undefined)
+    .map((job) => [job.id, job.status, job.offsetBytes, job.lenBytes, data.jobProgress[job.id]?.offsetBytes, data.jobProgress[job.id]?.lenBytes]);
+  return JSON.stringify([summary.nodes, summary.backends, summary.jobs.map((job) => [job.id, job.target]), summary.linkUp, summary.vmsRunning, data.lostHost, progress]);
 }
 

@@ -137,6 +137,10 @@ export class GridView implements GridAnimator {
     container.append(this.base, this.overlay);
     this.context = this.base.getContext('2d', { alpha: true });
     this.overlayContext = this.overlay.getContext('2d');
+    // A view mounted again (its component's effect re-ran) has new, blank canvases: lay them out and draw every cell.
+    this.needsFull = true;
+    this.overlayDirty = true;
+    this.state?.image?.markAllDirty();
     this.resizeObserver = new ResizeObserver((entries) => {
       const width = Math.floor(entries[0]?.contentRect.width ?? 0);
       if (width !== this.availableWidth) {

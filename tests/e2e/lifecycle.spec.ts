@@ -1,0 +1,184 @@
+/**
+ * The whole COLO lifecycle in the app (issue 8): a failover, the guided "resume replication"
+ * (COLO-FT.txt's runbook, step by step through the control panel, each step showing its QMP),
+ * then a second failover, at 1280 and 390 px. At each stage:
+ * - the graph places nodes by role, measured from the DOM: the survivor's chain (top-disk,
+ *   replication-secondary, secondary-disk, still so named) on the primary side once it is the
+ *   primary, the new secondary's images on the secondary side;
+ * - every disk the page shows equals, cell by cell, what the engine computes when the session
+ *   the page exported is replayed in Node (as `colo-sim run` does), and the worker's disk
+ *   digests equal the replay's;
+ * - a screenshot (test-results/screenshots/lifecycle-<width>-<stage>.png).
+ */
+import type { Page } from '@playwright/test';
+import { digest, expect, openApp, replayExport, SCREENSHOT_DIR, test } from './helpers';
+import { ViewBuilder } from '../../src/worker/view-builder';
+
+const VIEWPORTS = [
+  { width: 1280, height: 900 },
+  { width: 390, height: 844 },
+];
+
+const MIB = 1024 * 1024;
+
+function execute(page: Page, step: Record<string, unknown>): Promise<{ ok: boolean; result?: { passed: boolean; actual: string } }> {
+  return page.evaluate((command) => window.coloSim.state.run(command as { op: string }) as Promise<{ ok: boolean; result?: { passed: boolean; actual: string } }>, step);
+}
+
+async function expectPassed(page: Page, step: Record<string, unknown>): Promise<void> {
+  const result = await execute(page, step);
+  expect(result.ok && result.result?.passed, `${JSON.stringify(step)} → ${result.result?.actual ?? 'invalid'}`).toBe(true);
+}
+
+/** The graph node's centre on screen, and the host it is drawn for. */
+async function nodeCentre(page: Page, host: string, name: string): Promise<{ x: number; y: number }> {
+  const box = (await page.locator(`.graph-svg g.node[data-host="${host}"][data-node="${name}"] rect.node-box`).boundingBox())!;
+  expect(box, `${host}:${name} is drawn`).not.toBeNull();
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/**
+ * The screen area of a host's part of the graph: its region box when the hosts are stacked,
+ * else its card's columns (the cards follow the graph's split side by side).
+ */
+async function hostArea(page: Page, host: 'primary' | 'secondary'): Promise<{ left: number; right: number; top: number; bottom: number }> {
+  const region = page.locator(`.graph-svg g.region-${host} rect.region-box`);
+  const box = (await region.count()) > 0 ? await region.boundingBox() : await page.locator(`section.stage .card.${host}`).boundingBox();
+  expect(box, `the ${host}'s area`).not.toBeNull();
+  return { left: box!.x, right: box!.x + box!.width, top: box!.y, bottom: box!.y + box!.height };
+}
+
+async function expectOnSide(page: Page, host: 'primary' | 'secondary', names: readonly string[]): Promise<void> {
+  const area = await hostArea(page, host);
+  for (const name of names) {
+    const centre = await nodeCentre(page, host, name);
+    expect(centre.x > area.left && centre.x < area.right && centre.y > area.top && centre.y < area.bottom, `${name} (${centre.x},${centre.y}) is on the ${host}'s side ${JSON.stringify(area)}`).toBe(true);
+  }
+}
+
+/** Every image the page shows against the engine's own cells after replaying the page's exported session in Node. */
+async function expectDisksMatchEngine(page: Page, stage: string): Promise<void> {
+  const exported = await page.evaluate(() => window.coloSim.client.exportScenario('lifecycle'));
+  const replay = replayExport(exported);
+  expect(replay.outcome.passed, `${stage}: the export replays (${replay.outcome.failure?.actual ?? ''})`).toBe(true);
+  expect(await digest(page), `${stage}: the worker's digests equal the replay's`).toEqual(replay.digests);
+  const builder = new ViewBuilder(replay.simulation);
+  const layouts = builder.takeLayouts()!.layouts;
+  const engine = Object.fromEntries(builder.takeCells().map((cells) => [cells.name, { content: Array.from(cells.content), allocated: Array.from(cells.allocated) }]));
+  // The page applies cells when their animation shows them landing: flushed, it shows the state.
+  const shown = await page.evaluate(() => {
+    const disks = window.coloSim.state.disks;
+    disks.flush();
+    return Object.fromEntries([...disks.images.keys()].map((name) => [name, { content: Array.from(disks.get(name)!.content), allocated: Array.from(disks.get(name)!.allocated) }]));
+  });
+  expect(Object.keys(shown).sort(), `${stage}: a grid per image`).toEqual(layouts.map((layout) => layout.name).sort());
+  expect(shown, `${stage}: every cell as the engine has it`).toEqual(engine);
+  // And each image has its grid on screen, on its host's card.
+  for (const layout of layouts) await expect(page.locator(`[data-testid="grids-${layout.host}"] [data-disk="${layout.name}"]`), `${stage}: ${layout.name}'s grid on the ${layout.host}'s card`).toHaveCount(1);
+}
+
+async function shot(page: Page, width: number, stage: string): Promise<void> {
+  // Animations of the last command end (chips, captions) so the picture shows the state; the
+  // commands' toasts are dismissed (on a phone they would cover the graph).
+  await page.waitForTimeout(1200);
+  await page.evaluate(() => {
+    const state = window.coloSim.state as unknown as { toasts: Array<{ id: number }>; dismissToast(id: number): void };
+    for (const toast of [...state.toasts]) state.dismissToast(toast.id);
+  });
+  await expect(page.getByTestId('toast')).toHaveCount(0);
+  await page.screenshot({ path: `${SCREENSHOT_DIR}/lifecycle-${width}-${stage}.png`, fullPage: true });
+}
+
+/** The control panel: a tab beside the stage, or the drawer on a phone. */
+async function openControls(page: Page, width: number): Promise<void> {
+  if (width < 1240 && (await page.locator('aside.side').count()) === 0) await page.getByTestId('controls-toggle').click();
+  await expect(page.locator('aside.side')).toBeVisible();
+}
+
+for (const viewport of VIEWPORTS) {
+  test(`at ${viewport.width} px: failover, guided resume replication, a second failover; the views follow the roles and the disks equal the engine's`, async ({ page }) => {
+    test.setTimeout(240_000);
+    await page.setViewportSize(viewport);
+    await openApp(page);
+    await page.evaluate((size) => window.coloSim.state.newSimulation({ diskSizeBytes: size }), MIB);
+    await expect(page.locator('.graph-svg g.node[data-node="top-disk"]')).toHaveCount(1);
+
+    // COLO protects the first pair; a checkpoint, then a write it has not checkpointed.
+    await expectPassed(page, { op: 'write', node: 'primary-disk', offset: 0, length: MIB, pattern: '0x11' });
+    await expectPassed(page, { op: 'write', node: 'secondary-disk', offset: 0, length: MIB, pattern: '0x11' });
+    await expectPassed(page, { op: 'colo-start' });
+    await expectPassed(page, { op: 'guest-write', vm: 'primary', offset: 0, length: 65536, pattern: '0x22' });
+    await expectPassed(page, { op: 'checkpoint' });
+    await expectPassed(page, { op: 'guest-write', vm: 'primary', offset: 65536, length: 65536, pattern: '0x33' });
+
+    // 1. The primary host dies: failover to the secondary.
+    await expectPassed(page, { op: 'failover', to: 'secondary' });
+    await expect(page.getByTestId('colo-state')).toContainText('failed over');
+    await expectOnSide(page, 'secondary', ['top-disk', 'replication-secondary', 'secondary-disk']);
+    await expectDisksMatchEngine(page, 'failed over');
+    await shot(page, viewport.width, '1-failed-over');
+
+    // 2. The guided resume: each step shows its QMP; Next runs it.
+    await openControls(page, viewport.width);
+    await page.getByTestId('resume-open').click();
+    const guide = page.getByTestId('resume-guide');
+    await expect(guide).toBeVisible();
+    const seen: string[] = [];
+    for (let guard = 0; guard < 20 && (await page.getByTestId('resume-done').count()) === 0; guard++) {
+      const current = page.getByTestId('resume-current');
+      const id = (await current.getAttribute('data-step'))!;
+      seen.push(id);
+      // The QMP it sends, open and copyable (a `run` step says it has none: the clock runs).
+      if (id === 'mirror') await expect(current.locator('pre, code').first()).toContainText('"drive-mirror"');
+      if (id === 'drive-add') await expect(current.locator('pre, code').first()).toContainText('drive_add -n buddy driver=replication,mode=primary');
+      if (id === 'add-child') await expect(current.locator('pre, code').first()).toContainText('"x-blockdev-change"');
+      if (id === 'migrate') await expect(current.locator('pre, code').first()).toContainText('tcp:secondary:9998');
+      await expect(page.getByTestId('resume-next')).toBeEnabled();
+      await page.getByTestId('resume-next').click();
+      await expect(page.getByTestId('resume-problem')).toHaveCount(0);
+      // Wait for the step to be done before looking at the next.
+      await expect(guide.locator(`li[data-step="${id}"]`)).toHaveAttribute('data-status', 'done');
+      if (id === 'sync') {
+        // The resync mid-way: the mirror job READY, its filter and NBD link drawn, the survivor as the primary.
+        await expect(page.locator('.graph-svg g.link[data-client="primary:resync-target"]')).toHaveCount(1);
+        await expect(page.locator('.graph-svg g.node[data-node="top-disk-mirror-top"] text.node-detail')).toContainText('resync ready 100%');
+        if (viewport.width < 1240) await page.keyboard.press('Escape');
+        await expectOnSide(page, 'primary', ['top-disk', 'replication-secondary', 'secondary-disk', 'top-disk-mirror-top', 'resync-target']);
+        await expectOnSide(page, 'secondary', ['top-disk-2', 'replication-secondary-2', 'active-disk-2', 'hidden-disk-2', 'primary-disk']);
+        await shot(page, viewport.width, '2-resyncing');
+        await openControls(page, viewport.width);
+      }
+    }
+    expect(seen).toEqual(['restart', 'mirror', 'sync', 'stop', 'cancel', 'cancelled', 'drive-add', 'add-child', 'capabilities', 'migrate', 'protected']);
+    await expect(page.getByTestId('resume-done')).toContainText('COLO protects the VM again');
+    await page.getByTestId('resume-close').click();
+    if (viewport.width < 1240) await page.keyboard.press('Escape');
+
+    // 3. Protected again, the other way: the survivor's chain on the primary side, the new quorum child and COLO's link to the new secondary.
+    await expect(page.getByTestId('colo-state')).toContainText('running');
+    await expectOnSide(page, 'primary', ['top-disk', 'replication-secondary', 'secondary-disk', 'hidden-disk', 'active-disk', 'replication0', 'replication0-nbd']);
+    await expectOnSide(page, 'secondary', ['top-disk-2', 'replication-secondary-2', 'active-disk-2', 'hidden-disk-2', 'primary-disk']);
+    await expect(page.locator('.graph-svg g.link[data-client="primary:replication0-nbd"][data-export="secondary:nbd-export"]')).toHaveCount(1);
+    await expect(page.locator('.graph-svg g.node[data-node="replication0"] .badge-stage')).toContainText('RUNNING');
+    await expect(page.locator('[data-disk="svm-view"]')).toContainText('top-disk-2: active ▸ hidden ▸ secondary');
+    await expectPassed(page, { op: 'guest-write', vm: 'primary', offset: 131072, length: 65536, pattern: '0x44' });
+    await expectPassed(page, { op: 'checkpoint' });
+    await expectDisksMatchEngine(page, 'protected again');
+    await shot(page, viewport.width, '3-protected-again');
+
+    // 4. A second failover, to the new secondary (the machine that was the primary at first).
+    await expectPassed(page, { op: 'guest-write', vm: 'primary', offset: 196608, length: 65536, pattern: '0x55' });
+    await expectPassed(page, { op: 'failover', to: 'secondary' });
+    await expect(page.getByTestId('colo-state')).toContainText('failed over');
+    // The active commit runs on the clock: once it is done the view reads the base.
+    await expectPassed(page, { op: 'run', until: 'idle' });
+    await expect(page.locator('[data-disk="svm-view"]')).toContainText('top-disk-2 reads primary-disk');
+    await expectOnSide(page, 'secondary', ['top-disk-2', 'replication-secondary-2', 'primary-disk']);
+    await expectOnSide(page, 'primary', ['top-disk', 'replication0']);
+    // 0x55 came after the last checkpoint: rolled back; 0x44 was checkpointed: kept.
+    await expectPassed(page, { op: 'guest-read', vm: 'secondary', offset: 131072, length: 65536, expect: { pattern: '0x44' } });
+    await expectPassed(page, { op: 'guest-read', vm: 'secondary', offset: 196608, length: 65536, expect: { pattern: '0x11' } });
+    await expectDisksMatchEngine(page, 'second failover');
+    await shot(page, viewport.width, '4-second-failover');
+  });
+}
