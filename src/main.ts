@@ -2,6 +2,7 @@ import { mount } from 'svelte';
 import './ui/app.css';
 import App from './ui/App.svelte';
 import { SimState } from './ui/state.svelte.js';
+import { openShareLink } from './ui/lib/open-link.js';
 import type { SimClient } from './worker/client.js';
 
 declare global {
@@ -19,4 +20,7 @@ const databaseName = new URLSearchParams(location.search).get('db') || 'colo-sim
 const state = new SimState(databaseName);
 window.coloSim = { client: state.client, state };
 mount(App, { target, props: { sim: state } });
-void state.connect();
+// A share link (#scenario=...&step=N or ?scenario=<URL>&step=N) opens once the simulation is there.
+void state.connect().then(() => openShareLink(state));
+// A link pasted into the address bar of a page already open changes only its fragment: no reload.
+window.addEventListener('hashchange', () => void openShareLink(state));

@@ -18,6 +18,7 @@ import type {
   ScenarioPosition,
   ScenarioProgress,
   SimSummary,
+  TimelinePosition,
   WorkerNotice,
 } from '../worker/protocol.js';
 import type { SimulationSettings } from '../engine/colo/simulation.js';
@@ -35,6 +36,7 @@ import { formatBytes, hexByte } from './lib/format.js';
 import { QmpConsoleState } from './lib/qmp-console.svelte.js';
 import { applyQmpNews, EMPTY_TRANSCRIPT, type QmpTranscript } from './lib/qmp-transcript.js';
 import { ViewFocus } from './lib/view-focus.svelte.js';
+import { TimeTravel } from './lib/time-travel.svelte.js';
 
 export type Step = Record<string, unknown> & { op: string };
 
@@ -126,6 +128,10 @@ export class SimState {
   /** What the consoles keep across tab switches: the host shown, what is typed, what was not sent. */
   readonly qmpConsole = new QmpConsoleState();
   private readonly pitchReports = new Map<object, number>();
+  /** Where the session is on its timeline, as the last frame said (time travel, issue 9). */
+  timeline = $state.raw<TimelinePosition | null>(null);
+  /** Time travel: marks, going to a step, stepping inside a command, branches, diffs, links. */
+  readonly travel: TimeTravel = new TimeTravel(this);
 
   readonly disks = new DiskSet();
   /** What the views outline: a lesson step's subject, a broken invariant's clusters. */
@@ -339,6 +345,10 @@ export class SimState {
     if (frame.qmp) this.qmpTranscript = applyQmpNews(this.qmpTranscript, frame.qmp);
     if (frame.invariants) this.invariants = frame.invariants;
     this.applyScenario(frame);
+    if (frame.timeline) {
+      this.timeline = frame.timeline;
+      this.travel.onPosition(frame.timeline);
+    }
     for (const waiter of this.scenarioWaiters.filter((candidate) => this.scenarioIsAt(candidate.position))) {
       this.scenarioWaiters.splice(this.scenarioWaiters.indexOf(waiter), 1);
       waiter.resolve();

@@ -14,6 +14,8 @@ export class ViewFocus {
   lesson = $state.raw<FocusTarget | null>(null);
   /** A broken invariant's clusters. */
   broken = $state.raw<FocusTarget | null>(null);
+  /** Clusters that differ between two moments (time travel's diff). */
+  diff = $state.raw<FocusTarget | null>(null);
 
   /** The cells of one grid to outline, in cells of `cellBytes`. */
   gridFocus(grid: string, cellBytes: number): GridFocus[] {
@@ -21,6 +23,7 @@ export class ViewFocus {
     for (const [target, tone] of [
       [this.lesson, 'lesson'],
       [this.broken, 'broken'],
+      [this.diff, 'diff'],
     ] as const) {
       for (const range of target?.cells ?? []) {
         if (range.grid !== grid || range.lengthBytes <= 0) continue;

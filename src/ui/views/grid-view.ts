@@ -35,7 +35,8 @@ export interface GridState {
 export interface GridFocus {
   readonly start: number;
   readonly end: number;
-  readonly tone: 'lesson' | 'broken';
+  /** `diff`: the clusters that differ between two moments (time travel's diff). */
+  readonly tone: 'lesson' | 'broken' | 'diff';
 }
 
 interface Highlight {
@@ -58,6 +59,8 @@ interface Geometry {
 
 /** The outline of cells a lesson step talks about (amber, as the graph's focused nodes). */
 const FOCUS_COLOUR = '#b45309';
+/** Clusters that differ between two moments: a colour no content byte, lesson or error outline uses. */
+const DIFF_COLOUR = '#7e22ce';
 
 function sameFocus(a: readonly GridFocus[], b: readonly GridFocus[]): boolean {
   return a.length === b.length && a.every((focus, index) => focus.start === b[index]!.start && focus.end === b[index]!.end && focus.tone === b[index]!.tone);
@@ -447,6 +450,9 @@ export class GridView implements GridAnimator {
         this.fillSegments(context, count, FOCUS_COLOUR, 0.14);
         this.strokeSegments(context, count, '#ffffff', 1, 5, -ring, 2 * ring);
         this.strokeSegments(context, count, FOCUS_COLOUR, 1, 2.5, -ring, 2 * ring);
+      } else if (focus.tone === 'diff') {
+        this.strokeSegments(context, count, '#ffffff', 1, 4.5, -ring, 2 * ring);
+        this.strokeSegments(context, count, DIFF_COLOUR, 1, 2.5, -ring, 2 * ring);
       } else {
         context.setLineDash([4, 3]);
         this.strokeSegments(context, count, '#ffffff', 1, 4.5, -ring, 2 * ring);

@@ -1,0 +1,90 @@
+/**
+ * Time travel in the app (issue 9): the timeline strip under the views. Scrubbing back and forth
+ * (clicks, a drag, keys) shows at each step the disks and the event log a fresh run of the same
+ * steps has there, and the grids the page drew when it was live there; acting in the past forks,
+ * and the old future can be switched back to and discarded.
+ */
+import { digest, execute, expect, logDifferences, logRows, openApp, test, visibleCells } from './helpers';
+import { buildSession, replaySteps, SESSION_COMMANDS, shownAt, xOfStep } from './time-travel-helpers';
+
+test('scrubbing back and forth shows, at every step, the disks, grids and event log of a fresh run', async ({ page }) => {
+  await openApp(page);
+  const { cellsAt } = await buildSession(page);
+  const exported = await page.evaluate(() => window.coloSim.client.exportScenario('time travel'));
+  const reference = replaySteps(exported);
+  const stepCount = SESSION_COMMANDS.length;
+  expect(reference.digests).toHaveLength(stepCount + 1);
+  const strip = page.getByTestId('timeline');
+  await expect(strip).toHaveAttribute('data-step-count', String(stepCount));
+
+  // The marks: COLO start, a checkpoint, a failover; the band goes protected → failed over.
+  await expect(strip.locator('.legend-mini')).toContainText('1 checkpoint');
+  await expect(strip.locator('.legend-mini')).toContainText('1 failover');
+  await expect(strip.locator('.legend-mini')).toContainText('1 COLO started');
+  await expect(strip.locator('rect.band')).toHaveCount(3);
+  expect(await strip.locator('rect.band').evaluateAll((rects) => rects.map((rect) => rect.getAttribute('data-phase')))).toEqual(['unprotected', 'protected', 'failed-over']);
+
+  const check = async (step: number, how: string) => {
+    await shownAt(page, step);
+    expect(await digest(page), `disks at step ${step} (${how})`).toEqual(reference.digests[step]);
+    expect(await visibleCells(page), `grids at step ${step} (${how})`).toBe(cellsAt[step]);
+    const rows = await logRows(page);
+    expect(logDifferences(rows, reference.events.slice(0, reference.eventCounts[step]), reference.eventCounts[step]!), `event log at step ${step} (${how})`).toEqual([]);
+    await expect(page.getByTestId('timeline-slider')).toHaveAttribute('aria-valuenow', String(step));
+  };
+
+  // Clicks on the track, in an order that goes back and forth.
+  for (const step of [3, 0, 7, 1, 5, 2, 6, 4]) {
+    const point = await xOfStep(page, step, stepCount);
+    await page.mouse.click(point.x, point.y);
+    await check(step, 'click');
+  }
+  // A drag from step 1 to step 6: only where it is let go counts.
+  const from = await xOfStep(page, 1, stepCount);
+  const to = await xOfStep(page, 6, stepCount);
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move(to.x, to.y, { steps: 12 });
+  await page.mouse.up();
+  await check(6, 'drag');
+  // The buttons.
+  await page.getByTestId('tt-back').click();
+  await check(5, 'back button');
+  await page.getByTestId('tt-forward').click();
+  await check(6, 'forward button');
+  await page.getByTestId('tt-forward').click();
+  await check(7, 'forward to the end');
+  await expect(page.getByTestId('tt-forward')).toBeDisabled();
+});
+
+test('acting at a past step forks: the old future is a branch to switch back to, then discard', async ({ page }) => {
+  await openApp(page);
+  await buildSession(page);
+  const original = replaySteps(await page.evaluate(() => window.coloSim.client.exportScenario('original')));
+  const point = await xOfStep(page, 2, SESSION_COMMANDS.length);
+  await page.mouse.click(point.x, point.y);
+  await shownAt(page, 2);
+  await expect(page.getByTestId('tt-past')).toBeVisible();
+
+  // A checkpoint at step 2 instead of the secondary's write: a new timeline of 3 steps.
+  expect((await execute(page, { op: 'checkpoint' })).ok).toBe(true);
+  await shownAt(page, 3);
+  await expect(page.getByTestId('timeline')).toHaveAttribute('data-step-count', '3');
+  await expect(page.getByTestId('toast').filter({ hasText: 'New branch from step 2' })).toBeVisible();
+  const branches = page.getByTestId('tt-branches');
+  await expect(branches.locator('summary')).toHaveText('1 branch');
+  const forked = replaySteps(await page.evaluate(() => window.coloSim.client.exportScenario('forked')));
+  expect(forked.digests.slice(0, 3)).toEqual(original.digests.slice(0, 3));
+  expect(await digest(page)).toEqual(forked.digests[3]);
+
+  // Back to the old future: its end, byte for byte; the timeline just left becomes a branch.
+  await branches.locator('summary').click();
+  await expect(page.getByTestId('tt-branch')).toHaveText(/branch 1: from step 2, 7 steps/);
+  await page.getByTestId('tt-branch-switch').click();
+  await shownAt(page, 7);
+  await expect(page.getByTestId('timeline')).toHaveAttribute('data-step-count', '7');
+  expect(await digest(page)).toEqual(original.digests[7]);
+  await expect(page.getByTestId('tt-branch')).toHaveText(/from step 2, 3 steps/);
+  await page.getByTestId('tt-branch-discard').click();
+  await expect(page.getByTestId('tt-branches')).toHaveCount(0);
+});
