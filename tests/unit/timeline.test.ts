@@ -143,6 +143,25 @@ describe('timeline: keyframes', () => {
     ]);
     for (let index = 1; index < 5; index++) expect(timeline.marks[index]!.eventEnd).toBeGreaterThan(timeline.marks[index - 1]!.eventEnd);
   });
+
+  it('a normal failover to the secondary is no error, though it cancels the backup job; a failed I/O is', () => {
+    const scenario = scenarioOf([
+      { op: 'colo-start' },
+      { op: 'guest-write', vm: 'primary', offset: 0, length: '4K', pattern: '0x11' },
+      { op: 'failover', to: 'secondary' },
+      { op: 'fault', kind: 'io-error', node: 'secondary-disk', on: 'write' },
+      { op: 'write', node: 'secondary-disk', offset: 0, length: '4K', pattern: '0x22', expect: { error: 'EIO' } },
+    ]);
+    const timeline = new Timeline(scenario);
+    timeline.materialize(5, createMemoryStore);
+    expect(timeline.marks.map((mark) => [mark.op, mark.notes])).toEqual([
+      ['colo-start', ['colo-start']],
+      ['guest-write', []],
+      ['failover', ['failover']],
+      ['fault', ['fault']],
+      ['write', ['error']],
+    ]);
+  });
 });
 
 describe('timeline: forks', () => {

@@ -397,7 +397,9 @@ function markOf(index: number, step: ParsedStep, sim: Simulation, results: reado
       if (event.error !== undefined) notes.add('error');
     } else if (event.kind === 'fault-injected') notes.add('fault');
     else if (event.kind === 'host-lifecycle') notes.add('restart');
-    else if (event.kind === 'io-failed' || event.kind === 'job-failed' || (event.kind === 'replication-call' && event.outcome === 'error')) notes.add('error');
+    // A cancelled job is no error: every failover cancels the secondary's backup job
+    // (replication_stop), and a cancel-job fault is marked as the fault it is.
+    else if (event.kind === 'io-failed' || (event.kind === 'job-failed' && !event.cancelled) || (event.kind === 'replication-call' && event.outcome === 'error')) notes.add('error');
   }
   return {
     index,
