@@ -37,6 +37,7 @@ import { QmpConsoleState } from './lib/qmp-console.svelte.js';
 import { applyQmpNews, EMPTY_TRANSCRIPT, type QmpTranscript } from './lib/qmp-transcript.js';
 import { ViewFocus } from './lib/view-focus.svelte.js';
 import { TimeTravel } from './lib/time-travel.svelte.js';
+import { downloadBlob } from './lib/export-view.js';
 
 export type Step = Record<string, unknown> & { op: string };
 
@@ -818,14 +819,7 @@ function fileStem(title: string): string {
 
 /** Hands `text` to the browser as a download; returns the file's name. */
 function download(text: string, fileName: string, type: string): string {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  downloadBlob(new Blob([text], { type }), fileName);
   return fileName;
 }
 

@@ -26,7 +26,9 @@ async function openConsole(page: Page): Promise<void> {
 }
 
 async function chooseHost(page: Page, host: 'primary' | 'secondary'): Promise<void> {
-  await page.getByRole('radio', { name: host, exact: true }).check();
+  // A click on the host's label, as a user makes it (the radio inside is invisible); then it must be checked.
+  await page.getByRole('radiogroup', { name: 'Host' }).locator('label').filter({ hasText: new RegExp(`^${host}$`) }).click();
+  await expect(page.getByRole('radio', { name: host, exact: true })).toBeChecked();
   await expect(page.getByRole('log', { name: `QMP transcript of the ${host}` })).toBeVisible();
 }
 
