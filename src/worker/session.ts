@@ -25,6 +25,8 @@ import { formatDuration } from '../engine/scenario/units.js';
 import { validateScenarioText, validateStep, type Scenario } from '../engine/scenario/validate.js';
 import type { SimEvent } from '../engine/sim/events.js';
 import { captureDisks, diffDisks } from '../engine/timeline/disks.js';
+import type { CostReport } from '../engine/stats/replication-cost.js';
+import { replicationCostOfScenario } from './scenario-cost.js';
 import { createMemoryStore } from '../storage/chunked-memory-store.js';
 import { OwnershipLost, PersistenceError, type Persistence, type SavedRecord } from '../storage/persistence.js';
 import { TrackedStores, type LoadedChunks, type RecordChange } from '../storage/tracked-stores.js';
@@ -427,16 +429,31 @@ export class SimSession {
    * number of events that ran).
    */
   exportScenario(title: string): Promise<string> {
+    return this.exclusive(async () => `${JSON.stringify(this.exportedDocument(title), null, 2)}\n`);
+  }
+
+  /**
+   * What replication cost in the session so far (the moment shown), as `colo-sim run --stats`
+   * reports it: the exported scenario is replayed in memory with the CLI's ReplicationCost
+   * observing, so the figures are the CLI's by construction and survive time travel and reloads
+   * (a live counter would have to be rebuilt after every goToStep).
+   */
+  replicationCost(): Promise<{ ok: true; stats: CostReport } | { ok: false; message: string }> {
     return this.exclusive(async () => {
-      const document = {
-        format: FORMAT_VERSION,
-        title: title || 'colo-sim session',
-        description: `Exported from colo-sim at virtual time ${formatDuration(this.sim.nowUs)}. Every expectation is what this session observed.`,
-        setup: setupOfSettings(this.sim.settings),
-        steps: this.exportedSteps(),
-      };
-      return `${JSON.stringify(document, null, 2)}\n`;
+      const validation = validateScenarioText(JSON.stringify(this.exportedDocument('')));
+      if (!validation.ok) return { ok: false, message: `the session does not export as a valid scenario: ${validation.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` } as const;
+      return { ok: true, stats: replicationCostOfScenario(validation.scenario) } as const;
     });
+  }
+
+  private exportedDocument(title: string) {
+    return {
+      format: FORMAT_VERSION,
+      title: title || 'colo-sim session',
+      description: `Exported from colo-sim at virtual time ${formatDuration(this.sim.nowUs)}. Every expectation is what this session observed.`,
+      setup: setupOfSettings(this.sim.settings),
+      steps: this.exportedSteps(),
+    };
   }
 
   /** The steps exportScenario writes, as a QMP runbook for each host's monitor. */
