@@ -677,6 +677,7 @@ export class SimSession {
     const layouts = taken?.layouts;
     const cells = this.view.takeCells();
     const bitmaps = this.view.takeBitmaps();
+    this.trimPendingEvents(MAX_EVENTS_PER_FRAME);
     const events = this.pendingEvents;
     const droppedEvents = this.droppedEvents;
     this.pendingEvents = [];
@@ -1031,11 +1032,16 @@ export class SimSession {
     }
     this.travel.onEvent(event);
     this.pendingEvents.push(event);
-    if (this.pendingEvents.length > MAX_EVENTS_PER_FRAME) {
-      const excess = this.pendingEvents.length - MAX_EVENTS_PER_FRAME;
-      this.pendingEvents.splice(0, excess);
-      this.droppedEvents += excess;
-    }
+    // Trimmed in bulk: dropping the oldest one per event moved the whole list every time.
+    if (this.pendingEvents.length >= 2 * MAX_EVENTS_PER_FRAME) this.trimPendingEvents(MAX_EVENTS_PER_FRAME);
+  }
+
+  /** Keeps the newest `limit` events for the next frame; the others are counted as dropped. */
+  private trimPendingEvents(limit: number): void {
+    const excess = this.pendingEvents.length - limit;
+    if (excess <= 0) return;
+    this.pendingEvents.splice(0, excess);
+    this.droppedEvents += excess;
   }
 
   /**
