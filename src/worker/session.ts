@@ -14,6 +14,7 @@
 import { formatByte } from '../engine/block/data-runs.js';
 import { DEFAULT_SETTINGS, Simulation, type SimulationSettings } from '../engine/colo/simulation.js';
 import { TOPOLOGY_NODES } from '../engine/colo/topology.js';
+import { nextTurn } from './next-turn.js';
 import { LiveInvariants, type LiveInvariantsState } from '../engine/invariants/live-invariants.js';
 import { describeStep } from '../engine/scenario/describe.js';
 import { isLesson, ScenarioRunner, type RunnerProgress, type StepResult } from '../engine/scenario/runner.js';
@@ -382,7 +383,10 @@ export class SimSession {
         const startedMs = this.ports.wallClockMs();
         while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) this.runScenarioStep(runner);
         this.dirty = true;
-        if (runner.done || this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) await this.saveNow();
+        // Mid-run, a save is taken here and commits while the next bursts run (as the clock's
+        // ticks do); the end of the run waits for its save.
+        if (runner.done) await this.saveNow();
+        else if (this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) this.startSave();
         if (runner.done || this.ports.wallClockMs() - lastFrameWallMs >= RUN_TO_END_FRAME_INTERVAL_MS) {
           await this.publish();
           lastFrameWallMs = this.ports.wallClockMs();
@@ -392,7 +396,7 @@ export class SimSession {
     const loop = async (): Promise<ScenarioPosition | null> => {
       while (!(await burst())) {
         // A turn of the event loop: other calls (a digest, a close) get in between bursts.
-        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        await nextTurn();
       }
       return this.exclusive(async () => this.scenarioProgress());
     };
