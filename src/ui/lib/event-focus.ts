@@ -8,7 +8,7 @@
 import { describeEvent } from '../../engine/sim/format-event.js';
 import type { SimEvent } from '../../engine/sim/events.js';
 import { nodeOf } from './event-log.js';
-import type { FocusTarget } from './view-focus.svelte.js';
+import type { FocusTarget } from './lesson-plan.js';
 
 type Cell = FocusTarget['cells'][number];
 
