@@ -72,6 +72,8 @@ export class SimClient {
   exportScenario: SimWorkerApi['exportScenario'] = (title) => this.call('export', () => this.remote.exportScenario(title));
   exportQmpRunbook: SimWorkerApi['exportQmpRunbook'] = (title) => this.call('export runbook', () => this.remote.exportQmpRunbook(title));
   replicationCost: SimWorkerApi['replicationCost'] = () => this.call('replication cost', () => this.remote.replicationCost() as ReturnType<SimWorkerApi['replicationCost']>);
+  compareCheckpointIntervals: SimWorkerApi['compareCheckpointIntervals'] = (request) =>
+    this.call('compare checkpoint intervals', () => this.remote.compareCheckpointIntervals(request) as ReturnType<SimWorkerApi['compareCheckpointIntervals']>);
   qmpCommands: SimWorkerApi['qmpCommands'] = () => this.call('QMP commands', () => this.remote.qmpCommands());
   digestDisks: SimWorkerApi['digestDisks'] = () => this.call('digest', () => this.remote.digestDisks());
   // Time travel (protocol.ts, "time travel").

@@ -7,6 +7,17 @@
  */
 import type { SimulationSettings } from '../engine/colo/simulation.js';
 import type { CostReport } from '../engine/stats/replication-cost.js';
+
+/** What the Cost tab's comparison asks for: two x-checkpoint-delay values (ms), the virtual time to run (ms) and the workload. */
+export interface CheckpointComparisonRequest {
+  readonly intervalsMs: readonly [number, number];
+  readonly durationMs: number;
+  readonly workload: WorkloadSettings;
+}
+
+export type CheckpointComparisonAnswer =
+  | { readonly ok: true; readonly runs: ReadonlyArray<{ readonly intervalMs: number; readonly scenarioText: string; readonly stats: CostReport }> }
+  | { readonly ok: false; readonly message: string };
 import type { QmpCommandSignature } from '../engine/qmp/command-list.js';
 import type { InvariantReport } from '../engine/invariants/live-invariants.js';
 import type { WorkloadSettings } from '../engine/colo/workload.js';
@@ -343,6 +354,13 @@ export interface SimWorkerApi {
   exportQmpRunbook(title: string): Promise<string>;
   /** What replication cost so far (the moment shown): the JSON `colo-sim run --stats` gives for exportScenario's file. */
   replicationCost(): Promise<{ readonly ok: true; readonly stats: CostReport } | { readonly ok: false; readonly message: string }>;
+  /**
+   * The same workload at two checkpoint intervals (src/engine/stats/checkpoint-comparison.ts),
+   * with the session's settings: each scenario run to its end in memory with the CLI's
+   * ReplicationCost, so `stats` is what `colo-sim run --stats` prints for `scenarioText`. The
+   * session itself is left as it is. A bad input is `{ ok: false, message }`.
+   */
+  compareCheckpointIntervals(request: CheckpointComparisonRequest): Promise<CheckpointComparisonAnswer>;
   /** The QMP commands the hosts answer, with their arguments' names (for the console's completion). */
   qmpCommands(): Promise<QmpCommandSignature[]>;
   /** A digest (FNV-1a, hex) of every image's bytes and allocation: equal digests, equal disks. */

@@ -28,12 +28,13 @@ import type { SimEvent } from '../engine/sim/events.js';
 import { captureDisks, diffDisks } from '../engine/timeline/disks.js';
 import type { CostReport } from '../engine/stats/replication-cost.js';
 import { replicationCostOfScenario } from './scenario-cost.js';
+import { checkpointComparison } from '../engine/stats/checkpoint-comparison.js';
 import { createMemoryStore } from '../storage/chunked-memory-store.js';
 import { OwnershipLost, PersistenceError, type Persistence, type SavedRecord } from '../storage/persistence.js';
 import { TrackedStores, type LoadedChunks, type RecordChange } from '../storage/tracked-stores.js';
 import { digestImages } from './disk-digest.js';
 import { PagedLog } from './paged-log.js';
-import type { ClockSettings, CommandResult, Frame, PersistenceStatus, QmpTranscriptEvent, ScenarioLoadResult, ScenarioPosition, ScenarioStatic, TimelineMarks, TimelinePosition, TimeTravelResult, WorkerNotice } from './protocol.js';
+import type { CheckpointComparisonAnswer, CheckpointComparisonRequest, ClockSettings, CommandResult, Frame, PersistenceStatus, QmpTranscriptEvent, ScenarioLoadResult, ScenarioPosition, ScenarioStatic, TimelineMarks, TimelinePosition, TimeTravelResult, WorkerNotice } from './protocol.js';
 import { emptyScenario, parseSessionSteps, SessionTimeline } from './session-timeline.js';
 import type { StepEvent } from '../engine/timeline/timeline.js';
 import type { DiskDiff } from '../engine/timeline/disks.js';
@@ -447,6 +448,19 @@ export class SimSession {
       const validation = validateScenarioText(JSON.stringify(this.exportedDocument('')));
       if (!validation.ok) return { ok: false, message: `the session does not export as a valid scenario: ${validation.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` } as const;
       return { ok: true, stats: replicationCostOfScenario(validation.scenario) } as const;
+    });
+  }
+
+  /**
+   * The same workload at two checkpoint intervals, with this session's settings (disk, clusters,
+   * seed, latencies): both scenarios run in memory with the CLI's ReplicationCost. Exclusive so
+   * the settings read are those of a settled session; the session's own state is not touched.
+   */
+  compareCheckpointIntervals(request: CheckpointComparisonRequest): Promise<CheckpointComparisonAnswer> {
+    return this.exclusive(async () => {
+      const comparison = checkpointComparison({ ...request, settings: this.sim.settings });
+      if (!comparison.ok) return comparison;
+      return { ok: true, runs: comparison.runs.map((run) => ({ intervalMs: run.intervalMs, scenarioText: run.text, stats: replicationCostOfScenario(run.scenario) })) } as const;
     });
   }
 

@@ -97,6 +97,7 @@ const api: SimWorkerApi = {
   exportScenario: (title) => requireSession().exportScenario(title),
   exportQmpRunbook: (title) => requireSession().exportQmpRunbook(title),
   replicationCost: () => requireSession().replicationCost(),
+  compareCheckpointIntervals: (request) => requireSession().compareCheckpointIntervals(request),
   qmpCommands: async () => qmpCommandSignatures(),
   digestDisks: () => requireSession().digestDisks(),
   timelineMarks: (from) => requireSession().timelineMarks(from),

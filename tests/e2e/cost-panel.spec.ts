@@ -100,7 +100,8 @@ test('the Cost tab shows the CLI --stats figures of the session made through the
   const commitCells = page.getByTestId('cost-commits').locator('tbody tr').first().locator('td');
   await expect(commitCells.nth(0)).toHaveText(commit.jobId);
   await expect(commitCells.nth(3)).toHaveText(exactBytes(commit.bytesCopied));
-  // Each chart's table for screen readers has one row per step of its series.
+  // Each chart's table of every step (built when opened) has one row per step of its series.
+  for (const id of ['bytes-forwarded', 'hidden-clusters']) await page.getByTestId(`cost-chart-${id}`).locator('details > summary').click();
   await expect(page.getByTestId('cost-chart-bytes-forwarded').locator('tbody tr')).toHaveCount(cli.series.bytesForwarded.length);
   await expect(page.getByTestId('cost-chart-hidden-clusters').locator('tbody tr')).toHaveCount(cli.series.hiddenClusters.length);
 

@@ -54,6 +54,22 @@ describe('replication cost', () => {
     expect(report.series.activeClusters.map((point) => point.value)).toEqual([0, 1, 0, 1]);
   });
 
+  it("counts the periodic checkpoints of x-checkpoint-delay's timer, which no step asks for", () => {
+    // Worked by hand: the delay (1 s) is the period from COLO's start (1 ms: CHECKPOINT_READY
+    // takes two 500 µs NBD hops here); the secondary VM's write allocates one active cluster,
+    // which the first periodic checkpoint empties; the second finds nothing to empty.
+    const report = costOf([
+      { op: 'qmp', host: 'primary', execute: 'migrate-set-parameters', arguments: { 'x-checkpoint-delay': 1000 } },
+      { op: 'colo-start' },
+      { op: 'guest-write', vm: 'secondary', offset: '128K', length: '4K', pattern: '0x33' },
+      { op: 'run', for: '2500ms' },
+    ]);
+    expect(report.checkpoints.map(({ ok, startUs, activeClustersFreed, hiddenClustersFreed }) => ({ ok, startUs, activeClustersFreed, hiddenClustersFreed }))).toEqual([
+      { ok: true, startUs: 1_001_000, activeClustersFreed: 1, hiddenClustersFreed: 0 },
+      { ok: true, startUs: 2_001_000, activeClustersFreed: 0, hiddenClustersFreed: 0 },
+    ]);
+  });
+
   it('a failed checkpoint is recorded as failed, with what it emptied before failing', () => {
     const report = costOf([
       { op: 'colo-start' },

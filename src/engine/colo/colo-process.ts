@@ -33,6 +33,14 @@ import {
 } from './colo-protocol.js';
 import type { HostName } from '../sim/events.js';
 
+/**
+ * The outgoing (primary-role) thread's colo-change words around colo_do_checkpoint_transaction:
+ * every checkpoint, asked by a step or by the x-checkpoint-delay timer, is one begins…done pair
+ * (a failed one has no done). ReplicationCost counts checkpoints by them.
+ */
+export const TRANSACTION_BEGINS = 'checkpoint transaction begins';
+export const TRANSACTION_DONE = 'checkpoint transaction done';
+
 export interface ColoProcessState {
   runState: RunState;
   /** s->state: this host as the source of a migration. */
@@ -417,7 +425,7 @@ export class ColoProcess {
 
   /** colo_do_checkpoint_transaction, up to waiting for CHECKPOINT_REPLY. */
   private beginTransaction(): void {
-    this.services.emitColo(this.host, 'checkpoint transaction begins');
+    this.services.emitColo(this.host, TRANSACTION_BEGINS);
     if (!this.send('checkpoint-request')) return;
     this.place('awaiting-reply');
   }
@@ -457,7 +465,7 @@ export class ColoProcess {
         this.state.checkpointsDone++;
         this.vmStart();
         this.place('idle');
-        this.services.emitColo(this.host, 'checkpoint transaction done');
+        this.services.emitColo(this.host, TRANSACTION_DONE);
         return;
       case 'vmstate-send':
         // qemu_loadvm_state_main: the RAM is not simulated.

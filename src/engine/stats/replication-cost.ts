@@ -11,6 +11,7 @@
  * namesakes of a restarted secondary (`active-disk-2`, ...). A host restart starts new, empty
  * buffers, so occupancy drops to 0 there.
  */
+import { TRANSACTION_BEGINS, TRANSACTION_DONE } from '../colo/colo-process.js';
 import type { SimEvent } from '../sim/events.js';
 
 export interface SeriesPoint {
@@ -80,6 +81,10 @@ export class ReplicationCost {
   private readonly peak = { active: 0, hidden: 0 };
   private pendingFreed = { active: 0, hidden: 0 };
   private checkpointStartUs: number | null = null;
+  /** When the primary's thread began the checkpoint transaction under way (a step's or the timer's). */
+  private transactionStartUs: number | null = null;
+  /** The step's checkpoint (checkpoint-begin) was already recorded when its transaction was done. */
+  private stepCheckpointRecorded = false;
   private readonly series = { bytesForwarded: [] as SeriesPoint[], cbwBytes: [] as SeriesPoint[], cbwCopies: [] as SeriesPoint[], activeClusters: [] as SeriesPoint[], hiddenClusters: [] as SeriesPoint[] };
 
   constructor(
@@ -126,19 +131,26 @@ export class ReplicationCost {
         push(which === 'active' ? this.series.activeClusters : this.series.hiddenClusters, event.timeUs, 0);
         return;
       }
+      // A checkpoint is counted when the primary's transaction is done, so the periodic ones
+      // (x-checkpoint-delay's timer, which no step announces) count as well as a step's; a step's
+      // checkpoint that fails before its transaction is done is counted, failed, at its end.
+      case 'colo-change':
+        if (event.change === TRANSACTION_BEGINS) this.transactionStartUs = event.timeUs;
+        else if (event.change === TRANSACTION_DONE) {
+          this.recordCheckpoint(this.checkpointStartUs ?? this.transactionStartUs, event.timeUs, true);
+          this.stepCheckpointRecorded = this.checkpointStartUs !== null;
+          this.transactionStartUs = null;
+        }
+        return;
       case 'colo':
-        if (event.phase === 'checkpoint-begin') this.checkpointStartUs = event.timeUs;
+        if (event.phase === 'checkpoint-begin') {
+          this.checkpointStartUs = event.timeUs;
+          this.stepCheckpointRecorded = false;
+        }
         if (event.phase !== 'checkpoint-end') return;
-        this.checkpoints.push({
-          startUs: this.checkpointStartUs,
-          endUs: event.timeUs,
-          ok: event.error === undefined,
-          activeClustersFreed: this.pendingFreed.active,
-          hiddenClustersFreed: this.pendingFreed.hidden,
-          bytesFreed: (this.pendingFreed.active + this.pendingFreed.hidden) * this.clusterSizeBytes,
-        });
-        this.pendingFreed = { active: 0, hidden: 0 };
+        if (!this.stepCheckpointRecorded) this.recordCheckpoint(this.checkpointStartUs, event.timeUs, event.error === undefined);
         this.checkpointStartUs = null;
+        this.stepCheckpointRecorded = false;
         return;
       case 'host-lifecycle':
         // A restarted secondary has new, empty buffers; the old ones are gone with its old QEMU.
@@ -168,6 +180,18 @@ export class ReplicationCost {
       default:
         return;
     }
+  }
+
+  private recordCheckpoint(startUs: number | null, endUs: number, ok: boolean): void {
+    this.checkpoints.push({
+      startUs,
+      endUs,
+      ok,
+      activeClustersFreed: this.pendingFreed.active,
+      hiddenClustersFreed: this.pendingFreed.hidden,
+      bytesFreed: (this.pendingFreed.active + this.pendingFreed.hidden) * this.clusterSizeBytes,
+    });
+    this.pendingFreed = { active: 0, hidden: 0 };
   }
 
   /** Which buffer a node is: the active or hidden disk, or a restarted secondary's (name-2, name-3, ...). */

@@ -10,6 +10,7 @@ import type { DiskDiff } from '../../engine/timeline/disks.js';
 import type { TimelineMarks, TimelinePosition, TimeTravelResult } from '../../worker/protocol.js';
 import type { SimState } from '../state.svelte.js';
 import { diffFocus } from './timeline-marks.js';
+import { eventsAnnouncement, eventsFocus } from './event-focus.js';
 import { copyText } from './clipboard.js';
 import { downloadBlob, svgToPng, viewToSvg } from './export-view.js';
 import { formatTime } from './format.js';
@@ -46,6 +47,8 @@ export class TimeTravel {
   /** Playing through a command's entries at `eventPaceMs`. */
   playingEvents = $state(false);
 
+  /** The scheduler entry whose events the views outline (`step:entries`), '' when none. */
+  private shownEntry = '';
   private wanted: number | null = null;
   private going = false;
   private marksGeneration = 0;
@@ -88,11 +91,23 @@ export class TimeTravel {
     if (position.markCount > this.marks.length || stale) this.fetchMarks();
     if (!position.within) {
       if (this.currentSequences.size > 0) this.currentSequences = new Set();
+      // Out of the command: the views stop outlining its events.
+      if (this.sim.focus.event) this.sim.focus.event = null;
+      this.shownEntry = '';
     } else {
       const inside = this.inside;
       if (inside && inside.stepIndex === position.within.stepIndex) {
         const entries = position.within.entries;
-        this.currentSequences = new Set(inside.events.filter((event) => event.entry === entries).map((event) => event.event.sequence));
+        const current = inside.events.filter((event) => event.entry === entries).map((event) => event.event);
+        this.currentSequences = new Set(current.map((event) => event.sequence));
+        // The views outline what the log highlights; a screen reader hears it once per entry
+        // (frames repeat a position; the announcer throttles a fast pace).
+        const key = `${inside.stepIndex}:${entries}`;
+        if (key !== this.shownEntry) {
+          this.shownEntry = key;
+          this.sim.focus.event = eventsFocus(current);
+          this.sim.announcer.say(eventsAnnouncement(inside.stepIndex + 1, current));
+        }
       }
     }
     this.positionWaiters.frameApplied();

@@ -35,8 +35,11 @@ export interface GridState {
 export interface GridFocus {
   readonly start: number;
   readonly end: number;
-  /** `diff`: the clusters that differ between two moments (time travel's diff). */
-  readonly tone: 'lesson' | 'broken' | 'diff';
+  /**
+   * `diff`: the clusters that differ between two moments (time travel's diff); `event`: the
+   * clusters the events of the scheduler entry shown touch (stepping inside a command).
+   */
+  readonly tone: 'lesson' | 'broken' | 'diff' | 'event';
 }
 
 interface Highlight {
@@ -61,6 +64,8 @@ interface Geometry {
 const FOCUS_COLOUR = '#b45309';
 /** Clusters that differ between two moments: a colour no content byte, lesson or error outline uses. */
 const DIFF_COLOUR = '#7e22ce';
+/** The clusters the current event touches: the log's highlight blue, drawn with a dotted ring so the cue is not colour alone. */
+const EVENT_COLOUR = '#1d4ed8';
 
 function sameFocus(a: readonly GridFocus[], b: readonly GridFocus[]): boolean {
   return a.length === b.length && a.every((focus, index) => focus.start === b[index]!.start && focus.end === b[index]!.end && focus.tone === b[index]!.tone);
@@ -450,6 +455,13 @@ export class GridView implements GridAnimator {
         this.fillSegments(context, count, FOCUS_COLOUR, 0.14);
         this.strokeSegments(context, count, '#ffffff', 1, 5, -ring, 2 * ring);
         this.strokeSegments(context, count, FOCUS_COLOUR, 1, 2.5, -ring, 2 * ring);
+      } else if (focus.tone === 'event') {
+        // A light fill and a dotted ring: reads as "this event" next to a lesson's solid ring.
+        this.fillSegments(context, count, EVENT_COLOUR, 0.12);
+        this.strokeSegments(context, count, '#ffffff', 1, 5, -ring, 2 * ring);
+        context.setLineDash([2, 2]);
+        this.strokeSegments(context, count, EVENT_COLOUR, 1, 3, -ring, 2 * ring);
+        context.setLineDash([]);
       } else if (focus.tone === 'diff') {
         this.strokeSegments(context, count, '#ffffff', 1, 4.5, -ring, 2 * ring);
         this.strokeSegments(context, count, DIFF_COLOUR, 1, 2.5, -ring, 2 * ring);
