@@ -13,7 +13,12 @@ if (process.argv.includes('--clear')) {
   process.exit(0);
 }
 
-/** Reads one count attribute of the root <testsuites> element; 0 when absent. */
+/**
+ * Reads one count attribute of the root <testsuites> element; 0 when absent.
+ * @param {string} xml
+ * @param {string} name
+ * @returns {number}
+ */
 function rootCount(xml, name) {
   const root = /<testsuites\b[^>]*>/.exec(xml);
   if (!root) throw new Error('no <testsuites> element');
@@ -36,7 +41,7 @@ for (const file of REPORTS) {
     // Vitest leaves `skipped` off its root element, so count the <skipped/> markers of its cases.
     skipped += (xml.match(/<skipped\b/g) ?? []).length;
   } catch (error) {
-    console.error(`test-summary: ${file}: ${error.message}`);
+    console.error(`test-summary: ${file}: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
 }
