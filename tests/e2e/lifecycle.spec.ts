@@ -164,7 +164,18 @@ for (const viewport of VIEWPORTS) {
     await expectPassed(page, { op: 'guest-write', vm: 'primary', offset: 131072, length: 65536, pattern: '0x44' });
     await expectPassed(page, { op: 'checkpoint' });
     await expectDisksMatchEngine(page, 'protected again');
+    // The live invariants check the new pair (its hidden disk is hidden-disk-2) and hold.
+    for (const id of ['checkpoint-equal', 'svm-view-layers', 'hidden-holds-overwritten']) await expect(page.getByTestId(`invariant-${id}`)).toHaveAttribute('data-status', 'held');
+    await expect(page.getByTestId('invariant-hidden-holds-overwritten').locator('.note')).toHaveText('the primary overwrote nothing since the checkpoint, and hidden-disk-2 holds nothing');
     await shot(page, viewport.width, '3-protected-again');
+
+    // The fault forms offer the new pair's disks by default: its hidden disk for an I/O error, its active disk to eject.
+    await openControls(page, viewport.width);
+    await page.getByRole('tab', { name: /Faults/ }).click();
+    await expect(page.locator('#fault-node')).toHaveValue('hidden-disk-2');
+    await expect(page.getByLabel('Image to eject')).toHaveValue('active-disk-2');
+    await page.getByRole('tab', { name: /Control/ }).click();
+    if (viewport.width < 1240) await page.keyboard.press('Escape');
 
     // 4. A second failover, to the new secondary (the machine that was the primary at first).
     await expectPassed(page, { op: 'guest-write', vm: 'primary', offset: 196608, length: 65536, pattern: '0x55' });

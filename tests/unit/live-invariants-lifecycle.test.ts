@@ -87,6 +87,7 @@ describe('the protected pair, resolved from the graph', () => {
     const { sim } = newPair();
     expect(resolveProtectedPair(sim)).toMatchObject({
       names: {
+        primaryQuorum: 'colo-disk',
         primaryDisk: 'primary-disk',
         replicationPrimary: 'replication-primary',
         nbdClient: 'nbd-client',
@@ -118,6 +119,7 @@ describe('live invariants around the COLO lifecycle', () => {
     // secondary-disk; the restarted old primary kept primary-disk, the new secondary's data disk.
     const second = resolveProtectedPair(sim).names;
     expect(second).toEqual({
+      primaryQuorum: 'top-disk',
       primaryDisk: 'secondary-disk',
       replicationPrimary: 'replication0',
       nbdClient: 'replication0-nbd',
@@ -127,6 +129,8 @@ describe('live invariants around the COLO lifecycle', () => {
       hiddenDisk: 'hidden-disk-2',
       secondaryDisk: 'primary-disk',
     });
+    // The page gets the same pair in every frame's summary.
+    expect(new ViewBuilder(sim).summary().pair).toEqual({ names: second, protected: true });
     epochHolds(sim, invariants, second, 0x33);
     epochHolds(sim, invariants, second, 0x44);
 

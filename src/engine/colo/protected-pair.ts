@@ -38,6 +38,8 @@ import type { Host } from './host.js';
 
 /** The node names of the pair's parts, as the first pair's names are in topology.ts NODE. */
 export interface PairNames {
+  /** The primary VM's quorum (colo-disk on the first pair; a survivor's top-disk later). */
+  readonly primaryQuorum: string | undefined;
   /** The primary VM's data: the primary quorum's child other than the replication node. */
   readonly primaryDisk: string | undefined;
   /** The primary's replication node (mode=primary), a child of the primary VM's quorum. */
@@ -71,6 +73,7 @@ export function resolveProtectedPair(sim: Simulation): ProtectedPair {
   const secondary = resolveSecondary(sim.secondary);
   const primary = resolvePrimary(sim.primary);
   const names: PairNames = {
+    primaryQuorum: primary.quorum?.nodeName,
     primaryDisk: primary.disk?.nodeName,
     replicationPrimary: primary.replication?.nodeName,
     nbdClient: primary.replication?.file?.nodeName,
@@ -127,13 +130,13 @@ function resolveSecondary(host: Host): { top?: BlockNode; replication?: Replicat
   return { top: topNode, replication, data: below };
 }
 
-function resolvePrimary(host: Host): { replication?: ReplicationNode; disk?: ImageNode } {
+function resolvePrimary(host: Host): { quorum?: BlockNode; replication?: ReplicationNode; disk?: ImageNode } {
   const quorum = vmQuorum(host);
   if (quorum?.driver !== 'quorum') return {};
   const children = [...quorum.children.values()];
   const replication = children.find((child) => isReplication(child, 'primary')) as ReplicationNode | undefined;
   const other = children.find((child) => !isReplication(child, 'primary'));
-  return { replication, disk: dataImageBelow(other) };
+  return { quorum, replication, disk: dataImageBelow(other) };
 }
 
 /** The image a node's reads end on, through filters (a survivor's replication node, mirror_top). */
