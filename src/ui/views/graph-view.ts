@@ -349,10 +349,19 @@ export class GraphView implements GraphAnimator {
       const { x, y, width, height } = region.box;
       group.select('rect.region-box').attr('x', x).attr('y', y).attr('width', width).attr('height', height);
       group.select('rect.region-top').attr('x', x + 6).attr('y', y).attr('width', width - 12);
-      group.select('text.region-title').attr('x', x + 12).attr('y', y + 18).text(region.title);
+      const atEnd = region.titleAt === 'end';
+      group
+        .select('text.region-title')
+        .attr('x', atEnd ? x + width - 12 : x + 12)
+        .attr('y', y + 18)
+        .attr('text-anchor', atEnd ? 'end' : 'start')
+        .text(region.title);
     });
     // The title's measure is a canvas's; the SVG may draw the heavy weight a little wider.
-    for (const region of regions) this.obstacles.push({ x: region.box.x + 6, y: region.box.y + 4, width: this.textWidths.measure(region.title, REGION_TITLE_FONT, 8.5) * 1.15 + 16, height: 20 });
+    for (const region of regions) {
+      const width = this.textWidths.measure(region.title, REGION_TITLE_FONT, 8.5) * 1.15 + 16;
+      this.obstacles.push({ x: region.titleAt === 'end' ? region.box.x + region.box.width - 6 - width : region.box.x + 6, y: region.box.y + 4, width, height: 20 });
+    }
     this.obstacles.push(this.feedArea());
   }
 
@@ -407,18 +416,23 @@ export class GraphView implements GraphAnimator {
       // Side by side the label rides above the link; stacked, on it (the cross goes beside it),
       // at the first point along it where it covers no node or title.
       let label: Point = direction === 'horizontal' ? { x: middle.x, y: middle.y - 20 } : middle;
+      // Stacked, the cross of a link that is down goes after the label, or before it where that side is taken (a host's title).
+      let crossSide = 1;
       if (direction === 'vertical') {
-        for (const t of [0.5, 0.42, 0.58, 0.34, 0.66]) {
+        search: for (const t of [0.5, 0.42, 0.58, 0.34, 0.66]) {
           const at = pointOn(datum.curve, t);
-          // The label and, when the link is down, the cross beside it.
-          const box = { x: at.x - width / 2, y: at.y - 9, width: width + (datum.up ? 0 : 24), height: 18 };
-          if (box.x >= 0 && box.x + box.width <= spec.width && !obstacles.some((obstacle) => overlaps(box, obstacle, 1))) {
-            label = at;
-            break;
+          for (const side of datum.up ? [1] : [1, -1]) {
+            // The label and, when the link is down, the cross beside it.
+            const box = { x: at.x - width / 2 - (side < 0 ? 24 : 0), y: at.y - 9, width: width + (datum.up ? 0 : 24), height: 18 };
+            if (box.x >= 0 && box.x + box.width <= spec.width && !obstacles.some((obstacle) => overlaps(box, obstacle, 1))) {
+              label = at;
+              crossSide = side;
+              break search;
+            }
           }
         }
       }
-      const cross = direction === 'horizontal' ? middle : { x: label.x + width / 2 + 12, y: label.y };
+      const cross = direction === 'horizontal' ? middle : { x: label.x + crossSide * (width / 2 + 12), y: label.y };
       group.select('g.link-label').attr('transform', `translate(${label.x},${label.y})`);
       group.select('g.link-label rect').attr('x', -width / 2).attr('y', -9).attr('width', width).attr('height', 18);
       group.select('g.link-label text').attr('text-anchor', 'middle').text(text);
