@@ -228,3 +228,22 @@ for (const viewport of VIEWPORTS) {
     await shot(page, viewport.width, '4-second-failover');
   });
 }
+
+test('after a failover to the primary, its replication node (DONE, out of the quorum) and its NBD client are drawn faded as what is left of the old pair', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await openApp(page);
+  await page.evaluate((size) => window.coloSim.state.newSimulation({ diskSizeBytes: size }), MIB);
+  await expect(page.locator('.graph-svg g.node[data-node="top-disk"]')).toHaveCount(1);
+  await expectPassed(page, { op: 'colo-start' });
+  await expect(page.locator('.graph-svg g.node.retired')).toHaveCount(0);
+  await expectPassed(page, { op: 'guest-write', vm: 'primary', offset: 0, length: 65536, pattern: '0x22' });
+  await expectPassed(page, { op: 'failover', to: 'primary' });
+  await expectPassed(page, { op: 'run', until: 'idle' });
+  await expect(page.locator('.graph-svg g.node[data-node="replication-primary"] .badge-stage')).toContainText('DONE');
+  for (const name of ['replication-primary', 'nbd-client']) await expect(page.locator(`.graph-svg g.node[data-host="primary"][data-node="${name}"]`)).toHaveClass(/\bretired\b/);
+  await expect(page.locator('.graph-svg g.link[data-client="primary:nbd-client"]')).toHaveClass(/\bretired\b/);
+  // The pair's living parts are not.
+  for (const name of ['colo-disk', 'primary-disk']) await expect(page.locator(`.graph-svg g.node[data-host="primary"][data-node="${name}"]`)).not.toHaveClass(/\bretired\b/);
+  await expectTidy(page, 'failed over to the primary');
+  await shot(page, 1280, '5-failed-over-to-primary');
+});

@@ -306,7 +306,7 @@ export class GraphView implements GraphAnimator {
       return { x: box.x - 3, y: box.y - above, width: box.width + 6, height: box.height + above + 3 };
     });
     this.drawRegions();
-    this.drawLink(summary.linkUp, placed, data.lostHost);
+    this.drawLink(summary.linkUp, placed, data.lostHost, retiredNodes(summary));
     this.drawEdges(edges, data.lostHost);
     this.drawNodes(nodes, data);
     this.applyFocus();
@@ -376,7 +376,7 @@ export class GraphView implements GraphAnimator {
 
   // ---- static drawing ------------------------------------------------------------------------
 
-  private drawLink(up: boolean, placed: Map<string, Point>, lostHost: HostName | null): void {
+  private drawLink(up: boolean, placed: Map<string, Point>, lostHost: HostName | null, retired: ReadonlySet<string>): void {
     const layer = this.linkLayer!;
     const direction = this.spec.link;
     // Every NBD client to an export of the other host: COLO's replication link, drive-mirror's resync.
@@ -405,7 +405,11 @@ export class GraphView implements GraphAnimator {
         group.append('text').attr('class', 'link-cross').attr('text-anchor', 'middle').attr('dy', '0.35em').text('✕');
         return group;
       });
-    groups.classed('down', (datum) => !datum.up).attr('opacity', lostHost ? 0.65 : 1);
+    // A link from what a failover to the primary left (retiredNodes) fades with its client.
+    groups
+      .classed('down', (datum) => !datum.up)
+      .classed('retired', (datum) => retired.has(datum.client))
+      .attr('opacity', (datum) => (retired.has(datum.client) ? 0.4 : lostHost ? 0.65 : 1));
     groups.select('path.link-casing').attr('d', (datum) => pathOf(datum.curve));
     groups.select('path.link-line').attr('d', (datum) => pathOf(datum.curve));
     groups.each(function (datum) {
@@ -559,6 +563,8 @@ export class GraphView implements GraphAnimator {
       .attr('data-slot', (datum) => datum.slot ?? null);
     groups.classed('lost', (datum) => data.lostHost === datum.host);
     const summary = data.summary;
+    const retired = retiredNodes(summary);
+    groups.classed('retired', (datum) => datum.kind !== 'backend' && retired.has(datum.key));
     const measureBadge = (text: string) => this.textWidths.measure(text, BADGE_FONT, 6.5);
     const quirkOf = (datum: NodeDatum) => errorQuirk(datum, summary);
     groups.each(function (datum) {
@@ -1121,3 +1127,22 @@ function signatureOf(data: GraphData): string {
   return JSON.stringify([summary.nodes, summary.backends, summary.jobs.map((job) => [job.id, job.target]), summary.linkUp, summary.vmsRunning, data.lostHost, progress]);
 }
 
+/**
+ * A failover to the primary ends its replication node's work: replication_stop makes it DONE and
+ * the quorum lets it go (x-blockdev-change, COLO-FT.txt's "Primary Failover"); it stays open,
+ * with the NBD client it opened, until drive_del. Both are drawn faded, as what is left of the
+ * old pair, not as a part of the new one: keys (keyOf) of a replication node in primary mode,
+ * DONE, that no node holds, and of its NBD client when nothing else holds that.
+ */
+function retiredNodes(summary: Pick<SimSummary, 'nodes'>): Set<string> {
+  const held = new Map<string, number>();
+  for (const node of summary.nodes) for (const child of node.children) held.set(keyOf(node.host, child.child), (held.get(keyOf(node.host, child.child)) ?? 0) + 1);
+  const out = new Set<string>();
+  for (const node of summary.nodes) {
+    if (node.replication?.mode !== 'primary' || node.replication.stage !== 'done' || held.has(keyOf(node.host, node.name))) continue;
+    out.add(keyOf(node.host, node.name));
+    const file = node.children.find((child) => child.role === 'file')?.child;
+    if (file !== undefined && held.get(keyOf(node.host, file)) === 1) out.add(keyOf(node.host, file));
+  }
+  return out;
+}
