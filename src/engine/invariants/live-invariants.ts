@@ -17,6 +17,12 @@
  *     primary overwrote since the checkpoint, each copied whole by copy-before-write before the
  *     forwarded write landed (workflow rule 2; reference §3, §8.4), and nothing else.
  *
+ * The disks are those of the pair protected now, resolved from the graph's shape
+ * (colo/protected-pair.ts): the first pair's, named as above, or after a failover and "resume
+ * replication" (COLO-FT.txt) the new pair's (the survivor's disk as the primary's, the restarted
+ * host's active-disk-2 ▸ hidden-disk-2 ▸ its data disk as the secondary's), whose names the
+ * notes and reasons then give. While no pair is protected none of the three applies.
+ *
  * Only looks: images' own layers and allocation, stages, jobs, the faults in force, and the facts
  * the EpochTracker gathered from events. No request is issued, so a check changes nothing (no
  * fault used up, no event, no request id) and costs what is allocated or broken, not the disk.
