@@ -208,7 +208,12 @@ for (const viewport of VIEWPORTS) {
     await page.getByRole('tab', { name: /Faults/ }).click();
     await expect(page.locator('#fault-node')).toHaveValue('hidden-disk-2');
     await expect(page.getByLabel('Image to eject')).toHaveValue('active-disk-2');
+    // So does the form that opens a replication node (blockdev-add): the new secondary's quorum and active disk.
     await page.getByRole('tab', { name: /Control/ }).click();
+    await page.locator('#open-title').click();
+    await expect(page.locator('#open-top')).toHaveValue('top-disk-2');
+    await expect(page.locator('#open-file')).toHaveValue('active-disk-2');
+    await page.locator('#open-title').click();
     if (viewport.width < 1240) await page.keyboard.press('Escape');
 
     // 4. A second failover, to the new secondary (the machine that was the primary at first).
