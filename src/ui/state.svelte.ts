@@ -38,6 +38,7 @@ import { applyQmpNews, EMPTY_TRANSCRIPT, type QmpTranscript } from './lib/qmp-tr
 import { ViewFocus } from './lib/view-focus.svelte.js';
 import { TimeTravel } from './lib/time-travel.svelte.js';
 import { downloadBlob } from './lib/export-view.js';
+import { FrameWaiters } from './lib/frame-waiters.js';
 
 export type Step = Record<string, unknown> & { op: string };
 
@@ -353,10 +354,7 @@ export class SimState {
       this.timeline = frame.timeline;
       this.travel.onPosition(frame.timeline);
     }
-    for (const waiter of this.scenarioWaiters.filter((candidate) => this.scenarioIsAt(candidate.position))) {
-      this.scenarioWaiters.splice(this.scenarioWaiters.indexOf(waiter), 1);
-      waiter.resolve();
-    }
+    this.scenarioWaiters.frameApplied();
     if (this.persistence === null) this.connecting = false;
     this.requestTick();
   }
@@ -752,7 +750,7 @@ export class SimState {
     }
   }
 
-  private readonly scenarioWaiters: Array<{ position: ScenarioPosition; resolve: () => void }> = [];
+  private readonly scenarioWaiters = new FrameWaiters();
 
   private scenarioIsAt(position: ScenarioPosition): boolean {
     const scenario = this.scenario;
@@ -761,16 +759,7 @@ export class SimState {
 
   /** Resolves once a frame brought the scenario to `position` (or after a while: a frame that never comes must not hang the page). */
   private whenScenarioAt(position: ScenarioPosition): Promise<void> {
-    if (this.scenarioIsAt(position)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiter = { position, resolve };
-      this.scenarioWaiters.push(waiter);
-      setTimeout(() => {
-        const index = this.scenarioWaiters.indexOf(waiter);
-        if (index >= 0) this.scenarioWaiters.splice(index, 1);
-        resolve();
-      }, 5000);
-    });
+    return this.scenarioWaiters.until(() => this.scenarioIsAt(position));
   }
 
   async scenarioRunToEnd(): Promise<void> {

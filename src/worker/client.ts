@@ -71,6 +71,7 @@ export class SimClient {
   closeScenario: SimWorkerApi['closeScenario'] = () => this.call('close scenario', () => this.remote.closeScenario());
   exportScenario: SimWorkerApi['exportScenario'] = (title) => this.call('export', () => this.remote.exportScenario(title));
   exportQmpRunbook: SimWorkerApi['exportQmpRunbook'] = (title) => this.call('export runbook', () => this.remote.exportQmpRunbook(title));
+  replicationCost: SimWorkerApi['replicationCost'] = () => this.call('replication cost', () => this.remote.replicationCost() as ReturnType<SimWorkerApi['replicationCost']>);
   qmpCommands: SimWorkerApi['qmpCommands'] = () => this.call('QMP commands', () => this.remote.qmpCommands());
   digestDisks: SimWorkerApi['digestDisks'] = () => this.call('digest', () => this.remote.digestDisks());
   // Time travel (protocol.ts, "time travel").

@@ -7,6 +7,7 @@
  */
 import type { PairNames } from '../engine/colo/protected-pair.js';
 import type { SimulationSettings } from '../engine/colo/simulation.js';
+import type { CostReport } from '../engine/stats/replication-cost.js';
 import type { QmpCommandSignature } from '../engine/qmp/command-list.js';
 import type { InvariantReport } from '../engine/invariants/live-invariants.js';
 import type { WorkloadSettings } from '../engine/colo/workload.js';
@@ -352,6 +353,8 @@ export interface SimWorkerApi {
   exportScenario(title: string): Promise<string>;
   /** The same steps as a QMP runbook (src/engine/qmp/runbook.ts, docs/qmp-runbook.md). */
   exportQmpRunbook(title: string): Promise<string>;
+  /** What replication cost so far (the moment shown): the JSON `colo-sim run --stats` gives for exportScenario's file. */
+  replicationCost(): Promise<{ readonly ok: true; readonly stats: CostReport } | { readonly ok: false; readonly message: string }>;
   /** The QMP commands the hosts answer, with their arguments' names (for the console's completion). */
   qmpCommands(): Promise<QmpCommandSignature[]>;
   /** A digest (FNV-1a, hex) of every image's bytes and allocation: equal digests, equal disks. */

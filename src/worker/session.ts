@@ -14,6 +14,7 @@
 import { formatByte } from '../engine/block/data-runs.js';
 import { DEFAULT_SETTINGS, Simulation, type SimulationSettings } from '../engine/colo/simulation.js';
 import { TOPOLOGY_NODES } from '../engine/colo/topology.js';
+import { nextTurn } from './next-turn.js';
 import { LiveInvariants, type LiveInvariantsState } from '../engine/invariants/live-invariants.js';
 import { describeStep } from '../engine/scenario/describe.js';
 import { isLesson, ScenarioRunner, type RunnerProgress, type StepResult } from '../engine/scenario/runner.js';
@@ -25,6 +26,8 @@ import { formatDuration } from '../engine/scenario/units.js';
 import { validateScenarioText, validateStep, type Scenario } from '../engine/scenario/validate.js';
 import type { SimEvent } from '../engine/sim/events.js';
 import { captureDisks, diffDisks } from '../engine/timeline/disks.js';
+import type { CostReport } from '../engine/stats/replication-cost.js';
+import { replicationCostOfScenario } from './scenario-cost.js';
 import { createMemoryStore } from '../storage/chunked-memory-store.js';
 import { OwnershipLost, PersistenceError, type Persistence, type SavedRecord } from '../storage/persistence.js';
 import { TrackedStores, type LoadedChunks, type RecordChange } from '../storage/tracked-stores.js';
@@ -380,7 +383,10 @@ export class SimSession {
         const startedMs = this.ports.wallClockMs();
         while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) this.runScenarioStep(runner);
         this.dirty = true;
-        if (runner.done || this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) await this.saveNow();
+        // Mid-run, a save is taken here and commits while the next bursts run (as the clock's
+        // ticks do); the end of the run waits for its save.
+        if (runner.done) await this.saveNow();
+        else if (this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) this.startSave();
         if (runner.done || this.ports.wallClockMs() - lastFrameWallMs >= RUN_TO_END_FRAME_INTERVAL_MS) {
           await this.publish();
           lastFrameWallMs = this.ports.wallClockMs();
@@ -390,7 +396,7 @@ export class SimSession {
     const loop = async (): Promise<ScenarioPosition | null> => {
       while (!(await burst())) {
         // A turn of the event loop: other calls (a digest, a close) get in between bursts.
-        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        await nextTurn();
       }
       return this.exclusive(async () => this.scenarioProgress());
     };
@@ -427,16 +433,31 @@ export class SimSession {
    * number of events that ran).
    */
   exportScenario(title: string): Promise<string> {
+    return this.exclusive(async () => `${JSON.stringify(this.exportedDocument(title), null, 2)}\n`);
+  }
+
+  /**
+   * What replication cost in the session so far (the moment shown), as `colo-sim run --stats`
+   * reports it: the exported scenario is replayed in memory with the CLI's ReplicationCost
+   * observing, so the figures are the CLI's by construction and survive time travel and reloads
+   * (a live counter would have to be rebuilt after every goToStep).
+   */
+  replicationCost(): Promise<{ ok: true; stats: CostReport } | { ok: false; message: string }> {
     return this.exclusive(async () => {
-      const document = {
-        format: FORMAT_VERSION,
-        title: title || 'colo-sim session',
-        description: `Exported from colo-sim at virtual time ${formatDuration(this.sim.nowUs)}. Every expectation is what this session observed.`,
-        setup: setupOfSettings(this.sim.settings),
-        steps: this.exportedSteps(),
-      };
-      return `${JSON.stringify(document, null, 2)}\n`;
+      const validation = validateScenarioText(JSON.stringify(this.exportedDocument('')));
+      if (!validation.ok) return { ok: false, message: `the session does not export as a valid scenario: ${validation.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` } as const;
+      return { ok: true, stats: replicationCostOfScenario(validation.scenario) } as const;
     });
+  }
+
+  private exportedDocument(title: string) {
+    return {
+      format: FORMAT_VERSION,
+      title: title || 'colo-sim session',
+      description: `Exported from colo-sim at virtual time ${formatDuration(this.sim.nowUs)}. Every expectation is what this session observed.`,
+      setup: setupOfSettings(this.sim.settings),
+      steps: this.exportedSteps(),
+    };
   }
 
   /** The steps exportScenario writes, as a QMP runbook for each host's monitor. */
@@ -660,6 +681,7 @@ export class SimSession {
     const layouts = taken?.layouts;
     const cells = this.view.takeCells();
     const bitmaps = this.view.takeBitmaps();
+    this.trimPendingEvents(MAX_EVENTS_PER_FRAME);
     const events = this.pendingEvents;
     const droppedEvents = this.droppedEvents;
     this.pendingEvents = [];
@@ -1014,11 +1036,16 @@ export class SimSession {
     }
     this.travel.onEvent(event);
     this.pendingEvents.push(event);
-    if (this.pendingEvents.length > MAX_EVENTS_PER_FRAME) {
-      const excess = this.pendingEvents.length - MAX_EVENTS_PER_FRAME;
-      this.pendingEvents.splice(0, excess);
-      this.droppedEvents += excess;
-    }
+    // Trimmed in bulk: dropping the oldest one per event moved the whole list every time.
+    if (this.pendingEvents.length >= 2 * MAX_EVENTS_PER_FRAME) this.trimPendingEvents(MAX_EVENTS_PER_FRAME);
+  }
+
+  /** Keeps the newest `limit` events for the next frame; the others are counted as dropped. */
+  private trimPendingEvents(limit: number): void {
+    const excess = this.pendingEvents.length - limit;
+    if (excess <= 0) return;
+    this.pendingEvents.splice(0, excess);
+    this.droppedEvents += excess;
   }
 
   /**

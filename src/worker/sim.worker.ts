@@ -96,6 +96,7 @@ const api: SimWorkerApi = {
   closeScenario: () => requireSession().closeScenario(),
   exportScenario: (title) => requireSession().exportScenario(title),
   exportQmpRunbook: (title) => requireSession().exportQmpRunbook(title),
+  replicationCost: () => requireSession().replicationCost(),
   qmpCommands: async () => qmpCommandSignatures(),
   digestDisks: () => requireSession().digestDisks(),
   timelineMarks: (from) => requireSession().timelineMarks(from),

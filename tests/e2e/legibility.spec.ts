@@ -173,7 +173,7 @@ test('a tab that lost the simulation to another offers no action on it', async (
     const enabled = await first.evaluate(() =>
       [...document.querySelectorAll<HTMLButtonElement>('button:not(:disabled)')]
         .map((button) => button.getAttribute('aria-label') ?? button.textContent!.replace(/\s+/g, ' ').trim())
-        .filter((name) => !/^(pattern 0x..|.* as a table|by layer|Dismiss|Keyboard shortcuts|Library|Learn|scenario library|Take over here|Hide the control panel|Controls|bytes in cells b|I\/O|NBD|Copy-before-write|Jobs|Replication|COLO & VMs|Faults & errors|Graph|Follow|Following|Clear|(Control|Faults|Scenarios|History|QMP)( \d)?|Copy the (primary|secondary)'s QMP for .*)$/.test(name)),
+        .filter((name) => !/^(pattern 0x..|.* as a table|by layer|Dismiss|Keyboard shortcuts|Library|Learn|scenario library|Take over here|Hide the control panel|Controls|bytes in cells b|I\/O|NBD|Copy-before-write|Jobs|Replication|COLO & VMs|Faults & errors|Graph|Follow|Following|Clear|(Control|Faults|Scenarios|History|QMP|Cost)( \d)?|Copy the (primary|secondary)'s QMP for .*)$/.test(name)),
     );
     expect(enabled).toEqual([]);
     await expect(first.getByRole('button', { name: 'Stop', exact: true })).toBeDisabled();

@@ -27,7 +27,7 @@ for (const viewport of VIEWPORTS) {
     await page.keyboard.press('l');
     await page.locator('button.item').first().click();
     await expect(page.getByTestId('scenario-loaded')).toBeVisible();
-    for (const name of ['Control', 'Faults', 'Scenarios', 'History', 'QMP']) {
+    for (const name of ['Control', 'Faults', 'Scenarios', 'History', 'QMP', 'Cost']) {
       const tab = page.getByRole('tab', { name: new RegExp(name) });
       await expectInsidePanel(page, tab);
       await expectNotClipped(tab);

@@ -23,7 +23,7 @@ test('a broken link says what is wrong, and the saved simulation is not lost', a
     { address: `/#scenario=${data.slice(0, 5)}!${data.slice(6)}&step=1`, says: /a character base64url does not use \("!" at position 6\)/ },
     { address: `/#scenario=${data}&step=two`, says: /step must be a whole number of steps \(0 or more\), not "two"/ },
     // The preview server answers a missing file with the app's page (a single-page app's fallback).
-    { address: '/?scenario=scenarios/no-such-file.json&step=1', says: /scenarios\/no-such-file.json is not a scenario: it is not JSON/ },
+    { address: '/?scenario=scenarios/no-such-file.json&step=1', says: /answered \S*scenarios\/no-such-file.json with a web page, not a scenario file: is the address right\?/ },
     { address: '/?scenario=http://127.0.0.1:59999/nothing.json', says: /the scenario at http:\/\/127.0.0.1:59999\/nothing.json could not be fetched/ },
     // Only the worker validates a scenario (the page does not bundle the validator): the page asks
     // first, and even "Replace it" leaves the simulation as it was when the file is refused.

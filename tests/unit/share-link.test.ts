@@ -138,11 +138,19 @@ describe('links by address', () => {
     expect(await errorOf('not a url')).toMatch(/not a valid URL/);
   });
 
-  it('fetching: HTTP errors, network errors and empty files are messages', async () => {
+  it('fetching: HTTP errors, network errors, empty files and web pages are messages', async () => {
     const answer = (status: number, body: string) => async () => new Response(body, { status, statusText: status === 404 ? 'Not Found' : '' });
     expect(await fetchLinkedScenario('https://x/s.json', answer(200, '{"a":1}'))).toEqual({ ok: true, text: '{"a":1}' });
     expect(await fetchLinkedScenario('https://x/s.json', answer(404, 'no'))).toEqual({ ok: false, message: 'the scenario at https://x/s.json could not be fetched: the server answered 404 Not Found' });
     expect(await fetchLinkedScenario('https://x/s.json', answer(200, '  '))).toEqual({ ok: false, message: 'the scenario at https://x/s.json is empty' });
+    const page = async () => new Response('<!doctype html><html><body>colo-sim</body></html>', { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' } });
+    expect(await fetchLinkedScenario('https://x/missing.json', page)).toEqual({
+      ok: false,
+      message: 'the server answered https://x/missing.json with a web page, not a scenario file: is the address right? (many servers answer a missing file with their home page)',
+    });
+    // A scenario served with a wrong type is still a scenario.
+    const mislabelled = async () => new Response('{"a":1}', { status: 200, headers: { 'content-type': 'text/html' } });
+    expect(await fetchLinkedScenario('https://x/s.json', mislabelled)).toEqual({ ok: true, text: '{"a":1}' });
     const failing = await fetchLinkedScenario('https://x/s.json', async () => {
       throw new TypeError('Failed to fetch');
     });

@@ -124,6 +124,22 @@ describe('timeline: keyframes', () => {
     }
   });
 
+  it('a timeline that knows its steps starts at the interval it ends with: the same keyframes as one that grows and doubles', () => {
+    const scenario = scenarioOf(WORKLOAD_STEPS);
+    const known = new Timeline(scenario, { keyframeEvery: 1, maxKeyframes: 4 });
+    expect(known.keyframeInterval).toBeGreaterThan(1);
+    const growing = new Timeline(scenarioOf([]), { keyframeEvery: 1, maxKeyframes: 4 });
+    for (const step of scenario.steps) growing.append(step);
+    expect(growing.keyframeInterval).toBe(1);
+    known.materialize(scenario.steps.length, createMemoryStore);
+    growing.materialize(scenario.steps.length, createMemoryStore);
+    const { approxBytes: knownBytes, ...knownKeyframes } = known.memory();
+    const { approxBytes: growingBytes, ...growingKeyframes } = growing.memory();
+    expect(knownKeyframes).toEqual(growingKeyframes);
+    expect(knownBytes).toBe(growingBytes);
+    expect(growingKeyframes.keyframes).toBeGreaterThan(1);
+  });
+
   it('marks say what each step did', () => {
     const scenario = scenarioOf([
       { op: 'colo-start' },

@@ -128,6 +128,9 @@ export class Timeline {
     this.maxKeyframes = options.maxKeyframes ?? DEFAULT_MAX_KEYFRAMES;
     if (!Number.isInteger(this.interval) || this.interval < 1) throw new RangeError(`keyframeEvery must be an integer >= 1, got ${this.interval}`);
     if (!Number.isInteger(this.maxKeyframes) || this.maxKeyframes < 2) throw new RangeError(`maxKeyframes must be an integer >= 2, got ${this.maxKeyframes}`);
+    // Steps known from the start (a loaded scenario) get the interval their whole run ends with:
+    // the same keyframes at the end, without taking the many that doubling would throw away.
+    while (Math.floor(this.stepList.length / this.interval) > this.maxKeyframes) this.interval *= 2;
   }
 
   get settings(): SimulationSettings {

@@ -114,7 +114,8 @@ export async function decodeScenarioData(data: string): Promise<{ ok: true; text
 
 /**
  * Fetches a scenario named by a `?scenario=` link with `fetchText` (the page passes `fetch`).
- * Never throws: a network failure, an HTTP error or an empty answer comes back as a message.
+ * Never throws: a network failure, an HTTP error, an empty answer or a web page instead of a file
+ * comes back as a message.
  */
 export async function fetchLinkedScenario(url: string, fetchText: (url: string) => Promise<Response>): Promise<{ ok: true; text: string } | { ok: false; message: string }> {
   let response: Response;
@@ -131,6 +132,10 @@ export async function fetchLinkedScenario(url: string, fetchText: (url: string) 
     return { ok: false, message: `the scenario at ${url} could not be read (${error instanceof Error ? error.message : String(error)})` };
   }
   if (text.trim() === '') return { ok: false, message: `the scenario at ${url} is empty` };
+  // Many servers (a single-page app's among them) answer a missing file with their index page.
+  if ((response.headers.get('content-type') ?? '').startsWith('text/html') && text.trimStart().startsWith('<')) {
+    return { ok: false, message: `the server answered ${url} with a web page, not a scenario file: is the address right? (many servers answer a missing file with their home page)` };
+  }
   return { ok: true, text };
 }
 

@@ -29,6 +29,7 @@ export const SHORTCUTS: ReadonlyArray<{ keys: string[]; action: string; group: s
   { keys: ['n'], action: 'New simulation', group: 'Page' },
   { keys: ['1', '2', '3', '4'], action: 'Side panel: Control, Faults, Scenarios, History', group: 'Page' },
   { keys: ['5'], action: 'QMP console (focus in its command field)', group: 'Page' },
+  { keys: ['6'], action: 'Side panel: Cost (what replication cost, charts)', group: 'Page' },
   { keys: ['g'], action: 'Focus the event log filter', group: 'Page' },
   { keys: ['p'], action: 'Hide / show the control panel (presentation)', group: 'Page' },
   { keys: ['?'], action: 'This list', group: 'Page' },

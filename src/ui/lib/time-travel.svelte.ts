@@ -14,9 +14,9 @@ import { copyText } from './clipboard.js';
 import { downloadBlob, svgToPng, viewToSvg } from './export-view.js';
 import { formatTime } from './format.js';
 import { shareLinkFor } from './share-link.js';
+import { FrameWaiters } from './frame-waiters.js';
 
 /** How long the page waits for the frame that shows a moment the worker has answered for, in ms. */
-const FRAME_WAIT_MS = 5000;
 
 export class TimeTravel {
   /** Marks of the timeline's steps known so far (index i: step i). */
@@ -56,7 +56,7 @@ export class TimeTravel {
   private knownBranches = new Set<number>();
   private seenPosition = false;
   private switching = false;
-  private readonly positionWaiters: Array<{ test: (position: TimelinePosition) => boolean; resolve: () => void }> = [];
+  private readonly positionWaiters = new FrameWaiters();
 
   constructor(private readonly sim: SimState) {}
 
@@ -95,10 +95,7 @@ export class TimeTravel {
         this.currentSequences = new Set(inside.events.filter((event) => event.entry === entries).map((event) => event.event.sequence));
       }
     }
-    for (const waiter of this.positionWaiters.filter((candidate) => candidate.test(position))) {
-      this.positionWaiters.splice(this.positionWaiters.indexOf(waiter), 1);
-      waiter.resolve();
-    }
+    this.positionWaiters.frameApplied();
   }
 
   /** A branch that appeared without the user switching branches is a fork: say so. */
@@ -150,16 +147,9 @@ export class TimeTravel {
   }
 
   private whenPosition(test: (position: TimelinePosition) => boolean): Promise<void> {
-    const position = this.position;
-    if (position && test(position)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiter = { test, resolve };
-      this.positionWaiters.push(waiter);
-      setTimeout(() => {
-        const index = this.positionWaiters.indexOf(waiter);
-        if (index >= 0) this.positionWaiters.splice(index, 1);
-        resolve();
-      }, FRAME_WAIT_MS);
+    return this.positionWaiters.until(() => {
+      const position = this.position;
+      return position !== null && test(position);
     });
   }
 
