@@ -159,7 +159,10 @@ export class SimState {
 
   constructor(databaseName: string, createClient: (onNotice: (notice: WorkerNotice) => void) => SimClient = SimClient.create) {
     this.databaseName = databaseName;
-    this.log = new EventLog((node) => this.nodeHosts.get(node));
+    this.log = new EventLog(
+      (node) => this.nodeHosts.get(node),
+      () => this.summary?.pair.names,
+    );
     this.client = createClient((notice) => this.onNotice(notice));
     this.choreographer.onJobProgress = (jobId, offsetBytes, lenBytes) => {
       this.jobProgress = { ...this.jobProgress, [jobId]: { offsetBytes, lenBytes } };

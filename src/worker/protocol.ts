@@ -5,6 +5,7 @@
  * clock controls. The worker sends frames: the new events, a small description of the whole
  * simulation, and only the disk cells that changed (as transferred typed arrays).
  */
+import type { PairNames } from '../engine/colo/protected-pair.js';
 import type { SimulationSettings } from '../engine/colo/simulation.js';
 import type { CostReport } from '../engine/stats/replication-cost.js';
 
@@ -33,7 +34,7 @@ import type { BranchHeader } from './session-timeline.js';
  * invariants, on two branches); 4 is both, so a page of either kind meets a worker that speaks
  * the other as a mismatch (reload), not as frames it misreads.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 // ---- what the page sees --------------------------------------------------------------------
 
@@ -140,6 +141,17 @@ export interface SimSummary {
   readonly nodes: readonly NodeView[];
   readonly backends: readonly BackendView[];
   readonly jobs: readonly JobView[];
+  /**
+   * The COLO pair of the moment, resolved from the graph's shape by the engine
+   * (engine/colo/protected-pair.ts): after a failover and "resume replication" its parts have
+   * the names the new pair gave them. `protected` while the secondary's replication runs.
+   */
+  readonly pair: PairView;
+}
+
+export interface PairView {
+  readonly names: PairNames;
+  readonly protected: boolean;
 }
 
 /** Where a loaded scenario's run is: small, sent with every frame. */

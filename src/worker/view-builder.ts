@@ -4,6 +4,7 @@
  */
 import { ImageNode } from '../engine/block/image.js';
 import { Qcow2Image } from '../engine/block/qcow2-image.js';
+import { resolveProtectedPair } from '../engine/colo/protected-pair.js';
 import type { Simulation } from '../engine/colo/simulation.js';
 import { BackupJob } from '../engine/jobs/backup-job.js';
 import { CommitJob } from '../engine/jobs/commit-job.js';
@@ -219,6 +220,7 @@ export class ViewBuilder {
       }
     }
     const workload = sim.workload;
+    const pair = resolveProtectedPair(sim);
     return {
       settings: sim.settings,
       nowUs: sim.nowUs,
@@ -232,6 +234,7 @@ export class ViewBuilder {
       nodes,
       backends,
       jobs,
+      pair: { names: pair.names, protected: pair.unprotected === undefined },
     };
   }
 }

@@ -136,6 +136,24 @@ export function temporaryProfile(): { dir: string; remove: () => void } {
 
 export const SCREENSHOT_DIR = 'test-results/screenshots';
 
+/** Disk grid titles cut (wider than their box) or overlapping another's, and subtitles cut. */
+export async function diskTitleProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const names = [...document.querySelectorAll<HTMLElement>('[data-disk] figcaption .name')];
+    const boxes = names.map((name) => ({ name: name.textContent ?? '', rect: name.getBoundingClientRect(), cut: name.scrollWidth > name.clientWidth + 1 }));
+    for (const box of boxes) if (box.cut) problems.push(`${box.name}: title cut`);
+    for (let first = 0; first < boxes.length; first++)
+      for (let second = first + 1; second < boxes.length; second++) {
+        const a = boxes[first]!.rect;
+        const b = boxes[second]!.rect;
+        if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) problems.push(`${boxes[first]!.name} overlaps ${boxes[second]!.name}`);
+      }
+    for (const sub of document.querySelectorAll<HTMLElement>('[data-disk] .sub')) if (sub.scrollWidth > sub.clientWidth + 1 || sub.scrollHeight > sub.clientHeight + 1) problems.push(`${sub.textContent}: subtitle cut`);
+    return problems;
+  });
+}
+
 /**
  * Clicks a library entry over a session that holds the user's own commands: the page asks before
  * replacing it (the replace dialog), and the test answers "Replace it".

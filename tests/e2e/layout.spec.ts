@@ -6,7 +6,7 @@
  * DOM's boxes in several states.
  */
 import type { Page } from '@playwright/test';
-import { execute, expect, openApp, test } from './helpers';
+import { diskTitleProblems, execute, expect, openApp, test } from './helpers';
 import { coloWithWrites, failoverFailed, freshSmall, midCommit } from './states';
 
 const VIEWPORTS = [
@@ -118,23 +118,6 @@ async function overlapsDuring(page: Page, ms: number): Promise<string[]> {
     await page.waitForTimeout(120);
   } while (Date.now() < end);
   return [...seen];
-}
-
-async function diskTitleProblems(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const problems: string[] = [];
-    const names = [...document.querySelectorAll<HTMLElement>('[data-disk] figcaption .name')];
-    const boxes = names.map((name) => ({ name: name.textContent ?? '', rect: name.getBoundingClientRect(), cut: name.scrollWidth > name.clientWidth + 1 }));
-    for (const box of boxes) if (box.cut) problems.push(`${box.name}: title cut`);
-    for (let first = 0; first < boxes.length; first++)
-      for (let second = first + 1; second < boxes.length; second++) {
-        const a = boxes[first]!.rect;
-        const b = boxes[second]!.rect;
-        if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) problems.push(`${boxes[first]!.name} overlaps ${boxes[second]!.name}`);
-      }
-    for (const sub of document.querySelectorAll<HTMLElement>('[data-disk] .sub')) if (sub.scrollWidth > sub.clientWidth + 1 || sub.scrollHeight > sub.clientHeight + 1) problems.push(`${sub.textContent}: subtitle cut`);
-    return problems;
-  });
 }
 
 for (const viewport of VIEWPORTS) {

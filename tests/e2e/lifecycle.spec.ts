@@ -11,7 +11,7 @@
  * - a screenshot (test-results/screenshots/lifecycle-<width>-<stage>.png).
  */
 import type { Page } from '@playwright/test';
-import { digest, expect, openApp, replayExport, SCREENSHOT_DIR, test } from './helpers';
+import { diskTitleProblems, digest, expect, openApp, replayExport, SCREENSHOT_DIR, test } from './helpers';
 import { ViewBuilder } from '../../src/worker/view-builder';
 
 const VIEWPORTS = [
@@ -77,6 +77,34 @@ async function expectDisksMatchEngine(page: Page, stage: string): Promise<void> 
   for (const layout of layouts) await expect(page.locator(`[data-testid="grids-${layout.host}"] [data-disk="${layout.name}"]`), `${stage}: ${layout.name}'s grid on the ${layout.host}'s card`).toHaveCount(1);
 }
 
+/** NBD links (COLO's, drive-mirror's) drawn across a host region's title: points along each link's path inside a title's box. */
+function linksOverTitles(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const titles = [...document.querySelectorAll<SVGTextElement>('.graph-svg text.region-title')].map((title) => ({ text: title.textContent ?? '', box: title.getBoundingClientRect() }));
+    for (const path of document.querySelectorAll<SVGPathElement>('.graph-svg g.link path.link-line')) {
+      const matrix = path.getScreenCTM();
+      if (!matrix) continue;
+      const length = path.getTotalLength();
+      for (let at = 0; at <= length; at += 2) {
+        const point = new DOMPoint(path.getPointAtLength(at).x, path.getPointAtLength(at).y).matrixTransform(matrix);
+        const over = titles.find(({ box }) => point.x >= box.left && point.x <= box.right && point.y >= box.top && point.y <= box.bottom);
+        if (over) {
+          problems.push(`the link from ${path.parentElement?.getAttribute('data-client')} crosses the title "${over.text}"`);
+          break;
+        }
+      }
+    }
+    return problems;
+  });
+}
+
+/** What a stage must not show: cut or overlapping disk titles, an NBD link over a host's title. */
+async function expectTidy(page: Page, stage: string): Promise<void> {
+  expect(await diskTitleProblems(page), `${stage}: disk titles`).toEqual([]);
+  expect(await linksOverTitles(page), `${stage}: links and titles`).toEqual([]);
+}
+
 async function shot(page: Page, width: number, stage: string): Promise<void> {
   // Animations of the last command end (chips, captions) so the picture shows the state; the
   // commands' toasts are dismissed (on a phone they would cover the graph).
@@ -116,6 +144,7 @@ for (const viewport of VIEWPORTS) {
     await expect(page.getByTestId('colo-state')).toContainText('failed over');
     await expectOnSide(page, 'secondary', ['top-disk', 'replication-secondary', 'secondary-disk']);
     await expectDisksMatchEngine(page, 'failed over');
+    await expectTidy(page, 'failed over');
     await shot(page, viewport.width, '1-failed-over');
 
     // 2. The guided resume: each step shows its QMP; Next runs it.
@@ -145,6 +174,10 @@ for (const viewport of VIEWPORTS) {
         if (viewport.width < 1240) await page.keyboard.press('Escape');
         await expectOnSide(page, 'primary', ['top-disk', 'replication-secondary', 'secondary-disk', 'top-disk-mirror-top', 'resync-target']);
         await expectOnSide(page, 'secondary', ['top-disk-2', 'replication-secondary-2', 'active-disk-2', 'hidden-disk-2', 'primary-disk']);
+        // drive-mirror runs on the survivor, the primary: its job row is on the primary's card.
+        await expect(page.getByTestId('jobs-primary').getByTestId('job-mirror')).toContainText('drive-mirror resync');
+        await expect(page.getByTestId('jobs-secondary').getByTestId('job-mirror')).toHaveCount(0);
+        await expectTidy(page, 'resyncing');
         await shot(page, viewport.width, '2-resyncing');
         await openControls(page, viewport.width);
       }
@@ -164,7 +197,24 @@ for (const viewport of VIEWPORTS) {
     await expectPassed(page, { op: 'guest-write', vm: 'primary', offset: 131072, length: 65536, pattern: '0x44' });
     await expectPassed(page, { op: 'checkpoint' });
     await expectDisksMatchEngine(page, 'protected again');
+    // The live invariants check the new pair (its hidden disk is hidden-disk-2) and hold.
+    for (const id of ['checkpoint-equal', 'svm-view-layers', 'hidden-holds-overwritten']) await expect(page.getByTestId(`invariant-${id}`)).toHaveAttribute('data-status', 'held');
+    await expect(page.getByTestId('invariant-hidden-holds-overwritten').locator('.note')).toHaveText('the primary overwrote nothing since the checkpoint, and hidden-disk-2 holds nothing');
+    await expectTidy(page, 'protected again');
     await shot(page, viewport.width, '3-protected-again');
+
+    // The fault forms offer the new pair's disks by default: its hidden disk for an I/O error, its active disk to eject.
+    await openControls(page, viewport.width);
+    await page.getByRole('tab', { name: /Faults/ }).click();
+    await expect(page.locator('#fault-node')).toHaveValue('hidden-disk-2');
+    await expect(page.getByLabel('Image to eject')).toHaveValue('active-disk-2');
+    // So does the form that opens a replication node (blockdev-add): the new secondary's quorum and active disk.
+    await page.getByRole('tab', { name: /Control/ }).click();
+    await page.locator('#open-title').click();
+    await expect(page.locator('#open-top')).toHaveValue('top-disk-2');
+    await expect(page.locator('#open-file')).toHaveValue('active-disk-2');
+    await page.locator('#open-title').click();
+    if (viewport.width < 1240) await page.keyboard.press('Escape');
 
     // 4. A second failover, to the new secondary (the machine that was the primary at first).
     await expectPassed(page, { op: 'guest-write', vm: 'primary', offset: 196608, length: 65536, pattern: '0x55' });
@@ -179,6 +229,26 @@ for (const viewport of VIEWPORTS) {
     await expectPassed(page, { op: 'guest-read', vm: 'secondary', offset: 131072, length: 65536, expect: { pattern: '0x44' } });
     await expectPassed(page, { op: 'guest-read', vm: 'secondary', offset: 196608, length: 65536, expect: { pattern: '0x11' } });
     await expectDisksMatchEngine(page, 'second failover');
+    await expectTidy(page, 'second failover');
     await shot(page, viewport.width, '4-second-failover');
   });
 }
+
+test('after a failover to the primary, its replication node (DONE, out of the quorum) and its NBD client are drawn faded as what is left of the old pair', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await openApp(page);
+  await page.evaluate((size) => window.coloSim.state.newSimulation({ diskSizeBytes: size }), MIB);
+  await expect(page.locator('.graph-svg g.node[data-node="top-disk"]')).toHaveCount(1);
+  await expectPassed(page, { op: 'colo-start' });
+  await expect(page.locator('.graph-svg g.node.retired')).toHaveCount(0);
+  await expectPassed(page, { op: 'guest-write', vm: 'primary', offset: 0, length: 65536, pattern: '0x22' });
+  await expectPassed(page, { op: 'failover', to: 'primary' });
+  await expectPassed(page, { op: 'run', until: 'idle' });
+  await expect(page.locator('.graph-svg g.node[data-node="replication-primary"] .badge-stage')).toContainText('DONE');
+  for (const name of ['replication-primary', 'nbd-client']) await expect(page.locator(`.graph-svg g.node[data-host="primary"][data-node="${name}"]`)).toHaveClass(/\bretired\b/);
+  await expect(page.locator('.graph-svg g.link[data-client="primary:nbd-client"]')).toHaveClass(/\bretired\b/);
+  // The pair's living parts are not.
+  for (const name of ['colo-disk', 'primary-disk']) await expect(page.locator(`.graph-svg g.node[data-host="primary"][data-node="${name}"]`)).not.toHaveClass(/\bretired\b/);
+  await expectTidy(page, 'failed over to the primary');
+  await shot(page, 1280, '5-failed-over-to-primary');
+});

@@ -9,13 +9,19 @@
  * goes on from the secondary VM's view (the primary's writes since the last checkpoint were never
  * released by colo-compare, so they are rolled back); a failover to the primary goes on from the
  * primary VM's view; a resume starts a new pair from the survivor's view. After every operation
- * every live VM reads, over the whole disk, exactly its view in the model. A failure prints the
- * seed (support/property-runner.ts) and the lifecycle's operations.
+ * every live VM reads, over the whole disk, exactly its view in the model. And the app's live
+ * invariants (src/engine/invariants) follow the pair of the moment: whenever a pair is protected
+ * (any generation, either direction) all three hold and check that generation's disks; after a
+ * failover to the secondary and through the resume until COLO runs again, none applies. A failure
+ * prints the seed (support/property-runner.ts) and the lifecycle's operations.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataRuns } from '../../src/engine/block/data-runs.js';
+import { resolveProtectedPair } from '../../src/engine/colo/protected-pair.js';
 import { DEFAULT_SETTINGS, Simulation } from '../../src/engine/colo/simulation.js';
+import { generationName } from '../../src/engine/colo/topology.js';
+import { LiveInvariants } from '../../src/engine/invariants/live-invariants.js';
 import { executeQmp, type QmpReply } from '../../src/engine/qmp/qmp.js';
 import type { HostName } from '../../src/engine/sim/events.js';
 import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
@@ -81,6 +87,34 @@ function firstDifference(actual: Uint8Array, expected: Uint8Array): string | und
   return undefined;
 }
 
+/**
+ * While a pair is protected every live invariant holds (no fault is injected here) and checks
+ * the current generation's hidden disk; after a failover to the secondary none applies (its
+ * replication node is done). After a failover to the primary the lost secondary's graph stays
+ * as its QEMU left it until the restart, so nothing is asserted then.
+ */
+function checkInvariants(sim: Simulation, live: LiveInvariants, model: Model, counts: Map<string, number>): void {
+  const report = live.report();
+  const described = () => report.checks.map((check) => `${check.id} ${check.status}: ${check.note}${check.broken.map((range) => ` [${range.offsetBytes}, +${range.lengthBytes}) ${range.nodes.join(', ')}: ${range.why}`).join(';')}`).join(' | ');
+  if (model.protectedPair) {
+    const hidden = generationName('hidden-disk', model.resumes + 1);
+    expect(resolveProtectedPair(sim).names.hiddenDisk, `the protected pair's hidden disk after ${model.resumes} resumes`).toBe(hidden);
+    if (report.checks.some((check) => check.status !== 'held')) throw new Error(`a live invariant does not hold on a protected pair (generation ${model.resumes + 1}): ${described()}`);
+    if (!report.checks[2]!.note.includes(hidden)) throw new Error(`the live invariants do not check ${hidden}: ${described()}`);
+    counts.set('live invariants held on a protected pair', (counts.get('live invariants held on a protected pair') ?? 0) + 1);
+    if (model.resumes > 0) counts.set('live invariants held on a resumed pair', (counts.get('live invariants held on a resumed pair') ?? 0) + 1);
+  } else if (model.survivor === 'secondary') {
+    if (report.checks.some((check) => check.status !== 'not-applicable')) throw new Error(`a live invariant applies after a failover to the secondary: ${described()}`);
+  }
+}
+
+/** Through the resume, until COLO runs again, no live invariant applies. */
+function expectNotProtected(live: LiveInvariants, when: string): void {
+  const report = live.report();
+  const applying = report.checks.filter((check) => check.status !== 'not-applicable');
+  if (applying.length > 0) throw new Error(`${when}: ${applying.map((check) => `${check.id} is ${check.status}: ${check.note}`).join('; ')}`);
+}
+
 function checkViews(sim: Simulation, model: Model): void {
   const live: HostName[] = model.protectedPair ? ['primary', 'secondary'] : [model.survivor!];
   for (const vm of live) {
@@ -94,10 +128,11 @@ function checkViews(sim: Simulation, model: Model): void {
  * sync=full to the new secondary's export, READY, stop, soft cancel, drive_add -n of a
  * replication node (mode=primary), x-blockdev-change into the VM's quorum, migrate with x-colo.
  */
-function resume(sim: Simulation, model: Model, disks: 'kept' | 'fresh'): void {
+function resume(sim: Simulation, model: Model, disks: 'kept' | 'fresh', live: LiveInvariants): void {
   const lost = model.survivor === 'primary' ? 'secondary' : 'primary';
   const restarted = sim.restartHost(lost, disks);
   if (!restarted.ok) throw new Error(`restart failed: ${restarted.message}`);
+  expectNotProtected(live, 'after the restart');
   const view = model.survivor === 'primary' ? model.primaryView : model.secondaryView;
   const cycle = ++model.resumes;
   const quorum = sim.vmDiskNode('primary');
@@ -107,6 +142,7 @@ function resume(sim: Simulation, model: Model, disks: 'kept' | 'fresh'): void {
   qmpOk(sim, 'primary', 'drive-mirror', { device: quorum, 'job-id': `resync${cycle}`, target: `nbd://secondary:9999/${exportName}`, mode: 'existing', format: 'raw', sync: 'full' });
   expect(sim.runUntilIdle()).toBe(true);
   expect(qmpOk(sim, 'primary', 'query-block-jobs')).toMatchObject([{ device: `resync${cycle}`, ready: true, offset: DISK_BYTES, len: DISK_BYTES }]);
+  expectNotProtected(live, 'while drive-mirror resyncs');
   qmpOk(sim, 'primary', 'stop');
   qmpOk(sim, 'primary', 'block-job-cancel', { device: `resync${cycle}` });
   expect(sim.runUntilIdle()).toBe(true);
@@ -118,6 +154,7 @@ function resume(sim: Simulation, model: Model, disks: 'kept' | 'fresh'): void {
     }),
   ).toBe('');
   qmpOk(sim, 'primary', 'x-blockdev-change', { parent: quorum, node });
+  expectNotProtected(live, 'once the replication node is a quorum child, before the migration');
   startColo(sim);
   sim.runFor(10_000);
   expect(sim.replicationNode(node)?.stage).toBe('running');
@@ -133,7 +170,7 @@ function startColo(sim: Simulation): void {
   qmpOk(sim, 'primary', 'migrate', { uri: 'tcp:secondary:9998' });
 }
 
-function perform(sim: Simulation, model: Model, op: LifecycleOp): 'done' | 'skipped' {
+function perform(sim: Simulation, model: Model, op: LifecycleOp, live: LiveInvariants): 'done' | 'skipped' {
   switch (op.kind) {
     case 'write': {
       const live = model.protectedPair || model.survivor === op.vm;
@@ -159,7 +196,7 @@ function perform(sim: Simulation, model: Model, op: LifecycleOp): 'done' | 'skip
       return 'done';
     case 'resume':
       if (model.protectedPair) return 'skipped';
-      resume(sim, model, op.disks);
+      resume(sim, model, op.disks, live);
       return 'done';
     case 'run':
       sim.runFor(op.forUs);
@@ -171,18 +208,21 @@ function runLifecycle(ops: readonly LifecycleOp[], counts: Map<string, number>):
   const sim = new Simulation({ ...DEFAULT_SETTINGS, diskSizeBytes: DISK_BYTES, clusterSizeBytes: BLOCK_BYTES, nbdLatencyUs: 500, copyTimeUs: 200 }, createMemoryStore);
   sim.writePatternNow('primary-disk', 0, DISK_BYTES, 0x11);
   sim.writePatternNow('secondary-disk', 0, DISK_BYTES, 0x11);
+  const live = new LiveInvariants(sim);
   startColo(sim);
   sim.runFor(10_000);
   const model: Model = { protectedPair: true, survivor: undefined, primaryView: new Uint8Array(DISK_BYTES).fill(0x11), secondaryView: new Uint8Array(DISK_BYTES).fill(0x11), resumes: 0 };
   checkViews(sim, model);
+  checkInvariants(sim, live, model, counts);
   ops.forEach((op, index) => {
     const previousSurvivor = model.survivor;
     try {
-      if (perform(sim, model, op) === 'done') {
+      if (perform(sim, model, op, live) === 'done') {
         const what = op.kind === 'resume' ? `resume (disk ${op.disks}) after a failover to the ${previousSurvivor}` : op.kind;
         counts.set(op.kind, (counts.get(op.kind) ?? 0) + 1);
         if (op.kind === 'resume') counts.set(what, (counts.get(what) ?? 0) + 1);
         checkViews(sim, model);
+        checkInvariants(sim, live, model, counts);
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -203,6 +243,7 @@ describe('COLO lifecycles (failover, resume replication, again) on random traces
     // The generator must keep exercising the cycle: resumes of both kinds, several per lifecycle.
     expect(counts.get('resume') ?? 0).toBeGreaterThan(LIFECYCLES / 2);
     expect(counts.get('most resumes in one lifecycle') ?? 0).toBeGreaterThanOrEqual(3);
+    expect(counts.get('live invariants held on a resumed pair') ?? 0).toBeGreaterThan(LIFECYCLES);
     for (const disks of ['kept', 'fresh']) {
       for (const survivor of ['primary', 'secondary']) expect(counts.get(`resume (disk ${disks}) after a failover to the ${survivor}`) ?? 0, `resumes (disk ${disks}) after a failover to the ${survivor}`).toBeGreaterThan(0);
     }

@@ -86,6 +86,67 @@ describe('what a stop outlines', () => {
   });
 });
 
+describe('what a stop outlines after a failover and "resume replication" (the pair of the moment, issue 8)', () => {
+  // The survivor of a failover to the secondary is the primary (its top-disk over its old chain
+  // and replication0); the restarted host kept primary-disk under active-disk-2 and hidden-disk-2.
+  const PAIR = {
+    primaryQuorum: 'top-disk',
+    primaryDisk: 'secondary-disk',
+    replicationPrimary: 'replication0',
+    nbdClient: 'replication0-nbd',
+    topDisk: 'top-disk-2',
+    replicationSecondary: 'replication-secondary-2',
+    activeDisk: 'active-disk-2',
+    hiddenDisk: 'hidden-disk-2',
+    secondaryDisk: 'primary-disk',
+  };
+  const RESUMED_GRAPH = [
+    { name: 'top-disk', driver: 'quorum' },
+    { name: 'replication-secondary', driver: 'replication' },
+    { name: 'secondary-disk', driver: 'raw' },
+    { name: 'active-disk', driver: 'qcow2' },
+    { name: 'hidden-disk', driver: 'qcow2' },
+    { name: 'replication0', driver: 'replication' },
+    { name: 'replication0-nbd', driver: 'nbd' },
+    { name: 'top-disk-2', driver: 'quorum' },
+    { name: 'replication-secondary-2', driver: 'replication' },
+    { name: 'active-disk-2', driver: 'qcow2' },
+    { name: 'hidden-disk-2', driver: 'qcow2' },
+    { name: 'primary-disk', driver: 'raw' },
+    { name: 'cbw1', driver: 'copy-before-write' },
+  ];
+
+  it("a served-by question: the new secondary VM's view and the new chain's three layers", () => {
+    const focus = probeFocus({ 'served-by': { vm: 'secondary', offset: '64K', length: '64K' } }, RESUMED_GRAPH, PAIR);
+    expect(focus.cells.map((cell) => cell.grid)).toEqual(['svm-view', 'active-disk-2', 'hidden-disk-2', 'primary-disk']);
+    expect(focus.nodes).toEqual(['top-disk-2']);
+  });
+
+  it("the primary VM's read: the survivor's quorum, and the disk its data is on", () => {
+    const focus = probeFocus({ read: { vm: 'primary', offset: 0, length: '64K' } }, RESUMED_GRAPH, PAIR);
+    expect(focus.nodes).toEqual(['top-disk']);
+    expect(focus.cells).toEqual([{ grid: 'secondary-disk', offsetBytes: 0, lengthBytes: 65536 }]);
+  });
+
+  it("a backup job question and get-error name the new pair's hidden disk and replication nodes; forwards, its NBD client", () => {
+    expect(probeFocus({ job: { host: 'secondary', type: 'backup' } }, RESUMED_GRAPH, PAIR).nodes).toEqual(['hidden-disk-2', 'cbw1', 'replication-secondary-2']);
+    const primary = probeFocus({ 'get-error': { host: 'primary' } }, RESUMED_GRAPH, PAIR);
+    expect(primary.nodes).toEqual(['replication0']);
+    expect(primary.link).toBe(true);
+    const forwards = probeFocus({ count: { event: 'forward-sent' } }, RESUMED_GRAPH, PAIR);
+    expect(forwards.nodes).toEqual(['replication0-nbd']);
+    expect(forwards.link).toBe(true);
+    expect(probeFocus({ count: { event: 'make-empty' } }, RESUMED_GRAPH, PAIR).nodes).toEqual(['active-disk-2', 'hidden-disk-2']);
+  });
+
+  it("a task's goal on a new image outlines its own grid; one on the survivor's old top-disk is no longer the secondary VM's view", () => {
+    expect(goalFocus({ allocated: { node: 'hidden-disk-2', offset: '128K', length: '64K', is: 'all' } }, RESUMED_GRAPH, PAIR).cells).toEqual([{ grid: 'hidden-disk-2', offsetBytes: 131072, lengthBytes: 65536 }]);
+    expect(goalFocus({ event: { host: 'secondary' } }, RESUMED_GRAPH, PAIR).nodes).toEqual(['replication-secondary-2']);
+    expect(probeFocus({ read: { node: 'top-disk-2', offset: 0, length: 512 } }, RESUMED_GRAPH, PAIR).cells).toEqual([{ grid: 'svm-view', offsetBytes: 0, lengthBytes: 512 }]);
+    expect(probeFocus({ read: { node: 'top-disk', offset: 0, length: 512 } }, RESUMED_GRAPH, PAIR).cells).toEqual([{ grid: 'secondary-disk', offsetBytes: 0, lengthBytes: 512 }]);
+  });
+});
+
 describe('the address', () => {
   it('#/learn is the course, #/learn/<id> a lesson, anything else the simulation', () => {
     expect(parseRoute('#/learn')).toEqual({ page: 'course' });

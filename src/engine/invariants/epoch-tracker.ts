@@ -4,6 +4,10 @@
  * copy-before-write saved into hidden-disk, and what went wrong on the way; and, across epochs,
  * why primary-disk and secondary-disk may differ at a cluster.
  *
+ * The pair's parts are resolved from the graph when an event is read (protected-pair.ts), so the
+ * tracker follows whichever pair is protected: the first one's names (primary-disk,
+ * replication-secondary, ...) or a later generation's after a failover and "resume replication".
+ *
  * An epoch begins where a COLO checkpoint begins one on the secondary: a replication_do_checkpoint
  * of replication-secondary that reset the backup job's bitmap, or its replication_start (which
  * runs one). It ends when replication-secondary leaves stage running (a failover, a stop). The tracker only
@@ -15,7 +19,7 @@
  */
 import { formatByte } from '../block/data-runs.js';
 import type { Simulation } from '../colo/simulation.js';
-import { NODE } from '../colo/topology.js';
+import { resolveProtectedPair, type PairNames } from '../colo/protected-pair.js';
 import type { IoOrigin, SimEvent } from '../sim/events.js';
 
 /** The smallest cluster copy-before-write copies (block_copy_calculate_cluster_size). */
@@ -128,12 +132,17 @@ export class EpochTracker {
     return clusters;
   }
 
+  /** The current pair's node names (looked up when an event needs them: the graph changes with failovers and resumes). */
+  private names(): PairNames {
+    return resolveProtectedPair(this.sim).names;
+  }
+
   private observe(event: SimEvent): void {
     switch (event.kind) {
       case 'io-issued':
         this.roots.set(event.requestId, { origin: event.origin, node: event.node });
         // A step writing one disk of the pair alone makes them differ (the lessons write both alike).
-        if (event.io === 'write' && event.origin === 'step' && (event.node === NODE.primaryDisk || event.node === NODE.secondaryDisk)) {
+        if (event.io === 'write' && event.origin === 'step' && this.isPairDisk(event.node)) {
           this.diverge(event.offsetBytes, event.lengthBytes, `${event.node} was written by a step, not by the primary VM`);
         }
         break;
@@ -170,7 +179,7 @@ export class EpochTracker {
         this.onReplicationCall(event);
         break;
       case 'stage-changed':
-        if (event.node !== NODE.replicationSecondary) break;
+        if (event.node !== this.names().replicationSecondary) break;
         if (event.to !== 'running') this.epochState = null;
         else if (event.from === 'none') this.startedInCall = true;
         break;
@@ -186,13 +195,14 @@ export class EpochTracker {
     if (event.io !== 'write') return;
     const root = this.roots.get(event.requestId);
     const byPrimaryVm = root?.origin === 'primary-vm';
-    if (event.node === NODE.nbdClient) {
-      if (this.wentThroughPrimaryDisk(event.requestId)) this.primaryWriteLost(event.offsetBytes, event.lengthBytes, `the forwarded write never reached the secondary (${event.cause})`);
-    } else if (event.node === NODE.replicationPrimary && byPrimaryVm) {
-      this.primaryWriteLost(event.offsetBytes, event.lengthBytes, `replication-primary did not forward it (${event.cause})`);
-    } else if (event.node === NODE.primaryDisk && byPrimaryVm) {
-      // The quorum (vote-threshold 1) still succeeds through replication-primary.
-      this.diverge(event.offsetBytes, event.lengthBytes, `the primary VM's write did not reach primary-disk (${event.errno}: ${event.cause})`);
+    const names = this.names();
+    if (event.node === names.nbdClient) {
+      if (this.wentThroughPrimaryDisk(event.requestId, names)) this.primaryWriteLost(event.offsetBytes, event.lengthBytes, `the forwarded write never reached the secondary (${event.cause})`);
+    } else if (event.node === names.replicationPrimary && byPrimaryVm) {
+      this.primaryWriteLost(event.offsetBytes, event.lengthBytes, `${event.node} did not forward it (${event.cause})`);
+    } else if (event.node === names.primaryDisk && byPrimaryVm) {
+      // The quorum (vote-threshold 1) still succeeds through the replication node.
+      this.diverge(event.offsetBytes, event.lengthBytes, `the primary VM's write did not reach ${event.node} (${event.errno}: ${event.cause})`);
     }
   }
 
@@ -201,8 +211,14 @@ export class EpochTracker {
    * replication-primary itself (a step, as QEMU's test-replication.c does), which forwards it and
    * writes no primary disk; when such a forward fails, the pair still agrees there.
    */
-  private wentThroughPrimaryDisk(requestId: number): boolean {
-    return this.roots.get(requestId)?.node !== NODE.replicationPrimary;
+  private wentThroughPrimaryDisk(requestId: number, names: PairNames = this.names()): boolean {
+    return this.roots.get(requestId)?.node !== names.replicationPrimary;
+  }
+
+  /** Whether `node` is the primary's or the secondary's data disk of the current pair. */
+  private isPairDisk(node: string): boolean {
+    const names = this.names();
+    return node === names.primaryDisk || node === names.secondaryDisk;
   }
 
   /** A write of the primary that the secondary did not get: the pair now differs there. */
@@ -226,11 +242,11 @@ export class EpochTracker {
 
   private onCopy(event: Extract<SimEvent, { kind: 'cbw-copy' }>): void {
     const epoch = this.epochState;
-    if (!epoch || event.target !== NODE.hiddenDisk) return;
+    if (!epoch || event.target !== this.names().hiddenDisk) return;
     const forPrimary = this.forwarded.has(event.requestId);
     for (const cluster of this.clustersOf(event.offsetBytes, event.lengthBytes)) {
       if (event.errno) {
-        if (forPrimary && !epoch.overwritten.get(cluster)) epoch.overwritten.set(cluster, `the copy into hidden-disk failed (${event.errno})`);
+        if (forPrimary && !epoch.overwritten.get(cluster)) epoch.overwritten.set(cluster, `the copy into ${event.target} failed (${event.errno})`);
         continue;
       }
       epoch.copied.add(cluster);
@@ -242,11 +258,12 @@ export class EpochTracker {
     const epoch = this.epochState;
     if (!epoch) return;
     const clusters = this.clustersOf(event.offsetBytes, event.lengthBytes);
-    if (event.node === NODE.hiddenDisk && this.roots.get(event.requestId)?.node === NODE.hiddenDisk) {
+    const names = this.names();
+    if (event.node === names.hiddenDisk && this.roots.get(event.requestId)?.node === names.hiddenDisk) {
       for (const cluster of clusters) epoch.hiddenDirect.add(cluster);
       return;
     }
-    if (event.node !== NODE.secondaryDisk || !this.forwarded.has(event.requestId)) return;
+    if (event.node !== names.secondaryDisk || !this.forwarded.has(event.requestId)) return;
     // A forwarded write reached secondary-disk: without a copy first, the secondary VM now sees it.
     const backupJob = this.sim.secondary.jobs.ofType('backup');
     for (const cluster of clusters) {
@@ -254,8 +271,8 @@ export class EpochTracker {
       epoch.overwritten.set(
         cluster,
         backupJob
-          ? 'it landed on secondary-disk before a copy of its old data was made'
-          : 'it landed on secondary-disk with no copy: the backup job is gone (cancelled or failed), so copy-before-write no longer guards secondary-disk',
+          ? `it landed on ${event.node} before a copy of its old data was made`
+          : `it landed on ${event.node} with no copy: the backup job is gone (cancelled or failed), so copy-before-write no longer guards ${event.node}`,
       );
     }
   }
@@ -267,7 +284,7 @@ export class EpochTracker {
    * job changes nothing and begins none.
    */
   private onReplicationCall(event: Extract<SimEvent, { kind: 'replication-call' }>): void {
-    if (event.node !== NODE.replicationSecondary) return;
+    if (event.node !== this.names().replicationSecondary) return;
     const began = event.action === 'start' ? this.startedInCall : event.action === 'checkpoint' && this.bitmapResetInCall;
     this.startedInCall = false;
     this.bitmapResetInCall = false;

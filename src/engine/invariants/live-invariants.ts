@@ -17,6 +17,12 @@
  *     primary overwrote since the checkpoint, each copied whole by copy-before-write before the
  *     forwarded write landed (workflow rule 2; reference §3, §8.4), and nothing else.
  *
+ * The disks are those of the pair protected now, resolved from the graph's shape
+ * (colo/protected-pair.ts): the first pair's, named as above, or after a failover and "resume
+ * replication" (COLO-FT.txt) the new pair's (the survivor's disk as the primary's, the restarted
+ * host's active-disk-2 ▸ hidden-disk-2 ▸ its data disk as the secondary's), whose names the
+ * notes and reasons then give. While no pair is protected none of the three applies.
+ *
  * Only looks: images' own layers and allocation, stages, jobs, the faults in force, and the facts
  * the EpochTracker gathered from events. No request is issued, so a check changes nothing (no
  * fault used up, no event, no request id) and costs what is allocated or broken, not the disk.
@@ -26,7 +32,7 @@ import type { ImageNode } from '../block/image.js';
 import type { BlockNode } from '../block/node.js';
 import { Qcow2Image } from '../block/qcow2-image.js';
 import type { Simulation } from '../colo/simulation.js';
-import { NODE } from '../colo/topology.js';
+import { resolveProtectedPair, type ProtectedPair } from '../colo/protected-pair.js';
 import { describeBytes, EpochTracker, type EpochTrackerState } from './epoch-tracker.js';
 
 export type InvariantId = 'checkpoint-equal' | 'svm-view-layers' | 'hidden-holds-overwritten';
@@ -72,11 +78,44 @@ interface CheckpointCheck {
   readonly brokenClusters: number;
 }
 
+/** Why a protected pair's invariants cannot be checked: its secondary chain is not whole. */
+const NOT_A_CHAIN = "the secondary replication node's file is not an active disk over a hidden disk over a data disk";
+
 /** At most this many ranges per invariant travel to the page. */
 export const MAX_RANGES = 16;
 
-/** The secondary VM's read path, from its disk down (reference §1). */
-const SVM_PATH = [NODE.topDisk, NODE.replicationSecondary, NODE.activeDisk, NODE.hiddenDisk, NODE.secondaryDisk] as const;
+/** A protected pair: every part of the secondary's chain and the primary's disk resolved. */
+interface Pair {
+  /** Absent when the primary VM's quorum has no local data child: (a) is not checked then. */
+  readonly primaryDisk: string | undefined;
+  readonly secondaryDisk: string;
+  readonly activeDisk: string;
+  readonly hiddenDisk: string;
+  readonly topDisk: string;
+  readonly replicationSecondary: string;
+  readonly primary: ImageNode | undefined;
+  readonly secondary: ImageNode;
+  readonly active: ImageNode;
+  readonly hidden: ImageNode;
+}
+
+/** The pair's parts when all of them are there (the chain's images and the primary's disk). */
+function completePair(resolved: ProtectedPair): Pair | undefined {
+  const { names, primaryImage, secondaryImage, activeImage, hiddenImage } = resolved;
+  if (!secondaryImage || !activeImage || !hiddenImage || names.topDisk === undefined || names.replicationSecondary === undefined) return undefined;
+  return {
+    primaryDisk: primaryImage?.nodeName,
+    secondaryDisk: secondaryImage.nodeName,
+    activeDisk: activeImage.nodeName,
+    hiddenDisk: hiddenImage.nodeName,
+    topDisk: names.topDisk,
+    replicationSecondary: names.replicationSecondary,
+    primary: primaryImage,
+    secondary: secondaryImage,
+    active: activeImage,
+    hidden: hiddenImage,
+  };
+}
 
 export class LiveInvariants {
   private readonly tracker: EpochTracker;
@@ -108,14 +147,15 @@ export class LiveInvariants {
 
   private checkpointEqual(): InvariantCheck {
     const id = 'checkpoint-equal';
-    const notRunning = this.notInEpoch();
-    if (notRunning) return notApplicable(id, `${notRunning}: no checkpoint to check`, this.sim.nowUs);
+    const current = this.current();
+    if (current.notRunning) return notApplicable(id, `${current.notRunning}: no checkpoint to check`, this.sim.nowUs);
     const last = this.lastCheckpoint;
     if (!last) return notApplicable(id, 'no checkpoint yet', this.sim.nowUs);
+    const pair = current.pair;
     return {
       id,
       status: last.brokenClusters === 0 ? 'held' : 'broken',
-      note: last.brokenClusters === 0 ? "primary-disk, secondary-disk and the secondary VM's view were equal after the last checkpoint" : 'after the last checkpoint they differed',
+      note: last.brokenClusters === 0 ? `${pair?.primaryDisk ?? 'the primary disk'}, ${pair?.secondaryDisk ?? 'the secondary disk'} and the secondary VM's view were equal after the last checkpoint` : 'after the last checkpoint they differed',
       broken: last.broken,
       brokenClusters: last.brokenClusters,
       checkedAtUs: last.atUs,
@@ -124,11 +164,13 @@ export class LiveInvariants {
 
   /** Called by the tracker as a checkpoint returns on the secondary, before the new epoch begins. */
   private checkAtCheckpoint(tracker: EpochTracker, startError: string | null): void {
-    const primary = this.sim.image(NODE.primaryDisk);
-    const secondary = this.sim.image(NODE.secondaryDisk);
-    const active = this.sim.image(NODE.activeDisk);
-    const hidden = this.sim.image(NODE.hiddenDisk);
-    if (!primary || !secondary || !active || !hidden) return;
+    const pair = completePair(resolveProtectedPair(this.sim));
+    if (!pair?.primary || pair.primaryDisk === undefined) {
+      // Nothing to compare (no pair's disks): no stale verdict of an earlier pair is kept either.
+      this.lastCheckpoint = null;
+      return;
+    }
+    const { primary, secondary, active, hidden } = pair;
     const size = this.sim.settings.diskSizeBytes;
     const clusterBytes = tracker.clusterBytes;
     const reasons = new Map<number, { nodes: string[]; why: string }>();
@@ -139,9 +181,9 @@ export class LiveInvariants {
     for (const [start, end] of differingRanges(primaryBytes, secondaryBytes)) for (const cluster of tracker.clustersOf(start, end - start)) differing.add(cluster);
     for (const cluster of differing) {
       const [start, end] = bounds(cluster, clusterBytes, size);
-      const said = `primary-disk holds ${describeBytes(primaryBytes.slice(start, end))}, secondary-disk ${describeBytes(secondaryBytes.slice(start, end))}`;
+      const said = `${pair.primaryDisk} holds ${describeBytes(primaryBytes.slice(start, end))}, ${pair.secondaryDisk} ${describeBytes(secondaryBytes.slice(start, end))}`;
       const why = tracker.divergenceAt(cluster);
-      reasons.set(cluster, { nodes: [NODE.primaryDisk, NODE.secondaryDisk], why: why ? `${said}: ${why}` : said });
+      reasons.set(cluster, { nodes: [pair.primaryDisk, pair.secondaryDisk], why: why ? `${said}: ${why}` : said });
     }
     tracker.keepDivergence(differing);
 
@@ -152,14 +194,14 @@ export class LiveInvariants {
       const [start, end] = bounds(cluster, clusterBytes, size);
       const view = overlay([active, hidden], secondary, start, end);
       if (view.data.equals(secondaryBytes.slice(start, end))) continue;
-      const layer = view.topLayer ?? NODE.hiddenDisk;
+      const layer = view.topLayer ?? pair.hiddenDisk;
       reasons.set(cluster, {
-        nodes: [layer, NODE.secondaryDisk, NODE.topDisk],
-        why: `the secondary VM reads ${describeBytes(view.data)} from ${layer}, secondary-disk holds ${describeBytes(secondaryBytes.slice(start, end))}: the checkpoint did not empty ${layer}${startError ? ` (${startError})` : ''}`,
+        nodes: [layer, pair.secondaryDisk, pair.topDisk],
+        why: `the secondary VM reads ${describeBytes(view.data)} from ${layer}, ${pair.secondaryDisk} holds ${describeBytes(secondaryBytes.slice(start, end))}: the checkpoint did not empty ${layer}${startError ? ` (${startError})` : ''}`,
       });
     }
 
-    for (const [cluster, failure] of this.unreadableClusters()) if (!reasons.has(cluster)) reasons.set(cluster, failure);
+    for (const [cluster, failure] of this.unreadableClusters(pair)) if (!reasons.has(cluster)) reasons.set(cluster, failure);
     const ranges = rangesOf(reasons, clusterBytes, size);
     this.lastCheckpoint = { atUs: this.sim.nowUs, broken: ranges.slice(0, MAX_RANGES), brokenClusters: reasons.size };
   }
@@ -168,10 +210,11 @@ export class LiveInvariants {
 
   private svmViewLayers(): InvariantCheck {
     const id = 'svm-view-layers';
-    const notRunning = this.notInEpoch();
+    const { notRunning, pair } = this.current();
     if (notRunning) return notApplicable(id, `${notRunning}: no epoch`, this.sim.nowUs);
-    const broken = this.unreadableClusters();
-    return result(id, broken, this.tracker.clusterBytes, this.sim, 'the secondary VM reads each cluster from the first of active-disk, hidden-disk and secondary-disk that holds it');
+    if (!pair) return notApplicable(id, `${NOT_A_CHAIN}: no epoch`, this.sim.nowUs);
+    const broken = this.unreadableClusters(pair);
+    return result(id, broken, this.tracker.clusterBytes, this.sim, `the secondary VM reads each cluster from the first of ${pair.activeDisk}, ${pair.hiddenDisk} and ${pair.secondaryDisk} that holds it`);
   }
 
   /**
@@ -180,25 +223,26 @@ export class LiveInvariants {
    * top-disk, replication-secondary, active-disk; on to hidden-disk where active-disk does not
    * hold the whole cluster; on to secondary-disk where neither buffer does.
    */
-  private unreadableClusters(): Map<number, { nodes: string[]; why: string }> {
-    const failing = SVM_PATH.map((name) => ({ name, failure: readFailure(this.sim.findNode(name)) }));
+  private unreadableClusters(pair: Pair): Map<number, { nodes: string[]; why: string }> {
+    // The secondary VM's read path, from its disk down (reference §1).
+    const path = [pair.topDisk, pair.replicationSecondary, pair.activeDisk, pair.hiddenDisk, pair.secondaryDisk];
+    const failing = path.map((name) => ({ name, failure: readFailure(this.sim.findNode(name)) }));
     const out = new Map<number, { nodes: string[]; why: string }>();
     if (failing.every((entry) => entry.failure === undefined)) return out;
-    const active = this.sim.image(NODE.activeDisk);
-    const hidden = this.sim.image(NODE.hiddenDisk);
+    const { active, hidden } = pair;
     const size = this.sim.settings.diskSizeBytes;
     const clusterBytes = this.tracker.clusterBytes;
     const clusterCount = Math.ceil(size / clusterBytes);
     for (let cluster = 0; cluster < clusterCount; cluster++) {
       const [start, end] = bounds(cluster, clusterBytes, size);
-      const activeHoldsAll = active ? wholeRangeAllocated(active, start, end) : false;
-      const buffersHoldAll = activeHoldsAll || (active && hidden ? coveredByEither(active, hidden, start, end) : false);
+      const activeHoldsAll = wholeRangeAllocated(active, start, end);
+      const buffersHoldAll = activeHoldsAll || coveredByEither(active, hidden, start, end);
       for (const { name, failure } of failing) {
-        if (name === NODE.hiddenDisk && activeHoldsAll) break;
-        if (name === NODE.secondaryDisk && buffersHoldAll) break;
+        if (name === pair.hiddenDisk && activeHoldsAll) break;
+        if (name === pair.secondaryDisk && buffersHoldAll) break;
         if (!failure) continue;
-        const reach = name === NODE.hiddenDisk ? ', which the read reaches there (active-disk does not hold it all)' : name === NODE.secondaryDisk ? ', which the read reaches there (neither buffer holds it all)' : '';
-        out.set(cluster, { nodes: [name, NODE.topDisk], why: `the secondary VM's read fails with ${failure.errno}: ${failure.what}${reach}` });
+        const reach = name === pair.hiddenDisk ? `, which the read reaches there (${pair.activeDisk} does not hold it all)` : name === pair.secondaryDisk ? ', which the read reaches there (neither buffer holds it all)' : '';
+        out.set(cluster, { nodes: [name, pair.topDisk], why: `the secondary VM's read fails with ${failure.errno}: ${failure.what}${reach}` });
         break;
       }
     }
@@ -209,11 +253,11 @@ export class LiveInvariants {
 
   private hiddenHoldsOverwritten(): InvariantCheck {
     const id = 'hidden-holds-overwritten';
-    const notRunning = this.notInEpoch();
+    const { notRunning, pair } = this.current();
     const epoch = this.tracker.epoch;
     if (notRunning || !epoch) return notApplicable(id, `${notRunning ?? 'no checkpoint yet'}: no epoch`, this.sim.nowUs);
-    const hidden = this.sim.image(NODE.hiddenDisk);
-    if (!hidden) return notApplicable(id, 'there is no hidden-disk', this.sim.nowUs);
+    if (!pair) return notApplicable(id, `${NOT_A_CHAIN}: no epoch`, this.sim.nowUs);
+    const { hidden, hiddenDisk } = pair;
     const size = this.sim.settings.diskSizeBytes;
     const clusterBytes = this.tracker.clusterBytes;
     const held = clustersAllocated(hidden, clusterBytes);
@@ -221,38 +265,41 @@ export class LiveInvariants {
     const clusters = new Set<number>([...held, ...epoch.overwritten.keys(), ...epoch.copied]);
     for (const cluster of clusters) {
       const [start, end] = bounds(cluster, clusterBytes, size);
-      const allocation = this.sim.allocationOf(NODE.hiddenDisk, start, end - start);
-      const nodes = [NODE.hiddenDisk, NODE.primaryDisk, NODE.secondaryDisk];
+      const allocation = this.sim.allocationOf(hiddenDisk, start, end - start);
+      const nodes = pair.primaryDisk === undefined ? [hiddenDisk, pair.secondaryDisk] : [hiddenDisk, pair.primaryDisk, pair.secondaryDisk];
       if (epoch.overwritten.has(cluster)) {
         if (allocation === 'all' && epoch.copied.has(cluster)) continue;
         const what = epoch.overwritten.get(cluster);
         const holds = allocation === 'none' ? 'has no copy of its old data' : allocation === 'some' ? 'holds only part of its old data' : 'holds data from before the checkpoint there, not a copy made for this write';
-        broken.set(cluster, { nodes, why: `the primary overwrote it since the checkpoint, but hidden-disk ${holds}${what ? `: ${what}` : ''}` });
+        broken.set(cluster, { nodes, why: `the primary overwrote it since the checkpoint, but ${hiddenDisk} ${holds}${what ? `: ${what}` : ''}` });
         continue;
       }
       if (allocation === 'none') continue;
       const why = epoch.copied.has(cluster)
-        ? 'copy-before-write saved it into hidden-disk for a write that did not come from the primary'
+        ? `copy-before-write saved it into ${hiddenDisk} for a write that did not come from the primary`
         : epoch.startError
-          ? `hidden-disk still holds it from before the checkpoint: the checkpoint that began this epoch failed (${epoch.startError})`
+          ? `${hiddenDisk} still holds it from before the checkpoint: the checkpoint that began this epoch failed (${epoch.startError})`
           : epoch.hiddenDirect.has(cluster)
-            ? 'it was written into hidden-disk directly, not by copy-before-write'
-            : 'hidden-disk holds it, but the primary did not overwrite it since the checkpoint';
-      broken.set(cluster, { nodes: [NODE.hiddenDisk], why });
+            ? `it was written into ${hiddenDisk} directly, not by copy-before-write`
+            : `${hiddenDisk} holds it, but the primary did not overwrite it since the checkpoint`;
+      broken.set(cluster, { nodes: [hiddenDisk], why });
     }
     const overwritten = epoch.overwritten.size;
     const heldNote =
       overwritten === 0
-        ? 'the primary overwrote nothing since the checkpoint, and hidden-disk holds nothing'
-        : `hidden-disk holds the old data of the ${overwritten} cluster${overwritten === 1 ? '' : 's'} the primary overwrote since the checkpoint, and nothing else`;
+        ? `the primary overwrote nothing since the checkpoint, and ${hiddenDisk} holds nothing`
+        : `${hiddenDisk} holds the old data of the ${overwritten} cluster${overwritten === 1 ? '' : 's'} the primary overwrote since the checkpoint, and nothing else`;
     return result(id, broken, clusterBytes, this.sim, heldNote);
   }
 
-  /** Why there is no epoch now (replication-secondary not in stage running), or undefined. */
-  private notInEpoch(): string | undefined {
-    const node = this.sim.replicationNode(NODE.replicationSecondary);
-    if (!node) return 'there is no replication-secondary';
-    return node.stage === 'running' ? undefined : `replication-secondary is in stage ${node.stage}`;
+  /**
+   * The pair protected now (protected-pair.ts, from the graph's shape: any generation, either
+   * direction), and why there is no epoch now (its secondary replication node not in stage
+   * running, the secondary host lost, no pair), or undefined.
+   */
+  private current(): { notRunning: string | undefined; pair: Pair | undefined } {
+    const resolved = resolveProtectedPair(this.sim);
+    return { notRunning: resolved.unprotected, pair: completePair(resolved) };
   }
 }
 

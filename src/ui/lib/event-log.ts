@@ -59,8 +59,22 @@ export class LogEntry {
   }
 }
 
-/** The node an event is about, if any. */
-export function nodeOf(event: SimEvent): string | undefined {
+/** The parts of the COLO pair of the moment that forwarded writes go through (SimSummary.pair). */
+export interface ForwardPath {
+  /** The primary's replication node's NBD client (nbd-client on the first pair). */
+  readonly nbdClient: string | undefined;
+  /** The secondary's data disk, the export it writes (secondary-disk on the first pair). */
+  readonly secondaryDisk: string | undefined;
+}
+
+const FIRST_PAIR_FORWARD: ForwardPath = { nbdClient: 'nbd-client', secondaryDisk: 'secondary-disk' };
+
+/**
+ * The node an event is about, if any. Forwarded writes name no node: they are the pair's NBD
+ * client's and, landing, its secondary disk's; after a "resume replication" those have the new
+ * pair's names (replication0-nbd, a kept primary-disk...).
+ */
+export function nodeOf(event: SimEvent, forward: ForwardPath = FIRST_PAIR_FORWARD): string | undefined {
   switch (event.kind) {
     case 'io-issued':
     case 'io-completed':
@@ -80,9 +94,9 @@ export function nodeOf(event: SimEvent): string | undefined {
     case 'forward-sent':
     case 'forward-completed':
     case 'forward-lost':
-      return 'nbd-client';
+      return forward.nbdClient ?? FIRST_PAIR_FORWARD.nbdClient;
     case 'forward-landed':
-      return 'secondary-disk';
+      return forward.secondaryDisk ?? FIRST_PAIR_FORWARD.secondaryDisk;
     default:
       return undefined;
   }
@@ -121,7 +135,11 @@ export class EventLog {
   private count = 0;
   private serial = 0;
 
-  constructor(private readonly hostOfNode: (node: string) => HostName | undefined) {}
+  constructor(
+    private readonly hostOfNode: (node: string) => HostName | undefined,
+    /** The pair's forwarding path when an event arrives (the first pair's when unknown). */
+    private readonly forwardPath: () => ForwardPath | undefined = () => undefined,
+  ) {}
 
   get size(): number {
     return this.count;
@@ -139,7 +157,7 @@ export class EventLog {
   }
 
   push(event: SimEvent): void {
-    const node = nodeOf(event);
+    const node = nodeOf(event, this.forwardPath());
     const host = 'host' in event ? (event.host as HostName) : 'vm' in event ? (event.vm as HostName) : node ? this.hostOfNode(node) : undefined;
     const quirk = event.kind === 'replication-call' ? event.quirk : undefined;
     const entry = new LogEntry(this.serial++, event, GROUP_OF.get(event.kind) ?? 'io', host, node, quirk, failedOf(event));

@@ -93,10 +93,40 @@ export interface FocusTarget {
   readonly link: boolean;
 }
 
-/** The images drawn as grids, by node name; the secondary VM's view is VIEW_NAME. */
-const GRIDS = new Set(['primary-disk', 'secondary-disk', 'hidden-disk', 'active-disk']);
-/** Nodes on the way over NBD: a step about them is about the link too. */
-const OVER_NBD = new Set(['nbd-client', 'replication-primary']);
+/** The first pair's images, drawn as grids by node name (every image of the graph is too); the secondary VM's view is VIEW_NAME. */
+const FIRST_PAIR_GRIDS = ['primary-disk', 'secondary-disk', 'hidden-disk', 'active-disk'];
+
+/**
+ * The parts of the COLO pair a stop talks about without naming them — "the secondary VM", a
+ * host's replication node, the backup job's hidden disk, NBD — by the names the pair of the
+ * moment gives them: the engine resolves them from the graph (SimSummary.pair), so after a
+ * failover and "resume replication" they are the new pair's (top-disk-2, hidden-disk-2, a
+ * survivor's quorum and disk...). A part the graph does not have now is undefined.
+ */
+export interface FocusPair {
+  readonly primaryQuorum: string | undefined;
+  readonly primaryDisk: string | undefined;
+  readonly replicationPrimary: string | undefined;
+  readonly nbdClient: string | undefined;
+  readonly topDisk: string | undefined;
+  readonly replicationSecondary: string | undefined;
+  readonly activeDisk: string | undefined;
+  readonly hiddenDisk: string | undefined;
+  readonly secondaryDisk: string | undefined;
+}
+
+/** The first pair's names (topology.ts), when no summary says otherwise. */
+export const FIRST_PAIR: FocusPair = {
+  primaryQuorum: 'colo-disk',
+  primaryDisk: 'primary-disk',
+  replicationPrimary: 'replication-primary',
+  nbdClient: 'nbd-client',
+  topDisk: 'top-disk',
+  replicationSecondary: 'replication-secondary',
+  activeDisk: 'active-disk',
+  hiddenDisk: 'hidden-disk',
+  secondaryDisk: 'secondary-disk',
+};
 
 interface GraphNode {
   readonly name: string;
@@ -111,11 +141,26 @@ class FocusBuilder {
   readonly cells: Array<{ grid: string; offsetBytes: number; lengthBytes: number }> = [];
   readonly nodes = new Set<string>();
   link = false;
+  /** The images drawn as grids. */
+  private readonly grids: ReadonlySet<string>;
+
+  constructor(
+    readonly pair: FocusPair,
+    graph: readonly GraphNode[],
+  ) {
+    this.grids = new Set([...FIRST_PAIR_GRIDS, ...graph.filter((node) => node.driver === 'raw' || node.driver === 'qcow2').map((node) => node.name)]);
+  }
 
   node(name: unknown): void {
     if (typeof name !== 'string') return;
     this.nodes.add(name);
-    if (OVER_NBD.has(name)) this.link = true;
+    // Nodes on the way over NBD: a step about them is about the link too.
+    if (name === this.pair.nbdClient || name === this.pair.replicationPrimary) this.link = true;
+  }
+
+  /** A host's replication node in the pair of the moment. */
+  replicationOf(host: unknown): void {
+    this.node(host === 'primary' ? this.pair.replicationPrimary : host === 'secondary' ? this.pair.replicationSecondary : undefined);
   }
 
   range(grid: string, offset: unknown, length: unknown): void {
@@ -129,21 +174,22 @@ class FocusBuilder {
   through(node: unknown, offset: unknown, length: unknown): void {
     this.node(node);
     if (typeof node !== 'string') return;
-    if (GRIDS.has(node)) this.range(node, offset, length);
-    else if (node === 'top-disk' || node === 'replication-secondary') this.range(VIEW_NAME, offset, length);
-    else if (node === 'colo-disk') this.range('primary-disk', offset, length);
+    const pair = this.pair;
+    if (node === pair.topDisk || node === pair.replicationSecondary) this.range(VIEW_NAME, offset, length);
+    else if (this.grids.has(node)) this.range(node, offset, length);
+    else if (node === pair.primaryQuorum && pair.primaryDisk !== undefined) this.range(pair.primaryDisk, offset, length);
   }
 
   job(host: unknown, type: unknown, graph: readonly GraphNode[]): void {
     if (type === 'backup') {
-      this.node('hidden-disk');
+      this.node(this.pair.hiddenDisk);
       for (const node of graph) if (node.driver === 'copy-before-write') this.node(node.name);
     } else if (type === 'commit') {
-      this.node('active-disk');
-      this.node('secondary-disk');
+      this.node(this.pair.activeDisk);
+      this.node(this.pair.secondaryDisk);
       for (const node of graph) if (node.driver === 'mirror_top') this.node(node.name);
     }
-    if (host === 'primary' || host === 'secondary') this.node(`replication-${host}`);
+    this.replicationOf(host);
   }
 
   build(): FocusTarget {
@@ -152,19 +198,19 @@ class FocusBuilder {
 }
 
 /** What a question's probe looks at. */
-export function probeFocus(probe: AskStep['probe'], graph: readonly GraphNode[]): FocusTarget {
-  const focus = new FocusBuilder();
+export function probeFocus(probe: AskStep['probe'], graph: readonly GraphNode[], pair: FocusPair = FIRST_PAIR): FocusTarget {
+  const focus = new FocusBuilder(pair, graph);
   const read = probe['read'];
   const servedBy = probe['served-by'];
   if (read) {
-    if (read['vm'] === 'secondary') focus.through('top-disk', read['offset'], read['length']);
-    else if (read['vm'] === 'primary') focus.through('colo-disk', read['offset'], read['length']);
+    if (read['vm'] === 'secondary') focus.through(pair.topDisk, read['offset'], read['length']);
+    else if (read['vm'] === 'primary') focus.through(pair.primaryQuorum, read['offset'], read['length']);
     else focus.through(read['node'], read['offset'], read['length']);
   } else if (servedBy) {
-    focus.through('top-disk', servedBy['offset'], servedBy['length']);
-    for (const layer of ['active-disk', 'hidden-disk', 'secondary-disk']) focus.range(layer, servedBy['offset'], servedBy['length']);
+    focus.through(pair.topDisk, servedBy['offset'], servedBy['length']);
+    for (const layer of [pair.activeDisk, pair.hiddenDisk, pair.secondaryDisk]) if (layer !== undefined) focus.range(layer, servedBy['offset'], servedBy['length']);
   } else if (probe['stage']) focus.node(probe['stage']['node']);
-  else if (probe['get-error']) focus.node(`replication-${String(probe['get-error']['host'])}`);
+  else if (probe['get-error']) focus.replicationOf(probe['get-error']['host']);
   else if (probe['allocated']) focus.through(probe['allocated']['node'], probe['allocated']['offset'], probe['allocated']['length']);
   else if (probe['job']) focus.job(probe['job']['host'], probe['job']['type'], graph);
   else if (probe['count']) countFocus(focus, probe['count']['event'], graph);
@@ -178,19 +224,19 @@ function countFocus(focus: FocusBuilder, event: unknown, graph: readonly GraphNo
     case 'forward-landed':
     case 'forward-completed':
     case 'forward-lost':
-      focus.node('nbd-client');
+      focus.node(focus.pair.nbdClient);
       focus.link = true;
       break;
     case 'cbw-copy':
       focus.job('secondary', 'backup', graph);
       break;
     case 'make-empty':
-      focus.node('active-disk');
-      focus.node('hidden-disk');
+      focus.node(focus.pair.activeDisk);
+      focus.node(focus.pair.hiddenDisk);
       break;
     case 'quorum-child-failed':
-      focus.node('colo-disk');
-      focus.node('top-disk');
+      focus.node(focus.pair.primaryQuorum);
+      focus.node(focus.pair.topDisk);
       break;
     default:
       break;
@@ -198,8 +244,8 @@ function countFocus(focus: FocusBuilder, event: unknown, graph: readonly GraphNo
 }
 
 /** What a task's goal checks. */
-export function goalFocus(until: TaskStep['until'], graph: readonly GraphNode[]): FocusTarget {
-  const focus = new FocusBuilder();
+export function goalFocus(until: TaskStep['until'], graph: readonly GraphNode[], pair: FocusPair = FIRST_PAIR): FocusTarget {
+  const focus = new FocusBuilder(pair, graph);
   const check = until as Record<string, Record<string, unknown> | readonly string[] | undefined>;
   const stage = check['stage'] as Record<string, unknown> | undefined;
   const job = check['job'] as Record<string, unknown> | undefined;
@@ -209,14 +255,14 @@ export function goalFocus(until: TaskStep['until'], graph: readonly GraphNode[])
   if (stage) focus.node(stage['node']);
   else if (job) focus.job(job['host'], job['type'], graph);
   else if (allocated) focus.through(allocated['node'], allocated['offset'], allocated['length']);
-  else if (event) focus.node(`replication-${String(event['host'])}`);
+  else if (event) focus.replicationOf(event['host']);
   else if (same) for (const name of same) focus.node(name);
   return focus.build();
 }
 
 /** The nodes a narration names (word for word), and the NBD link when it speaks of NBD. */
-export function narrationFocus(text: string, graph: readonly GraphNode[]): FocusTarget {
-  const focus = new FocusBuilder();
+export function narrationFocus(text: string, graph: readonly GraphNode[], pair: FocusPair = FIRST_PAIR): FocusTarget {
+  const focus = new FocusBuilder(pair, graph);
   for (const node of graph) {
     // Word for word: hidden-disk is not named by "hidden-disks"; - and _ are the same (QEMU takes either in option names).
     const name = node.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/[-_]/g, '[-_]');
@@ -228,10 +274,10 @@ export function narrationFocus(text: string, graph: readonly GraphNode[]): Focus
 }
 
 /** What the stop on screen talks about. */
-export function stepFocus(step: LessonStep | undefined, graph: readonly GraphNode[]): FocusTarget | null {
+export function stepFocus(step: LessonStep | undefined, graph: readonly GraphNode[], pair: FocusPair = FIRST_PAIR): FocusTarget | null {
   if (!step) return null;
-  if (step.op === 'ask') return probeFocus((step as AskStep).probe, graph);
-  if (step.op === 'task') return goalFocus((step as TaskStep).until, graph);
-  if (step.op === 'say') return narrationFocus((step as SayStep).text, graph);
+  if (step.op === 'ask') return probeFocus((step as AskStep).probe, graph, pair);
+  if (step.op === 'task') return goalFocus((step as TaskStep).until, graph, pair);
+  if (step.op === 'say') return narrationFocus((step as SayStep).text, graph, pair);
   return null;
 }

@@ -66,7 +66,8 @@ export interface LayoutSpec {
   /** Where the feed's lines go: newest at `bottom`, older ones above it. */
   readonly feed: { readonly x: number; readonly bottom: number; readonly lines: number; readonly maxText: number };
   /** Each host's area, drawn with its title when the hosts are not side by side on cards. */
-  readonly regions: ReadonlyArray<{ readonly host: HostName; readonly box: Box; readonly title: string }>;
+  /** `titleAt` 'end': the title sits at the region's right end (where no NBD link comes in), else at its left. */
+  readonly regions: ReadonlyArray<{ readonly host: HostName; readonly box: Box; readonly title: string; readonly titleAt?: 'start' | 'end' }>;
   /** Wide only: the widths of the primary's part, the gap and the secondary's part (the cards follow them). */
   readonly split: readonly [number, number, number] | null;
   /** The NBD link leaves the client sideways (hosts side by side) or downwards (stacked). */
@@ -312,7 +313,8 @@ export function narrowLayout(shapes: Readonly<Record<HostName, Shape>> = FIRST_G
     feed: { x: 172, bottom: feedTop + 2 * 21 + 10, lines: 3, maxText: 300 },
     regions: [
       { host: 'primary', box: { x: 2, y: 2, width: 340, height: primaryHeight }, title: 'Primary host' },
-      { host: 'secondary', box: { x: 2, y: top, width: 340, height: 26 + 298 + 26 }, title: 'Secondary host' },
+      // The link comes down into the left column (the export's), so the title goes right.
+      { host: 'secondary', box: { x: 2, y: top, width: 340, height: 26 + 298 + 26 }, title: 'Secondary host', titleAt: 'end' },
     ],
     split: null,
     link: 'vertical',

@@ -306,7 +306,7 @@ export class GraphView implements GraphAnimator {
       return { x: box.x - 3, y: box.y - above, width: box.width + 6, height: box.height + above + 3 };
     });
     this.drawRegions();
-    this.drawLink(summary.linkUp, placed, data.lostHost);
+    this.drawLink(summary.linkUp, placed, data.lostHost, retiredNodes(summary));
     this.drawEdges(edges, data.lostHost);
     this.drawNodes(nodes, data);
     this.applyFocus();
@@ -349,10 +349,19 @@ export class GraphView implements GraphAnimator {
       const { x, y, width, height } = region.box;
       group.select('rect.region-box').attr('x', x).attr('y', y).attr('width', width).attr('height', height);
       group.select('rect.region-top').attr('x', x + 6).attr('y', y).attr('width', width - 12);
-      group.select('text.region-title').attr('x', x + 12).attr('y', y + 18).text(region.title);
+      const atEnd = region.titleAt === 'end';
+      group
+        .select('text.region-title')
+        .attr('x', atEnd ? x + width - 12 : x + 12)
+        .attr('y', y + 18)
+        .attr('text-anchor', atEnd ? 'end' : 'start')
+        .text(region.title);
     });
     // The title's measure is a canvas's; the SVG may draw the heavy weight a little wider.
-    for (const region of regions) this.obstacles.push({ x: region.box.x + 6, y: region.box.y + 4, width: this.textWidths.measure(region.title, REGION_TITLE_FONT, 8.5) * 1.15 + 16, height: 20 });
+    for (const region of regions) {
+      const width = this.textWidths.measure(region.title, REGION_TITLE_FONT, 8.5) * 1.15 + 16;
+      this.obstacles.push({ x: region.titleAt === 'end' ? region.box.x + region.box.width - 6 - width : region.box.x + 6, y: region.box.y + 4, width, height: 20 });
+    }
     this.obstacles.push(this.feedArea());
   }
 
@@ -367,7 +376,7 @@ export class GraphView implements GraphAnimator {
 
   // ---- static drawing ------------------------------------------------------------------------
 
-  private drawLink(up: boolean, placed: Map<string, Point>, lostHost: HostName | null): void {
+  private drawLink(up: boolean, placed: Map<string, Point>, lostHost: HostName | null, retired: ReadonlySet<string>): void {
     const layer = this.linkLayer!;
     const direction = this.spec.link;
     // Every NBD client to an export of the other host: COLO's replication link, drive-mirror's resync.
@@ -396,7 +405,11 @@ export class GraphView implements GraphAnimator {
         group.append('text').attr('class', 'link-cross').attr('text-anchor', 'middle').attr('dy', '0.35em').text('✕');
         return group;
       });
-    groups.classed('down', (datum) => !datum.up).attr('opacity', lostHost ? 0.65 : 1);
+    // A link from what a failover to the primary left (retiredNodes) fades with its client.
+    groups
+      .classed('down', (datum) => !datum.up)
+      .classed('retired', (datum) => retired.has(datum.client))
+      .attr('opacity', (datum) => (retired.has(datum.client) ? 0.4 : lostHost ? 0.65 : 1));
     groups.select('path.link-casing').attr('d', (datum) => pathOf(datum.curve));
     groups.select('path.link-line').attr('d', (datum) => pathOf(datum.curve));
     groups.each(function (datum) {
@@ -407,18 +420,23 @@ export class GraphView implements GraphAnimator {
       // Side by side the label rides above the link; stacked, on it (the cross goes beside it),
       // at the first point along it where it covers no node or title.
       let label: Point = direction === 'horizontal' ? { x: middle.x, y: middle.y - 20 } : middle;
+      // Stacked, the cross of a link that is down goes after the label, or before it where that side is taken (a host's title).
+      let crossSide = 1;
       if (direction === 'vertical') {
-        for (const t of [0.5, 0.42, 0.58, 0.34, 0.66]) {
+        search: for (const t of [0.5, 0.42, 0.58, 0.34, 0.66]) {
           const at = pointOn(datum.curve, t);
-          // The label and, when the link is down, the cross beside it.
-          const box = { x: at.x - width / 2, y: at.y - 9, width: width + (datum.up ? 0 : 24), height: 18 };
-          if (box.x >= 0 && box.x + box.width <= spec.width && !obstacles.some((obstacle) => overlaps(box, obstacle, 1))) {
-            label = at;
-            break;
+          for (const side of datum.up ? [1] : [1, -1]) {
+            // The label and, when the link is down, the cross beside it.
+            const box = { x: at.x - width / 2 - (side < 0 ? 24 : 0), y: at.y - 9, width: width + (datum.up ? 0 : 24), height: 18 };
+            if (box.x >= 0 && box.x + box.width <= spec.width && !obstacles.some((obstacle) => overlaps(box, obstacle, 1))) {
+              label = at;
+              crossSide = side;
+              break search;
+            }
           }
         }
       }
-      const cross = direction === 'horizontal' ? middle : { x: label.x + width / 2 + 12, y: label.y };
+      const cross = direction === 'horizontal' ? middle : { x: label.x + crossSide * (width / 2 + 12), y: label.y };
       group.select('g.link-label').attr('transform', `translate(${label.x},${label.y})`);
       group.select('g.link-label rect').attr('x', -width / 2).attr('y', -9).attr('width', width).attr('height', 18);
       group.select('g.link-label text').attr('text-anchor', 'middle').text(text);
@@ -545,6 +563,8 @@ export class GraphView implements GraphAnimator {
       .attr('data-slot', (datum) => datum.slot ?? null);
     groups.classed('lost', (datum) => data.lostHost === datum.host);
     const summary = data.summary;
+    const retired = retiredNodes(summary);
+    groups.classed('retired', (datum) => datum.kind !== 'backend' && retired.has(datum.key));
     const measureBadge = (text: string) => this.textWidths.measure(text, BADGE_FONT, 6.5);
     const quirkOf = (datum: NodeDatum) => errorQuirk(datum, summary);
     groups.each(function (datum) {
@@ -1107,3 +1127,22 @@ function signatureOf(data: GraphData): string {
   return JSON.stringify([summary.nodes, summary.backends, summary.jobs.map((job) => [job.id, job.target]), summary.linkUp, summary.vmsRunning, data.lostHost, progress]);
 }
 
+/**
+ * A failover to the primary ends its replication node's work: replication_stop makes it DONE and
+ * the quorum lets it go (x-blockdev-change, COLO-FT.txt's "Primary Failover"); it stays open,
+ * with the NBD client it opened, until drive_del. Both are drawn faded, as what is left of the
+ * old pair, not as a part of the new one: keys (keyOf) of a replication node in primary mode,
+ * DONE, that no node holds, and of its NBD client when nothing else holds that.
+ */
+function retiredNodes(summary: Pick<SimSummary, 'nodes'>): Set<string> {
+  const held = new Map<string, number>();
+  for (const node of summary.nodes) for (const child of node.children) held.set(keyOf(node.host, child.child), (held.get(keyOf(node.host, child.child)) ?? 0) + 1);
+  const out = new Set<string>();
+  for (const node of summary.nodes) {
+    if (node.replication?.mode !== 'primary' || node.replication.stage !== 'done' || held.has(keyOf(node.host, node.name))) continue;
+    out.add(keyOf(node.host, node.name));
+    const file = node.children.find((child) => child.role === 'file')?.child;
+    if (file !== undefined && held.get(keyOf(node.host, file)) === 1) out.add(keyOf(node.host, file));
+  }
+  return out;
+}
