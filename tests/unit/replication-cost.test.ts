@@ -98,6 +98,32 @@ describe('replication cost', () => {
  *   cluster 0): 65,536 bytes in 100 µs.
  * Totals: 4 writes, 147,456 bytes forwarded; 3 copies of 262,144 bytes, 2 of zeros.
  */
+describe('replication cost across the lifecycle', () => {
+  it('every failover\'s commit is its own entry, even when a later one reuses the job id', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync('public/scenarios/lifecycle/01-secondary-resume-replication.json', 'utf8');
+    const validation = validateScenarioText(text);
+    if (!validation.ok) throw new Error(JSON.stringify(validation.errors));
+    const cost = new ReplicationCost(validation.scenario.settings.clusterSizeBytes);
+    const created: Array<{ jobId: string; startUs: number }> = [];
+    const finished: number[] = [];
+    new ScenarioRunner(validation.scenario, createMemoryStore, {
+      onEvent: (event) => {
+        cost.observe(event);
+        if (event.kind === 'job-created' && event.jobType === 'commit') created.push({ jobId: event.jobId, startUs: event.timeUs });
+        if (event.kind === 'job-completed' && created.some((commit) => commit.jobId === event.jobId)) finished.push(event.timeUs);
+      },
+    }).runToEnd();
+    // Two failovers, two commits; the scenario's second one reuses the first one's job id.
+    expect(created).toHaveLength(2);
+    expect(created[1]!.jobId).toBe(created[0]!.jobId);
+    const commits = cost.report().commits;
+    expect(commits.map(({ jobId, startUs }) => ({ jobId, startUs }))).toEqual(created);
+    expect(commits.map((commit) => commit.endUs)).toEqual(finished);
+    expect(commits.every((commit) => commit.outcome === 'completed' && commit.bytesCopied > 0)).toBe(true);
+  });
+});
+
 describe('replication cost, worked by hand', () => {
   const steps = [
     { op: 'colo-start' },

@@ -76,7 +76,10 @@ export class ReplicationCost {
   private cbwZeroCopies = 0;
   private cbwFailed = 0;
   private readonly checkpoints: CheckpointCost[] = [];
-  private readonly commits = new Map<string, { startUs: number; endUs: number | null; bytesCopied: number; outcome: CommitCost['outcome'] }>();
+  /** Every commit in the order they started: a job id is unique only while its job exists, so a later failover's commit may reuse it. */
+  private readonly commits: Array<{ jobId: string; startUs: number; endUs: number | null; bytesCopied: number; outcome: CommitCost['outcome'] }> = [];
+  /** The commit each job id names now. */
+  private readonly commitByJobId = new Map<string, (typeof this.commits)[number]>();
   private readonly allocated = { active: new Set<number>(), hidden: new Set<number>() };
   private readonly peak = { active: 0, hidden: 0 };
   private pendingFreed = { active: 0, hidden: 0 };
@@ -162,17 +165,22 @@ export class ReplicationCost {
         }
         return;
       case 'job-created':
-        if (event.jobType === 'commit') this.commits.set(event.jobId, { startUs: event.timeUs, endUs: null, bytesCopied: 0, outcome: 'running' });
+        if (event.jobType === 'commit') {
+          const commit = { jobId: event.jobId, startUs: event.timeUs, endUs: null, bytesCopied: 0, outcome: 'running' as const };
+          this.commits.push(commit);
+          this.commitByJobId.set(event.jobId, commit);
+        }
         return;
       case 'job-progress': {
-        const commit = this.commits.get(event.jobId);
+        const commit = this.commitByJobId.get(event.jobId);
         if (commit) commit.bytesCopied += event.copiedLengthBytes;
         return;
       }
       case 'job-completed':
       case 'job-failed': {
-        const commit = this.commits.get(event.jobId);
+        const commit = this.commitByJobId.get(event.jobId);
         if (!commit) return;
+        this.commitByJobId.delete(event.jobId);
         commit.endUs = event.timeUs;
         commit.outcome = event.kind === 'job-completed' ? 'completed' : 'failed';
         return;
@@ -219,7 +227,7 @@ export class ReplicationCost {
       nbd: { writesForwarded: this.writesForwarded, bytesForwarded: this.bytesForwarded, forwardsFailed: this.forwardsFailed },
       copyBeforeWrite: { copies: this.cbwCopies, bytes: this.cbwBytes, zeroCopies: this.cbwZeroCopies, failed: this.cbwFailed },
       checkpoints: [...this.checkpoints],
-      commits: [...this.commits].map(([jobId, commit]) => ({ jobId, ...commit, durationUs: commit.endUs === null ? null : commit.endUs - commit.startUs })),
+      commits: this.commits.map((commit) => ({ ...commit, durationUs: commit.endUs === null ? null : commit.endUs - commit.startUs })),
       occupancy: { activeClusters: this.allocated.active.size, hiddenClusters: this.allocated.hidden.size, activePeakClusters: this.peak.active, hiddenPeakClusters: this.peak.hidden },
       series: {
         bytesForwarded: [...this.series.bytesForwarded],
