@@ -4,7 +4,7 @@
  * steps has there, and the grids the page drew when it was live there; acting in the past forks,
  * and the old future can be switched back to and discarded.
  */
-import { digest, execute, expect, logDifferences, logRows, openApp, test, visibleCells } from './helpers';
+import { digest, execute, expect, logDifferences, logRows, openApp, test, visibleCells, waitForApp } from './helpers';
 import { buildSession, replaySteps, SESSION_COMMANDS, shownAt, xOfStep } from './time-travel-helpers';
 
 test('scrubbing back and forth shows, at every step, the disks, grids and event log of a fresh run', async ({ page }) => {
@@ -87,4 +87,25 @@ test('acting at a past step forks: the old future is a branch to switch back to,
   await expect(page.getByTestId('tt-branch')).toHaveText(/from step 2, 3 steps/);
   await page.getByTestId('tt-branch-discard').click();
   await expect(page.getByTestId('tt-branches')).toHaveCount(0);
+});
+
+test('after a reload the timeline shows the same marks, lifecycle band and status as before it', async ({ page }) => {
+  await openApp(page);
+  await buildSession(page);
+  const strip = page.getByTestId('timeline');
+  const seen = async () => ({
+    legend: (await strip.locator('.legend-mini').innerText()).replace(/\s+/g, ' ').trim(),
+    phases: await strip.locator('rect.band').evaluateAll((rects) => rects.map((rect) => rect.getAttribute('data-phase'))),
+    status: (await page.getByTestId('timeline-status').innerText()).replace(/\s+/g, ' ').trim(),
+  });
+  await expect(strip.locator('.legend-mini')).toContainText('1 failover');
+  const before = await seen();
+  expect(before.phases).toEqual(['unprotected', 'protected', 'failed-over']);
+  expect(before.status).toContain('after guest-write');
+  // The worker rebuilds marks only when asked after a reload; the page must ask.
+  await page.reload();
+  await waitForApp(page);
+  await expect(strip).toHaveAttribute('data-step-count', String(SESSION_COMMANDS.length));
+  await expect(strip.locator('.legend-mini')).toContainText('1 failover');
+  expect(await seen()).toEqual(before);
 });

@@ -2,6 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import type { StepMark, TimelineNote } from '../../src/engine/timeline/timeline.js';
 import type { DiskDiff } from '../../src/engine/timeline/disks.js';
+import { readFileSync } from 'node:fs';
+import { Timeline } from '../../src/engine/timeline/timeline.js';
+import { validateScenarioText } from '../../src/engine/scenario/validate.js';
+import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
 import { clusterRanges, diffFocus, lifecycleSpans } from '../../src/ui/lib/timeline-marks.js';
 
 function mark(index: number, notes: TimelineNote[] = []): StepMark {
@@ -18,6 +22,20 @@ describe('lifecycleSpans', () => {
       { phase: 'resyncing', fromStep: 5, toStep: 7 },
       { phase: 'protected-again', fromStep: 7, toStep: 9 },
     ]);
+  });
+
+  it("COLO-FT.txt's runbook typed as QMP: the migrate with x-colo that resumes protection marks a COLO start", () => {
+    for (const file of ['01-secondary-resume-replication.json', '02-primary-resume-replication.json']) {
+      const validation = validateScenarioText(readFileSync(`public/scenarios/lifecycle/${file}`, 'utf8'));
+      if (!validation.ok) throw new Error(JSON.stringify(validation.errors));
+      const timeline = new Timeline(validation.scenario);
+      timeline.materialize(timeline.stepCount, createMemoryStore);
+      const phases = lifecycleSpans(timeline.marks, timeline.stepCount).map((span) => span.phase);
+      expect(phases.slice(0, 5), file).toEqual(['unprotected', 'protected', 'failed-over', 'resyncing', 'protected-again']);
+      // The second COLO start is the runbook's QMP migrate: no colo-start step on the timeline.
+      const secondStart = timeline.marks.filter((mark) => mark.notes.includes('colo-start'))[1]!;
+      expect(timeline.steps[secondStart.index]!.op, file).not.toBe('colo-start');
+    }
   });
 
   it('an empty timeline is one stretch, not protected', () => {

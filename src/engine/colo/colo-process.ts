@@ -40,6 +40,19 @@ import type { HostName } from '../sim/events.js';
  */
 export const TRANSACTION_BEGINS = 'checkpoint transaction begins';
 export const TRANSACTION_DONE = 'checkpoint transaction done';
+/**
+ * The primary's colo-change word once COLO runs (CHECKPOINT_READY received, the VM started):
+ * however COLO was started — the colo-start op or QMP's migrate with x-colo, as COLO-FT.txt's
+ * resume runbooks do — so the timeline marks a COLO start by it.
+ */
+export const COLO_RUNNING = 'COLO running: replication started, checkpoints every x-checkpoint-delay';
+
+/** The colo-change word of a failover state transition (colo-failover.c's failover_set_state). */
+export function failoverStateChange(from: FailoverStatus, to: FailoverStatus): string {
+  return `failover state ${from} → ${to}`;
+}
+/** A failover done, however it was asked for (the failover op, x-colo-lost-heartbeat, a lost peer): the timeline marks it by this. */
+export const FAILOVER_COMPLETED = failoverStateChange('active', 'completed');
 
 export interface ColoProcessState {
   runState: RunState;
@@ -442,7 +455,7 @@ export class ColoProcess {
         this.vmStart();
         this.place('idle');
         this.armDelayTimer();
-        this.services.emitColo(this.host, 'COLO running: replication started, checkpoints every x-checkpoint-delay');
+        this.services.emitColo(this.host, COLO_RUNNING);
         return;
       }
       case 'checkpoint-reply':
@@ -681,7 +694,7 @@ export class ColoProcess {
     const from = this.state.failover;
     if (from === to) return;
     this.state.failover = to;
-    this.services.emitColo(this.host, `failover state ${from} → ${to}`);
+    this.services.emitColo(this.host, failoverStateChange(from, to));
   }
 
   private setOutgoing(to: MigrationStatus): void {

@@ -22,6 +22,7 @@
  * Per step the timeline also keeps a small mark (op, virtual time, event numbers, scheduler
  * entries, notable things), for a timeline view and for finding a step's events.
  */
+import { COLO_RUNNING, FAILOVER_COMPLETED, TRANSACTION_DONE } from '../colo/colo-process.js';
 import { Simulation, type SimulationSettings } from '../colo/simulation.js';
 import type { SimulationSnapshot } from '../colo/snapshot.js';
 import { ScenarioRunner, type RunnerProgress, type StepResult } from '../scenario/runner.js';
@@ -398,6 +399,12 @@ function markOf(index: number, step: ParsedStep, sim: Simulation, results: reado
       if (event.phase === 'failover') notes.add('failover');
       if (event.phase === 'start-end') notes.add('colo-start');
       if (event.error !== undefined) notes.add('error');
+    } else if (event.kind === 'colo-change') {
+      // COLO started or failed over through QMP (COLO-FT.txt's runbooks), and the checkpoints of
+      // x-checkpoint-delay's timer, have no step of their own: the hosts' state changes say them.
+      if (event.change === COLO_RUNNING) notes.add('colo-start');
+      if (event.change === FAILOVER_COMPLETED) notes.add('failover');
+      if (event.change === TRANSACTION_DONE) notes.add('checkpoint');
     } else if (event.kind === 'fault-injected') notes.add('fault');
     else if (event.kind === 'host-lifecycle') notes.add('restart');
     // A cancelled job is no error: every failover cancels the secondary's backup job

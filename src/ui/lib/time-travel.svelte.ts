@@ -85,10 +85,13 @@ export class TimeTravel {
       this.marksGeneration++;
       if (this.marks.length > 0) this.marks = [];
     }
+    // After a reload the worker knows its steps but rebuilds their marks only when asked (one
+    // replay): the first position asks, else the strip would show a session without marks.
+    const firstPosition = !this.seenPosition;
     this.noteFork(position);
     this.branchKey = branchKey;
     this.scenarioKey = scenarioKey;
-    if (position.markCount > this.marks.length || stale) this.fetchMarks();
+    if (position.markCount > this.marks.length || stale || (firstPosition && position.stepCount > 0)) this.fetchMarks();
     if (!position.within) {
       if (this.currentSequences.size > 0) this.currentSequences = new Set();
       // Out of the command: the views stop outlining its events.
