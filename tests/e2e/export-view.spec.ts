@@ -55,4 +55,13 @@ test('the view exports as SVG and as PNG', async ({ page }) => {
   // IHDR: width and height, big-endian, twice the SVG's.
   expect(png.readUInt32BE(16)).toBe(2 * parsed.width);
   expect(png.length, 'a picture, not an empty canvas').toBeGreaterThan(20_000);
+
+  // Inside a command, the file is named as the caption names the moment (not the step before).
+  await page.getByTestId('tt-event-forward').click();
+  const strip = page.getByTestId('timeline');
+  await expect(strip).not.toHaveAttribute('data-within', '');
+  const [stepIndex, entries] = (await strip.getAttribute('data-within'))!.split(':').map(Number);
+  const [insideDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('tt-export-svg').click()]);
+  expect(insideDownload.suggestedFilename()).toBe(`colo-sim-inside-step-${stepIndex! + 1}-entry-${entries}.svg`);
+  expect(readFileSync((await insideDownload.path())!, 'utf8')).toContain(`inside step ${stepIndex! + 1} of 7`);
 });

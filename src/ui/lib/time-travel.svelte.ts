@@ -352,7 +352,8 @@ export class TimeTravel {
     const parts = [this.sim.scenario ? `colo-sim · ${this.sim.scenario.title}` : 'colo-sim session'];
     if (position) parts.push(position.within ? `inside step ${position.within.stepIndex + 1} of ${position.stepCount}` : `step ${position.step} of ${position.stepCount}`);
     if (summary) parts.push(`virtual time ${formatTime(summary.nowUs)}`, `COLO ${summary.coloState}`);
-    const stem = `colo-sim-step-${position?.step ?? 0}`;
+    // Named as the caption names the moment: inside step N is not step N-1's end.
+    const stem = position?.within ? `colo-sim-inside-step-${position.within.stepIndex + 1}-entry-${position.within.entries}` : `colo-sim-step-${position?.step ?? 0}`;
     try {
       // Pending cell changes first: the canvases must show the moment the caption names.
       this.sim.disks.flush();
