@@ -4,6 +4,7 @@
  * a question's range, the nodes, the NBD link). The worker validates the file when it loads it;
  * this only reads the fields the player shows. Pure: no DOM, no state.
  */
+import type { PairNames } from '../../engine/colo/protected-pair.js';
 import { parseSize } from '../../engine/scenario/units.js';
 import { VIEW_NAME } from './disks.js';
 
@@ -103,17 +104,7 @@ const FIRST_PAIR_GRIDS = ['primary-disk', 'secondary-disk', 'hidden-disk', 'acti
  * failover and "resume replication" they are the new pair's (top-disk-2, hidden-disk-2, a
  * survivor's quorum and disk...). A part the graph does not have now is undefined.
  */
-export interface FocusPair {
-  readonly primaryQuorum: string | undefined;
-  readonly primaryDisk: string | undefined;
-  readonly replicationPrimary: string | undefined;
-  readonly nbdClient: string | undefined;
-  readonly topDisk: string | undefined;
-  readonly replicationSecondary: string | undefined;
-  readonly activeDisk: string | undefined;
-  readonly hiddenDisk: string | undefined;
-  readonly secondaryDisk: string | undefined;
-}
+export type FocusPair = PairNames;
 
 /** The first pair's names (topology.ts), when no summary says otherwise. */
 export const FIRST_PAIR: FocusPair = {
