@@ -103,6 +103,18 @@ test('comparing two checkpoint intervals: from the keyboard, figures equal to co
   await expect(page.getByTestId('cmp-status')).toHaveText('Done: every 800 ms and every 3,000 ms.', { timeout: 60_000 });
   await expect(page.getByTestId('cmp-problem')).toHaveCount(0);
 
+  // Another tab and back: the tab's component is rebuilt, the comparison (form, status, results) is not lost.
+  const totalsBefore = await page.getByTestId('cmp-totals').innerText();
+  await page.locator('body').focus();
+  await page.keyboard.press('1');
+  await expect(compare).toHaveCount(0);
+  await page.keyboard.press('6');
+  await expect(page.getByTestId('cmp-status')).toHaveText('Done: every 800 ms and every 3,000 ms.');
+  await expect(page.locator('#cmp-interval-a')).toHaveValue('800');
+  await expect(page.locator('#cmp-duration')).toHaveValue('9000');
+  await expect(page.locator('#cmp-vm')).toHaveValue('both');
+  expect(await page.getByTestId('cmp-totals').innerText()).toBe(totalsBefore);
+
   // The two files, as the tab downloads them, through the CLI.
   const dir = mkdtempSync(join(tmpdir(), 'colo-compare-e2e-'));
   try {
@@ -166,4 +178,22 @@ test('comparing two checkpoint intervals: from the keyboard, figures equal to co
   await expect(page.getByTestId('cmp-results')).toBeVisible({ timeout: 60_000 });
   expect(await seriousAxe(page), 'axe with a comparison shown at 390 px').toEqual([]);
   await shootComparison(page, 390);
+
+  // A refused input after a run: the refusal, and no figures of the previous run passing for current.
+  await page.locator('#cmp-interval-a').focus();
+  await typeInto(page, '#cmp-interval-a', '0');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('cmp-problem')).toHaveText(/^The first interval must be more than 0 ms/);
+  await expect(page.getByTestId('cmp-results')).toHaveCount(0);
+  await expect(page.getByTestId('cmp-status')).not.toHaveText(/Done/);
+
+  // A run started, then the drawer's tab switched away and back before it ends: its answer still lands.
+  await typeInto(page, '#cmp-interval-a', '700');
+  await page.getByTestId('cmp-run').click();
+  await page.locator('body').focus();
+  await page.keyboard.press('1');
+  await expect(compare).toHaveCount(0);
+  await page.keyboard.press('6');
+  await expect(page.getByTestId('cmp-status')).toHaveText('Done: every 700 ms and every 3,000 ms.', { timeout: 60_000 });
+  await expect(page.getByTestId('cmp-results')).toBeVisible();
 });
