@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { main } from '../../src/cli/cli';
+import { MAX_WRITES_PER_RUN, writesPerRun } from '../../src/engine/stats/checkpoint-comparison';
 import type { CostReport } from '../../src/engine/stats/replication-cost';
 import { expect, openApp, SCREENSHOT_DIR, test } from './helpers';
 import { freshSmall } from './states';
@@ -99,6 +100,9 @@ test('comparing two checkpoint intervals: from the keyboard, figures equal to co
   await typeInto(page, '#cmp-blocks', '8');
   await page.keyboard.press('Tab');
   await expect(page.getByTestId('cmp-run')).toBeFocused();
+  // The limit is said up front, with the writes this form asks for (rate × duration).
+  await expect(page.getByTestId('cmp-limit')).toContainText(`At most ${MAX_WRITES_PER_RUN.toLocaleString('en-US')} writes per run: rate × duration.`);
+  await expect(page.getByTestId('cmp-limit')).toContainText(`about ${writesPerRun(150, 9000).toLocaleString('en-US')}.`);
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('cmp-status')).toHaveText('Done: every 800 ms and every 3,000 ms.', { timeout: 60_000 });
   await expect(page.getByTestId('cmp-problem')).toHaveCount(0);
