@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { main } from '../../src/cli/cli';
+import { formatBytes } from '../../src/ui/lib/format';
 import { MAX_WRITES_PER_RUN, writesPerRun } from '../../src/engine/stats/checkpoint-comparison';
 import type { CostReport } from '../../src/engine/stats/replication-cost';
 import { expect, openApp, SCREENSHOT_DIR, test } from './helpers';
@@ -41,11 +42,40 @@ async function shootComparison(page: Page, width: number): Promise<void> {
   await page.screenshot({ path: `${SCREENSHOT_DIR}/cost-compare-charts-${width}.png` });
 }
 
+/** From the DOM boxes: no totals cell cut (scrollWidth > clientWidth) and the table within its container, not scrolled. */
+async function expectTotalsFit(page: Page, width: number): Promise<void> {
+  const boxes = await page.getByTestId('cmp-totals').evaluate((table) => {
+    const container = table.parentElement!;
+    const section = table.closest('[data-testid="cost-compare"]')!;
+    const cut = [...table.querySelectorAll('th, td')].filter((cell) => cell.scrollWidth > cell.clientWidth).map((cell) => cell.textContent);
+    return { cut, tableRightPx: table.getBoundingClientRect().right, sectionRightPx: section.getBoundingClientRect().right, containerScrollPx: container.scrollWidth, containerClientPx: container.clientWidth };
+  });
+  expect(boxes.cut, `cut cells at ${width} px`).toEqual([]);
+  expect(boxes.containerScrollPx, `table scrolls sideways at ${width} px`).toBeLessThanOrEqual(boxes.containerClientPx);
+  expect(boxes.tableRightPx, `table past its section at ${width} px`).toBeLessThanOrEqual(boxes.sectionRightPx);
+}
+
+/** From the DOM boxes: every chart's axis labels lie within their SVG (the last x tick lost its "s"). */
+async function expectTicksInside(page: Page, width: number): Promise<void> {
+  const outside = await page.getByTestId('cost-compare').evaluate((section) =>
+    [...section.querySelectorAll('svg')].flatMap((svg) => {
+      const frame = svg.getBoundingClientRect();
+      return [...svg.querySelectorAll('.tick text')]
+        .filter((text) => {
+          const box = text.getBoundingClientRect();
+          return box.left < frame.left - 0.5 || box.right > frame.right + 0.5;
+        })
+        .map((text) => text.textContent);
+    }),
+  );
+  expect(outside, `tick labels past their chart at ${width} px`).toEqual([]);
+}
+
 /** The expected cells of each totals row, from the CLI's stats, written as the tab writes them. */
 function expectedRows(stats: readonly CostReport[]): Record<string, string[]> {
   const exact = (value: number) => value.toLocaleString('en-US');
-  // Bytes without a unit: the row's label says bytes.
-  const bytes = exact;
+  // Bytes in the app's unit (formatBytes), as in the charts; the exact count is the cell's title.
+  const bytes = formatBytes;
   const signed = (value: number, format: (magnitude: number) => string) => (value === 0 ? '0' : `${value > 0 ? '+' : '−'}${format(Math.abs(value))}`);
   const emptied = (report: CostReport) => report.checkpoints.map((checkpoint) => checkpoint.activeClustersFreed + checkpoint.hiddenClustersFreed);
   const figures: Array<[string, (report: CostReport) => number, (value: number) => string]> = [
@@ -163,6 +193,8 @@ test('comparing two checkpoint intervals: from the keyboard, figures equal to co
     rmSync(dir, { recursive: true, force: true });
   }
 
+  await expectTotalsFit(page, 1280);
+  await expectTicksInside(page, 1280);
   expect(await seriousAxe(page), 'axe with a comparison shown at 1280 px').toEqual([]);
   await shootComparison(page, 1280);
 
@@ -180,6 +212,8 @@ test('comparing two checkpoint intervals: from the keyboard, figures equal to co
     await page.keyboard.press('Enter');
   }
   await expect(page.getByTestId('cmp-results')).toBeVisible({ timeout: 60_000 });
+  await expectTotalsFit(page, 390);
+  await expectTicksInside(page, 390);
   expect(await seriousAxe(page), 'axe with a comparison shown at 390 px').toEqual([]);
   await shootComparison(page, 390);
 
