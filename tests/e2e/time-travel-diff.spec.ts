@@ -40,6 +40,21 @@ test('diff of two steps: the differing clusters of each disk, outlined on the gr
     const clustersOutlined = (name: string) => outlined.filter((range) => range.grid === name).flatMap((range) => Array.from({ length: range.lengthBytes / 65536 }, (_, index) => range.offsetBytes / 65536 + index));
     for (const disk of expected) expect(clustersOutlined(disk.name), disk.name).toEqual([...disk.differing]);
   }
+  // The popover is painted over the views it hangs across: the topmost element at the start and middle of each result line is that line.
+  const covered = await page.getByTestId('tt-diff-result').locator('li').evaluateAll((items) =>
+    items.filter((item) => {
+      const box = item.getBoundingClientRect();
+      // Its start (the disk's name, where the graph's nodes reached over it) and its middle.
+      return [box.left + 4, box.left + box.width / 2].some((x) => {
+        const top = document.elementFromPoint(x, box.top + box.height / 2);
+        return !top || !item.contains(top);
+      });
+    }).map((item) => item.getAttribute('data-disk')),
+  );
+  expect(covered, 'result lines painted under something else').toEqual([]);
+  // For a person to look at: the popover with a result, at the default width.
+  await page.mouse.move(1, 1);
+  await page.screenshot({ path: `${SCREENSHOT_DIR}/diff-popover-default.png` });
   await diff.getByRole('button', { name: 'Clear' }).click();
   await expect(page.getByTestId('tt-diff-result')).toHaveCount(0);
   expect(await page.evaluate(() => (window.coloSim.state as unknown as { focus: { diff: unknown } }).focus.diff)).toBeNull();
