@@ -6,6 +6,7 @@
  * (typed arrays, a ring) that the canvases and the virtualized log read directly; a frame only
  * touches what it changed.
  */
+import { CheckpointComparisonState } from './lib/checkpoint-comparison.svelte.js';
 import { SimClient } from '../worker/client.js';
 import type {
   CommandResult,
@@ -129,6 +130,8 @@ export class SimState {
   qmpCommands = $state.raw<readonly QmpCommandSignature[]>([]);
   /** What the consoles keep across tab switches: the host shown, what is typed, what was not sent. */
   readonly qmpConsole = new QmpConsoleState();
+  /** The Cost tab's interval comparison: its form, its run and its results outlive a tab switch. */
+  readonly comparison = new CheckpointComparisonState();
   private readonly pitchReports = new Map<object, number>();
   /** Where the session is on its timeline, as the last frame said (time travel, issue 9). */
   timeline = $state.raw<TimelinePosition | null>(null);

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { main } from '../../src/cli/cli';
+import { formatBytes } from '../../src/ui/lib/format';
+import { MAX_WRITES_PER_RUN, writesPerRun } from '../../src/engine/stats/checkpoint-comparison';
 import type { CostReport } from '../../src/engine/stats/replication-cost';
 import { expect, openApp, SCREENSHOT_DIR, test } from './helpers';
 import { freshSmall } from './states';
@@ -40,11 +42,40 @@ async function shootComparison(page: Page, width: number): Promise<void> {
   await page.screenshot({ path: `${SCREENSHOT_DIR}/cost-compare-charts-${width}.png` });
 }
 
+/** From the DOM boxes: no totals cell cut (scrollWidth > clientWidth) and the table within its container, not scrolled. */
+async function expectTotalsFit(page: Page, width: number): Promise<void> {
+  const boxes = await page.getByTestId('cmp-totals').evaluate((table) => {
+    const container = table.parentElement!;
+    const section = table.closest('[data-testid="cost-compare"]')!;
+    const cut = [...table.querySelectorAll('th, td')].filter((cell) => cell.scrollWidth > cell.clientWidth).map((cell) => cell.textContent);
+    return { cut, tableRightPx: table.getBoundingClientRect().right, sectionRightPx: section.getBoundingClientRect().right, containerScrollPx: container.scrollWidth, containerClientPx: container.clientWidth };
+  });
+  expect(boxes.cut, `cut cells at ${width} px`).toEqual([]);
+  expect(boxes.containerScrollPx, `table scrolls sideways at ${width} px`).toBeLessThanOrEqual(boxes.containerClientPx);
+  expect(boxes.tableRightPx, `table past its section at ${width} px`).toBeLessThanOrEqual(boxes.sectionRightPx);
+}
+
+/** From the DOM boxes: every chart's axis labels lie within their SVG (the last x tick lost its "s"). */
+async function expectTicksInside(page: Page, width: number): Promise<void> {
+  const outside = await page.getByTestId('cost-compare').evaluate((section) =>
+    [...section.querySelectorAll('svg')].flatMap((svg) => {
+      const frame = svg.getBoundingClientRect();
+      return [...svg.querySelectorAll('.tick text')]
+        .filter((text) => {
+          const box = text.getBoundingClientRect();
+          return box.left < frame.left - 0.5 || box.right > frame.right + 0.5;
+        })
+        .map((text) => text.textContent);
+    }),
+  );
+  expect(outside, `tick labels past their chart at ${width} px`).toEqual([]);
+}
+
 /** The expected cells of each totals row, from the CLI's stats, written as the tab writes them. */
 function expectedRows(stats: readonly CostReport[]): Record<string, string[]> {
   const exact = (value: number) => value.toLocaleString('en-US');
-  // Bytes without a unit: the row's label says bytes.
-  const bytes = exact;
+  // Bytes in the app's unit (formatBytes), as in the charts; the exact count is the cell's title.
+  const bytes = formatBytes;
   const signed = (value: number, format: (magnitude: number) => string) => (value === 0 ? '0' : `${value > 0 ? '+' : '−'}${format(Math.abs(value))}`);
   const emptied = (report: CostReport) => report.checkpoints.map((checkpoint) => checkpoint.activeClustersFreed + checkpoint.hiddenClustersFreed);
   const figures: Array<[string, (report: CostReport) => number, (value: number) => string]> = [
@@ -99,9 +130,24 @@ test('comparing two checkpoint intervals: from the keyboard, figures equal to co
   await typeInto(page, '#cmp-blocks', '8');
   await page.keyboard.press('Tab');
   await expect(page.getByTestId('cmp-run')).toBeFocused();
+  // The limit is said up front, with the writes this form asks for (rate × duration).
+  await expect(page.getByTestId('cmp-limit')).toContainText(`At most ${MAX_WRITES_PER_RUN.toLocaleString('en-US')} writes per run: rate × duration.`);
+  await expect(page.getByTestId('cmp-limit')).toContainText(`rate × duration. This asks for about ${writesPerRun(150, 9000).toLocaleString('en-US')}.`);
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('cmp-status')).toHaveText('Done: every 800 ms and every 3,000 ms.', { timeout: 60_000 });
   await expect(page.getByTestId('cmp-problem')).toHaveCount(0);
+
+  // Another tab and back: the tab's component is rebuilt, the comparison (form, status, results) is not lost.
+  const totalsBefore = await page.getByTestId('cmp-totals').innerText();
+  await page.locator('body').focus();
+  await page.keyboard.press('1');
+  await expect(compare).toHaveCount(0);
+  await page.keyboard.press('6');
+  await expect(page.getByTestId('cmp-status')).toHaveText('Done: every 800 ms and every 3,000 ms.');
+  await expect(page.locator('#cmp-interval-a')).toHaveValue('800');
+  await expect(page.locator('#cmp-duration')).toHaveValue('9000');
+  await expect(page.locator('#cmp-vm')).toHaveValue('both');
+  expect(await page.getByTestId('cmp-totals').innerText()).toBe(totalsBefore);
 
   // The two files, as the tab downloads them, through the CLI.
   const dir = mkdtempSync(join(tmpdir(), 'colo-compare-e2e-'));
@@ -147,6 +193,8 @@ test('comparing two checkpoint intervals: from the keyboard, figures equal to co
     rmSync(dir, { recursive: true, force: true });
   }
 
+  await expectTotalsFit(page, 1280);
+  await expectTicksInside(page, 1280);
   expect(await seriousAxe(page), 'axe with a comparison shown at 1280 px').toEqual([]);
   await shootComparison(page, 1280);
 
@@ -164,6 +212,26 @@ test('comparing two checkpoint intervals: from the keyboard, figures equal to co
     await page.keyboard.press('Enter');
   }
   await expect(page.getByTestId('cmp-results')).toBeVisible({ timeout: 60_000 });
+  await expectTotalsFit(page, 390);
+  await expectTicksInside(page, 390);
   expect(await seriousAxe(page), 'axe with a comparison shown at 390 px').toEqual([]);
   await shootComparison(page, 390);
+
+  // A refused input after a run: the refusal, and no figures of the previous run passing for current.
+  await page.locator('#cmp-interval-a').focus();
+  await typeInto(page, '#cmp-interval-a', '0');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('cmp-problem')).toHaveText(/^The first interval must be more than 0 ms/);
+  await expect(page.getByTestId('cmp-results')).toHaveCount(0);
+  await expect(page.getByTestId('cmp-status')).not.toHaveText(/Done/);
+
+  // A run started, then the drawer's tab switched away and back before it ends: its answer still lands.
+  await typeInto(page, '#cmp-interval-a', '700');
+  await page.getByTestId('cmp-run').click();
+  await page.locator('body').focus();
+  await page.keyboard.press('1');
+  await expect(compare).toHaveCount(0);
+  await page.keyboard.press('6');
+  await expect(page.getByTestId('cmp-status')).toHaveText('Done: every 700 ms and every 3,000 ms.', { timeout: 60_000 });
+  await expect(page.getByTestId('cmp-results')).toBeVisible();
 });

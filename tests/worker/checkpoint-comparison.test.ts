@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/cli.js';
 import type { CostReport } from '../../src/engine/stats/replication-cost.js';
+import { DEFAULT_SETTINGS } from '../../src/engine/colo/simulation.js';
+import { checkpointComparison, MAX_WRITES_PER_RUN, writesPerRun } from '../../src/engine/stats/checkpoint-comparison.js';
 import type { CheckpointComparisonRequest } from '../../src/worker/protocol.js';
 import { mustExecute, openSession } from './support/session-harness.js';
 
@@ -78,12 +80,24 @@ describe('compareCheckpointIntervals', () => {
       [{ intervalsMs: [Number.NaN, 1000] }, /first interval must be a number/],
       [{ durationMs: 0 }, /duration must be a whole number of milliseconds, more than 0/],
       [{ workload: { ...REQUEST.workload, writesPerSecond: 0 } }, /rate of more than 0/],
-      [{ workload: { ...REQUEST.workload, writesPerSecond: 100_000 }, durationMs: 600_000 }, /at most 50000/],
+      [{ workload: { ...REQUEST.workload, writesPerSecond: 100_000 }, durationMs: 600_000 }, new RegExp(`at most ${MAX_WRITES_PER_RUN.toLocaleString('en-US')} `)],
+      // The new user's case: 5,000 writes/s for 20 s is twice the limit, refused before running.
+      [{ workload: { ...REQUEST.workload, writesPerSecond: 5000 }, durationMs: 20_000 }, new RegExp(`about ${writesPerRun(5000, 20_000).toLocaleString('en-US')} writes per run`)],
+      // One write over the limit (rate × duration), refused.
+      [{ workload: { ...REQUEST.workload, writesPerSecond: 1000 }, durationMs: MAX_WRITES_PER_RUN + 1 }, new RegExp(`about ${(MAX_WRITES_PER_RUN + 1).toLocaleString('en-US')} writes per run`)],
     ];
     for (const [change, message] of cases) {
       const answer = await session.compareCheckpointIntervals({ ...REQUEST, ...change });
       expect(answer.ok, JSON.stringify(change)).toBe(false);
       if (!answer.ok) expect(answer.message).toMatch(message);
     }
+  });
+
+  it('counts writes per run as rate × duration and takes exactly the limit (the scenarios are built, not run)', () => {
+    expect(writesPerRun(5000, 20_000)).toBe((5000 * 20_000) / 1000);
+    const atLimit = checkpointComparison({ ...REQUEST, workload: { ...REQUEST.workload, writesPerSecond: 1000 }, durationMs: MAX_WRITES_PER_RUN, settings: DEFAULT_SETTINGS });
+    expect(atLimit.ok, atLimit.ok ? '' : atLimit.message).toBe(true);
+    const over = checkpointComparison({ ...REQUEST, workload: { ...REQUEST.workload, writesPerSecond: 1000 }, durationMs: MAX_WRITES_PER_RUN + 1, settings: DEFAULT_SETTINGS });
+    expect(over.ok).toBe(false);
   });
 });

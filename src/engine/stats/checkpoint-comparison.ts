@@ -28,6 +28,15 @@ export const MAX_DURATION_MS = 600_000;
 /** At most this many workload writes per run (rate × duration), for the same reason. */
 export const MAX_WRITES_PER_RUN = 50_000;
 
+/**
+ * The workload writes one run makes: rate (writes per second of virtual time) × duration (ms),
+ * rounded up. The form shows it as the user types; problemOfInput refuses above MAX_WRITES_PER_RUN
+ * before anything runs.
+ */
+export function writesPerRun(writesPerSecond: number, durationMs: number): number {
+  return Math.ceil((writesPerSecond * durationMs) / 1000);
+}
+
 export interface CheckpointComparisonInput {
   readonly intervalsMs: readonly [number, number];
   readonly durationMs: number;
@@ -58,8 +67,8 @@ function problemOfInput(input: CheckpointComparisonInput): string | null {
   if (durationMs > MAX_DURATION_MS) return `The duration must be at most ${MAX_DURATION_MS} ms of virtual time`;
   if (!Number.isFinite(workload.writesPerSecond) || workload.writesPerSecond <= 0) return 'The workload needs a rate of more than 0 writes per second';
   if (workload.writesPerSecond > 100_000) return 'The workload rate must be at most 100000 writes per second';
-  const writes = Math.ceil((workload.writesPerSecond * durationMs) / 1000);
-  if (writes > MAX_WRITES_PER_RUN) return `That is about ${writes} writes per run; at most ${MAX_WRITES_PER_RUN} (lower the rate or the duration)`;
+  const writes = writesPerRun(workload.writesPerSecond, durationMs);
+  if (writes > MAX_WRITES_PER_RUN) return `That is about ${writes.toLocaleString('en-US')} writes per run (rate × duration); at most ${MAX_WRITES_PER_RUN.toLocaleString('en-US')} (lower the rate or the duration)`;
   if (!Number.isInteger(workload.maxBlocks) || workload.maxBlocks < 1 || workload.maxBlocks > 1024) return 'Blocks per write must be a whole number from 1 to 1024';
   return null;
 }

@@ -33,7 +33,9 @@ function trim(value: number): string {
 /** A byte size even when it is not a whole unit: "96 KiB", "1.5 MiB". */
 export function formatBytes(bytes: number): string {
   const exact = formatSize(bytes);
-  if (!exact.endsWith(' B') || bytes < 1024) return exact;
+  // The exact form only while its number stays below 1024: "64 KiB", "1 MiB"; a whole number of
+  // KiB such as 68364 KiB reads better in the larger unit, as "66.8 MiB" (the Cost charts' axes).
+  if (bytes < 1024 || Number.parseFloat(exact) < 1024) return exact;
   const units: Array<[number, string]> = [
     [1024 ** 3, 'GiB'],
     [1024 ** 2, 'MiB'],

@@ -315,17 +315,23 @@ export class TimeTravel {
   }
 
   /** Which clusters differ on each disk between moments `a` and `b`. */
-  async diffSteps(a: number, b: number): Promise<void> {
+  /**
+   * Diffs two steps. Returns why not (for the form to say next to its fields), or null; a refusal
+   * clears the previous diff, so its result and outlines never pass for the pair just asked for.
+   */
+  async diffSteps(a: number, b: number): Promise<string | null> {
     try {
       const answer = await this.sim.client.diffSteps(a, b);
       if (!answer.ok) {
-        this.sim.toast({ tone: 'error', title: `Diff of steps ${a} and ${b}: not possible`, detail: answer.message });
-        return;
+        this.clearDiff();
+        return `Diff of steps ${a} and ${b} not possible: ${answer.message}`;
       }
       this.diff = { a, b, disks: answer.disks };
       this.sim.focus.diff = diffFocus(answer.disks);
+      return null;
     } catch (error) {
-      this.sim.toast({ tone: 'error', title: 'Diff: the simulation did not answer', detail: error instanceof Error ? error.message : String(error) });
+      this.clearDiff();
+      return `Diff: the simulation did not answer: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
 
