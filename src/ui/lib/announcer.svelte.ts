@@ -26,7 +26,16 @@ export class Announcer {
 
   constructor(private readonly intervalMs = 1500) {}
 
-  say(message: string): void {
+  /**
+   * Queues `message`. With `supersede`, it answers what the user just did (a step inside a
+   * command): the events still waiting from before are dropped, so it is the next thing heard
+   * instead of being counted among "and N more" behind them.
+   */
+  say(message: string, options: { supersede?: boolean } = {}): void {
+    if (options.supersede) {
+      this.queue = [];
+      this.skipped = 0;
+    }
     if (this.queue.includes(message)) return;
     this.queue.push(message);
     if (this.queue.length > QUEUE_LIMIT) {

@@ -109,7 +109,7 @@ export class TimeTravel {
         if (key !== this.shownEntry) {
           this.shownEntry = key;
           this.sim.focus.event = eventsFocus(current);
-          this.sim.announcer.say(eventsAnnouncement(inside.stepIndex + 1, current));
+          this.sim.announcer.say(eventsAnnouncement(inside.stepIndex + 1, current), { supersede: true });
         }
       }
     }
