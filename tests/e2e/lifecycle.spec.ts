@@ -199,7 +199,7 @@ for (const viewport of VIEWPORTS) {
     await expectDisksMatchEngine(page, 'protected again');
     // The timeline's lifecycle band knows COLO started again through the runbook's QMP migrate.
     await expect(page.getByTestId('timeline').locator('rect.band').last()).toHaveAttribute('data-phase', 'protected-again');
-    await expect(page.getByTestId('timeline').locator('.legend-mini')).toContainText('2 COLO started');
+    await expect(page.getByTestId('timeline').locator('.legend-mini .n-colo-start')).toHaveText(/^2\sCOLO starts$/);
     // The live invariants check the new pair (its hidden disk is hidden-disk-2) and hold.
     for (const id of ['checkpoint-equal', 'svm-view-layers', 'hidden-holds-overwritten']) await expect(page.getByTestId(`invariant-${id}`)).toHaveAttribute('data-status', 'held');
     await expect(page.getByTestId('invariant-hidden-holds-overwritten').locator('.note')).toHaveText('the primary overwrote nothing since the checkpoint, and hidden-disk-2 holds nothing');

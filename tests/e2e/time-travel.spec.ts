@@ -20,7 +20,7 @@ test('scrubbing back and forth shows, at every step, the disks, grids and event 
   // The marks: COLO start, a checkpoint, a failover; the band goes protected → failed over.
   await expect(strip.locator('.legend-mini')).toContainText('1 checkpoint');
   await expect(strip.locator('.legend-mini')).toContainText('1 failover');
-  await expect(strip.locator('.legend-mini')).toContainText('1 COLO started');
+  await expect(strip.locator('.legend-mini .n-colo-start')).toHaveText(/^1\sCOLO start$/);
   await expect(strip.locator('rect.band')).toHaveCount(3);
   expect(await strip.locator('rect.band').evaluateAll((rects) => rects.map((rect) => rect.getAttribute('data-phase')))).toEqual(['unprotected', 'protected', 'failed-over']);
 
