@@ -15,10 +15,8 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,
-  // On CI a failed test runs once more, and the report calls it flaky: time-travel-events' outline
-  // check after a viewport change fails about one run in three on a quiet machine (an extra
-  // secondary-disk-cbw outline; cause not found yet), and one such flake must not sink a landing.
-  retries: process.env.CI ? 1 : 0,
+  // No retries: a test that fails once is a bug to find (the last "flake" was the graph losing a node).
+  retries: 0,
   // The list for people, JUnit XML for CI systems (reports/, beside Vitest's).
   reporter: [['list'], ['junit', { outputFile: 'reports/e2e-junit.xml' }]],
   use: {

@@ -99,6 +99,8 @@ test('stepping through a command entry by entry, forward and back, its events hi
         return log.filter(undefined).filter((entry) => wanted.has(entry.event.sequence)).map((entry) => [entry.event.sequence, entry.node] as const);
       }, events.map((event) => event.event.sequence)),
     );
+  // The graph's nodes at this step (those of the session's end fade out after the jump).
+  await expect(page.locator('.graph-svg .exiting')).toHaveCount(0);
   const graphNodes = new Set(await page.locator('.graph-svg g.node').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-node') ?? '')));
   const grids = new Map(
     await page.evaluate(() => {

@@ -6,6 +6,18 @@
  */
 import { digest, execute, expect, logDifferences, logRows, openApp, test, visibleCells, waitForApp } from './helpers';
 import { buildSession, replaySteps, SESSION_COMMANDS, shownAt, xOfStep } from './time-travel-helpers';
+import type { Page } from '@playwright/test';
+
+/** The graph's nodes and backends as `host:name`, sorted. */
+const drawnNodes = (page: Page): Promise<string[]> =>
+  page.locator('.graph-svg g.node').evaluateAll((groups) => groups.map((group) => `${group.getAttribute('data-host')}:${group.getAttribute('data-node')}`).sort());
+
+/** The nodes and backends of the summary the page shows, as `host:name`, sorted. */
+const summaryNodes = (page: Page): Promise<string[]> =>
+  page.evaluate(() => {
+    const summary = (window.coloSim.state as unknown as { summary: { nodes: Array<{ host: string; name: string }>; backends: Array<{ host: string; name: string }> } }).summary;
+    return [...summary.nodes, ...summary.backends].map((node) => `${node.host}:${node.name}`).sort();
+  });
 
 test('scrubbing back and forth shows, at every step, the disks, grids and event log of a fresh run', async ({ page }) => {
   await openApp(page);
@@ -31,10 +43,16 @@ test('scrubbing back and forth shows, at every step, the disks, grids and event 
     const rows = await logRows(page);
     expect(logDifferences(rows, reference.events.slice(0, reference.eventCounts[step]), reference.eventCounts[step]!), `event log at step ${step} (${how})`).toEqual([]);
     await expect(page.getByTestId('timeline-slider')).toHaveAttribute('aria-valuenow', String(step));
+    // The graph draws every node and backend of the step, no more: after a jump, nodes that left
+    // fade out (350 ms), and one that comes back meanwhile must stay (it was removed with the fade).
+    await expect(page.locator('.graph-svg .exiting')).toHaveCount(0);
+    await expect.poll(() => drawnNodes(page), { message: `graph at step ${step} (${how})` }).toEqual(await summaryNodes(page));
+    await page.waitForTimeout(400);
+    expect(await drawnNodes(page), `graph at step ${step} (${how}), once fades are over`).toEqual(await summaryNodes(page));
   };
 
   // Clicks on the track, in an order that goes back and forth.
-  for (const step of [3, 0, 7, 1, 5, 2, 6, 4]) {
+  for (const step of [1, 3, 0, 7, 5, 2, 6, 4]) {
     const point = await xOfStep(page, step, stepCount);
     await page.mouse.click(point.x, point.y);
     await check(step, 'click');
@@ -55,6 +73,20 @@ test('scrubbing back and forth shows, at every step, the disks, grids and event 
   await page.getByTestId('tt-forward').click();
   await check(7, 'forward to the end');
   await expect(page.getByTestId('tt-forward')).toBeDisabled();
+  // There and back within a node's fade (350 ms): the failover (step 6) removes the
+  // copy-before-write filter, going back to step 5 brings it back while it still fades; it stays.
+  await page.getByTestId('tt-back').click();
+  await check(6, 'back from the end');
+  await page.getByTestId('tt-back').click();
+  await check(5, 'back before the failover');
+  await page.evaluate(async () => {
+    const travel = (window.coloSim.state as unknown as { travel: { goTo(step: number): Promise<void> } }).travel;
+    const drawn = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    await travel.goTo(6);
+    await drawn();
+    await travel.goTo(5);
+  });
+  await check(5, 'there and back within a fade');
 });
 
 test('acting at a past step forks: the old future is a branch to switch back to, then discard', async ({ page }) => {

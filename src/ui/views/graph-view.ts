@@ -33,6 +33,7 @@ import {
   type Point,
 } from './graph-layout.js';
 import { analyseRoles, keyOf, type PairRoles, type Slot } from '../lib/host-roles.js';
+import { EXITING, fadeOut, revive } from './fading-join.js';
 
 export interface GraphData {
   readonly summary: SimSummary;
@@ -60,6 +61,10 @@ interface EdgeDatum {
   readonly child: string;
   readonly curve: Curve;
 }
+
+/** What of a leaving edge or node goes at once, before its box fades (fading-join.ts). */
+const EDGE_HIDDEN_AT_EXIT = 'text.edge-label';
+const NODE_HIDDEN_AT_EXIT = 'text, g.node-badges';
 
 /** A feed line's height and the distance between two lines (graph units). */
 const FEED_LINE = 21;
@@ -320,7 +325,12 @@ export class GraphView implements GraphAnimator {
 
   private applyFocus(): void {
     const { nodes, link } = this.focus;
-    this.nodesLayer?.selectAll<SVGGElement, NodeDatum>('g.node').classed('focused', (datum) => nodes.has(datum.name) || nodes.has(datum.key));
+    // A node on its way out is not outlined: it is no longer part of the graph.
+    this.nodesLayer
+      ?.selectAll<SVGGElement, NodeDatum>('g.node')
+      .classed('focused', function (datum) {
+        return !this.classList.contains(EXITING) && (nodes.has(datum.name) || nodes.has(datum.key));
+      });
     this.linkLayer?.selectAll<SVGGElement, unknown>('g.link').classed('focused', link);
   }
 
@@ -470,12 +480,9 @@ export class GraphView implements GraphAnimator {
             .text((datum) => (datum.role === 'backend' ? '' : datum.role));
           return group;
         },
-        (update) => update,
+        (update) => revive(update, EDGE_HIDDEN_AT_EXIT),
         // The label goes at once: a new edge's label may already be placed where it was.
-        (exit) => {
-          exit.select('text.edge-label').attr('display', 'none');
-          return exit.transition().duration(350).attr('opacity', 0).remove();
-        },
+        (exit) => fadeOut(exit, 350, EDGE_HIDDEN_AT_EXIT),
       )
       .attr('opacity', (datum) => (lostHost && datum.host === lostHost ? 0.35 : 1))
       .each(function (datum) {
@@ -549,12 +556,9 @@ export class GraphView implements GraphAnimator {
             .attr('opacity', 1);
           return group;
         },
-        (update) => update,
+        (update) => revive(update, NODE_HIDDEN_AT_EXIT),
         // Its texts go at once (labels may now be placed where they were); the box fades.
-        (exit) => {
-          exit.selectAll('text, g.node-badges').attr('display', 'none');
-          return exit.transition().duration(350).attr('opacity', 0).remove();
-        },
+        (exit) => fadeOut(exit, 350, NODE_HIDDEN_AT_EXIT),
       );
     // Which host and part each node is, for tests and tooltips: it changes when roles move.
     groups
