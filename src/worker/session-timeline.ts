@@ -20,7 +20,8 @@ import type { ParsedStep } from '../engine/scenario/schema.js';
 import type { StepResult } from '../engine/scenario/runner.js';
 import { validateScenarioDocument, type Scenario } from '../engine/scenario/validate.js';
 import type { SimEvent } from '../engine/sim/events.js';
-import { Timeline, type StepMark } from '../engine/timeline/timeline.js';
+import type { LiveInvariantsState } from '../engine/invariants/live-invariants.js';
+import { Timeline, type StepMark, type TimelineCompanion } from '../engine/timeline/timeline.js';
 import type { RecordChange } from '../storage/tracked-stores.js';
 
 export const TIMELINE_KEY = 'timeline';
@@ -50,7 +51,7 @@ export function isBranchKey(key: unknown): key is readonly ['branch', number] {
 }
 
 export class SessionTimeline {
-  timeline: Timeline;
+  timeline: Timeline<LiveInvariantsState>;
   /** Session mode: the moment shown (stepCount = the end, where the session lives). */
   private shownStep: number | null = null;
   branches: BranchHeader[] = [];
@@ -67,13 +68,21 @@ export class SessionTimeline {
   private recordDirty = true;
   private readonly branchWrites: Array<RecordChange> = [];
 
-  constructor(settings: SimulationSettings) {
-    this.timeline = new Timeline(emptyScenario(settings));
+  /** `invariants` follows every simulation the timeline builds (the moments shown get theirs). */
+  constructor(
+    settings: SimulationSettings,
+    private readonly invariants?: TimelineCompanion<LiveInvariantsState>,
+  ) {
+    this.timeline = this.timelineOf(emptyScenario(settings));
+  }
+
+  private timelineOf(scenario: Scenario): Timeline<LiveInvariantsState> {
+    return new Timeline(scenario, this.invariants ? { companion: this.invariants } : {});
   }
 
   /** A new timeline (a new simulation, a scenario loaded or closed); branches stay unless `dropBranches`. */
   reset(scenario: Scenario, dropBranches: boolean): void {
-    this.timeline = new Timeline(scenario);
+    this.timeline = this.timelineOf(scenario);
     this.shownStep = null;
     this.pendingEvents = [];
     this.resultsByStep = [];

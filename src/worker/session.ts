@@ -36,7 +36,7 @@ import { digestImages } from './disk-digest.js';
 import { PagedLog } from './paged-log.js';
 import type { CheckpointComparisonAnswer, CheckpointComparisonRequest, ClockSettings, CommandResult, Frame, PersistenceStatus, QmpTranscriptEvent, ScenarioLoadResult, ScenarioPosition, ScenarioStatic, TimelineMarks, TimelinePosition, TimeTravelResult, WorkerNotice } from './protocol.js';
 import { emptyScenario, parseSessionSteps, SessionTimeline } from './session-timeline.js';
-import type { StepEvent } from '../engine/timeline/timeline.js';
+import type { StepEvent, TimelineCompanion } from '../engine/timeline/timeline.js';
 import type { DiskDiff } from '../engine/timeline/disks.js';
 import type { ExtraNode } from '../engine/scenario/validate.js';
 import {
@@ -138,6 +138,16 @@ export class SimSession {
   /** The live invariants (a), (b), (c) of the simulation, and the last report the page was sent (as JSON). */
   private invariants: LiveInvariants | undefined;
   private invariantsSent = '';
+  /**
+   * The invariants following each simulation: the live one, and those the timeline builds for
+   * moments in the past (each from its keyframe's state, then the replay), so that the moment
+   * shown reports its own, and a fork goes on with them.
+   */
+  private readonly invariantsOf = new WeakMap<Simulation, LiveInvariants>();
+  private readonly invariantsCompanion: TimelineCompanion<LiveInvariantsState> = {
+    capture: (sim) => this.invariantsOf.get(sim)?.saveState(),
+    attach: (sim, state) => void this.invariantsOf.set(sim, new LiveInvariants(sim, state)),
+  };
   /** Why the goal of the task the learner is doing by hand does not hold yet (its last test). */
   private learnerGoalNotYet: string | undefined;
   /** The scenario text record must be written (or deleted, when no scenario is loaded). */
@@ -169,7 +179,7 @@ export class SimSession {
   private savedUpToUs: number | null = null;
 
   // Time travel (session-timeline.ts).
-  private travel = new SessionTimeline(DEFAULT_SETTINGS);
+  private travel = new SessionTimeline(DEFAULT_SETTINGS, this.invariantsCompanion);
   /** Shown in the middle of a step (to look at only: not saved, left before anything acts). */
   private within: { stepIndex: number; entries: number } | undefined;
   /** While `within`: the stores that match what is saved (the moment before). */
@@ -851,6 +861,7 @@ export class SimSession {
     this.sim = new Simulation(settings, this.stores.factory, snapshot);
     this.view = new ViewBuilder(this.sim);
     this.invariants = new LiveInvariants(this.sim, invariants);
+    this.invariantsOf.set(this.sim, this.invariants);
     this.invariantsSent = '';
     this.pendingEvents = [];
     this.unsubscribe = this.sim.events.subscribe((event) => this.onEvent(event));
@@ -880,7 +891,7 @@ export class SimSession {
     this.nextHistoryId = meta.nextHistoryId;
     this.lastCommandEndUs = meta.lastCommandEndUs;
     this.entriesRunAtLastCommand = meta.entriesRunAtLastCommand;
-    this.travel = new SessionTimeline(meta.snapshot.settings);
+    this.travel = new SessionTimeline(meta.snapshot.settings, this.invariantsCompanion);
     if (!meta.scenario) {
       const parsed = parseSessionSteps(this.steps.kept, meta.snapshot.settings, setupOfSettings(meta.snapshot.settings));
       if (parsed.ok) this.travel.reset(parsed.scenario, false);
@@ -1218,6 +1229,14 @@ export class SimSession {
     this.stores = stores;
     this.sim = sim;
     this.view = new ViewBuilder(sim);
+    // The timeline built `sim` with its invariants (invariantsCompanion); the old ones followed a moment no longer shown.
+    const invariants = this.invariantsOf.get(sim) ?? new LiveInvariants(sim);
+    if (invariants !== this.invariants) {
+      this.invariants?.stop();
+      this.invariants = invariants;
+      this.invariantsOf.set(sim, invariants);
+      this.invariantsSent = '';
+    }
     this.pendingEvents = [];
     this.droppedEvents = 0;
     this.unsubscribe = sim.events.subscribe((event) => this.onEvent(event));

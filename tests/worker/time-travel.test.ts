@@ -7,6 +7,7 @@
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
+import { LiveInvariants, type InvariantReport } from '../../src/engine/invariants/live-invariants.js';
 import { ScenarioRunner } from '../../src/engine/scenario/runner.js';
 import { validateScenarioText } from '../../src/engine/scenario/validate.js';
 import type { SimEvent } from '../../src/engine/sim/events.js';
@@ -164,5 +165,65 @@ describe('time travel in the worker session', () => {
     expect(await session.digestDisks()).toEqual(endDisks);
     const share = await session.shareState();
     expect(share).toEqual({ scenarioText: text, step: 4 });
+  });
+});
+
+describe('the live invariants of a moment shown', () => {
+  /** The invariants after each step of a run from the start, LiveInvariants following it from the new simulation on. */
+  function invariantsOfReplay(text: string): InvariantReport[] {
+    const validation = validateScenarioText(text);
+    if (!validation.ok) throw new Error(JSON.stringify(validation.errors));
+    const runner = new ScenarioRunner(validation.scenario, createMemoryStore);
+    const invariants = new LiveInvariants(runner.simulation);
+    const reports = [invariants.report()];
+    while (runner.nextStepIndex < validation.scenario.steps.length) {
+      runner.step();
+      reports.push(invariants.report());
+    }
+    return reports;
+  }
+
+  /** The newest invariants the page was sent. */
+  const shownInvariants = (ports: { frames(): Array<{ invariants?: InvariantReport }> }) => ports.frames().findLast((frame) => frame.invariants !== undefined)?.invariants;
+
+  it('are those a run from the start has there, at every step and back at the end; a fork goes on with them; a reload keeps them', async () => {
+    const databaseName = `tt-inv-${databaseCounter++}`;
+    const { session, ports } = await openSession(databaseName);
+    await session.newSimulation(SMALL);
+    // (c) breaks when the hidden disk cannot take a copy; the checkpoint empties it and starts a new epoch.
+    await act(session, { op: 'colo-start' });
+    await act(session, { op: 'fault', kind: 'io-error', node: 'hidden-disk', on: 'write', count: 1 });
+    await act(session, { op: 'guest-write', vm: 'primary', offset: 0, length: '4K', pattern: '0x22' });
+    await act(session, { op: 'checkpoint' });
+    await act(session, { op: 'guest-write', vm: 'primary', offset: '64K', length: '4K', pattern: '0x33' });
+    await act(session, { op: 'fault', kind: 'io-error', node: 'hidden-disk', on: 'read' });
+    const reference = invariantsOfReplay(await session.exportScenario('t'));
+    expect(reference).toHaveLength(7);
+    const statuses = reference.map((report) => report.checks.map((check) => check.status).join(' '));
+    // The steps differ: a moment showing the end's invariants would fail below.
+    expect(new Set(statuses).size, statuses.join(' | ')).toBeGreaterThanOrEqual(3);
+    const atEnd = shownInvariants(ports);
+    expect(atEnd).toEqual(reference[6]);
+
+    for (const step of [3, 0, 5, 1, 4, 2, 6]) {
+      expect((await session.goToStep(step)).ok).toBe(true);
+      expect(shownInvariants(ports), `invariants at step ${step}`).toEqual(reference[step]);
+    }
+    expect(shownInvariants(ports)).toEqual(atEnd);
+
+    // Acting at step 3 (after the failed copy, before the checkpoint) forks: the invariants go on from step 3's.
+    expect((await session.goToStep(3)).ok).toBe(true);
+    await act(session, { op: 'guest-write', vm: 'primary', offset: '128K', length: '4K', pattern: '0x44' });
+    const forked = reference.slice(0, 4);
+    const forkReference = invariantsOfReplay(await session.exportScenario('fork'));
+    expect(forkReference.slice(0, 4)).toEqual(forked);
+    expect(shownInvariants(ports)).toEqual(forkReference.at(-1));
+
+    // A reload at a moment in the past shows that moment's invariants.
+    expect((await session.goToStep(2)).ok).toBe(true);
+    const before = shownInvariants(ports);
+    expect(before).toEqual(forkReference[2]);
+    const reopened = await openSession(databaseName);
+    expect(shownInvariants(reopened.ports)).toEqual(before);
   });
 });

@@ -19,6 +19,11 @@
  * keyframe costs its snapshot (a few KiB: no disk bytes) plus its images' bytes as runs (a
  * repeated byte costs one run; literal bytes cost themselves). `memory()` states the figures.
  *
+ * A companion (the worker's live invariants) can follow every simulation the timeline builds:
+ * its state is kept with each keyframe and handed back when a moment is rebuilt from that
+ * keyframe, before the steps in between are replayed, so it has seen what it would have seen in a
+ * run from the start.
+ *
  * Per step the timeline also keeps a small mark (op, virtual time, event numbers, scheduler
  * entries, notable things), for a timeline view and for finding a step's events.
  */
@@ -58,19 +63,41 @@ export interface StepMark {
   readonly notes: readonly TimelineNote[];
 }
 
-interface Keyframe {
+interface Keyframe<CompanionState> {
   readonly step: number;
   readonly snapshot: SimulationSnapshot;
   readonly disks: ReadonlyMap<string, KeyframeDisk>;
   readonly progress: RunnerProgress;
+  /** The companion's state at this keyframe (undefined: none, or it followed nothing then). */
+  readonly companion: CompanionState | undefined;
   readonly approxBytes: number;
 }
 
-export interface TimelineOptions {
+/**
+ * What follows each simulation the timeline builds, beside the engine (the worker's live
+ * invariants, src/engine/invariants/live-invariants.ts).
+ */
+export interface TimelineCompanion<CompanionState> {
+  /**
+   * Its state now on `sim` (the live run's or one the timeline built), kept with a keyframe as
+   * given: return a copy. Undefined when nothing follows `sim`.
+   */
+  capture(sim: Simulation): CompanionState | undefined;
+  /**
+   * Follow `sim`, just built from a keyframe whose captured state is `state` (undefined: the new
+   * simulation of step 0), before any step is replayed on it. `state` stays the keyframe's: copy
+   * what is to be changed.
+   */
+  attach(sim: Simulation, state: CompanionState | undefined): void;
+}
+
+export interface TimelineOptions<CompanionState = never> {
   /** Initial keyframe interval in steps (at least 1). */
   readonly keyframeEvery?: number;
   /** Keyframes kept at most (at least 2). */
   readonly maxKeyframes?: number;
+  /** Follows every simulation the timeline builds (see TimelineCompanion). */
+  readonly companion?: TimelineCompanion<CompanionState>;
 }
 
 /** A rebuilt moment. */
@@ -106,10 +133,11 @@ export interface PartialMoment {
 
 class StopReplay extends Error {}
 
-export class Timeline {
+export class Timeline<CompanionState = never> {
   private readonly stepList: ParsedStep[];
   private readonly markList: StepMark[] = [];
-  private keyframes: Keyframe[] = [];
+  private keyframes: Array<Keyframe<CompanionState>> = [];
+  private readonly companion: TimelineCompanion<CompanionState> | undefined;
   private interval: number;
   private readonly maxKeyframes: number;
   /** Events of replayed stretches of steps, by "from:to" (insertion order is the eviction order). */
@@ -122,8 +150,9 @@ export class Timeline {
    */
   constructor(
     readonly scenario: Scenario,
-    options: TimelineOptions = {},
+    options: TimelineOptions<CompanionState> = {},
   ) {
+    this.companion = options.companion;
     this.stepList = [...scenario.steps];
     this.interval = options.keyframeEvery ?? DEFAULT_KEYFRAME_EVERY;
     this.maxKeyframes = options.maxKeyframes ?? DEFAULT_MAX_KEYFRAMES;
@@ -209,7 +238,15 @@ export class Timeline {
     const disks = captureKeyframeDisks(sim);
     let diskBytes = 0;
     for (const disk of disks.values()) diskBytes += disk.approxBytes;
-    const keyframe: Keyframe = { step, snapshot, disks, progress: structuredCloneProgress(progress), approxBytes: approxBytes(snapshot) + approxBytes(progress) + diskBytes };
+    const companion = this.companion?.capture(sim);
+    const keyframe: Keyframe<CompanionState> = {
+      step,
+      snapshot,
+      disks,
+      progress: structuredCloneProgress(progress),
+      companion,
+      approxBytes: approxBytes(snapshot) + approxBytes(progress) + approxBytes(companion) + diskBytes,
+    };
     const at = this.keyframes.findIndex((existing) => existing.step > step);
     if (at < 0) this.keyframes.push(keyframe);
     else this.keyframes.splice(at, 0, keyframe);
@@ -333,8 +370,8 @@ export class Timeline {
     if (!Number.isInteger(step) || step < 0 || step > this.stepList.length) throw new RangeError(`moment ${step} is outside the timeline (0 to ${this.stepList.length})`);
   }
 
-  private keyframeBefore(step: number): Keyframe | undefined {
-    let found: Keyframe | undefined;
+  private keyframeBefore(step: number): Keyframe<CompanionState> | undefined {
+    let found: Keyframe<CompanionState> | undefined;
     for (const keyframe of this.keyframes) {
       if (keyframe.step > step) break;
       found = keyframe;
@@ -342,7 +379,7 @@ export class Timeline {
     return found;
   }
 
-  private materializeFrom(keyframe: Keyframe | undefined, step: number, createStore: StoreFactory, onEvent: (event: SimEvent) => void): void {
+  private materializeFrom(keyframe: Keyframe<CompanionState> | undefined, step: number, createStore: StoreFactory, onEvent: (event: SimEvent) => void): void {
     const { simulation, runner, fromStep } = this.restore(keyframe, createStore);
     const unsubscribe = simulation.events.subscribe(onEvent);
     try {
@@ -356,15 +393,17 @@ export class Timeline {
     return this.restore(this.keyframeBefore(step), createStore);
   }
 
-  private restore(keyframe: Keyframe | undefined, createStore: StoreFactory): { simulation: Simulation; runner: ScenarioRunner; fromStep: number } {
+  private restore(keyframe: Keyframe<CompanionState> | undefined, createStore: StoreFactory): { simulation: Simulation; runner: ScenarioRunner; fromStep: number } {
     const view: Scenario = { ...this.scenario, steps: this.stepList };
     if (!keyframe) {
       const simulation = new Simulation(this.settings, createStore);
+      this.companion?.attach(simulation, undefined);
       return { simulation, runner: new ScenarioRunner(view, createStore, { simulation }), fromStep: 0 };
     }
     let filling = true;
     const simulation = new Simulation(this.settings, factoryWithDisks(createStore, keyframe.disks, () => filling), keyframe.snapshot);
     filling = false;
+    this.companion?.attach(simulation, keyframe.companion);
     const saved = keyframe.progress;
     // A run that ended because its steps ran out goes on when steps were appended since.
     const progress: RunnerProgress = saved.finished && saved.failure === null && keyframe.step < this.stepList.length ? { ...structuredCloneProgress(saved), finished: false } : structuredCloneProgress(saved);
