@@ -184,7 +184,7 @@ describe('the live invariants of a moment shown', () => {
   }
 
   /** The newest invariants the page was sent. */
-  const shownInvariants = (ports: { frames(): Array<{ invariants?: InvariantReport }> }) => ports.frames().findLast((frame) => frame.invariants !== undefined)?.invariants;
+  const shownInvariants = (ports: { frames(): Array<{ invariants?: InvariantReport }> }) => [...ports.frames()].reverse().find((frame) => frame.invariants !== undefined)?.invariants;
 
   it('are those a run from the start has there, at every step and back at the end; a fork goes on with them; a reload keeps them', async () => {
     const databaseName = `tt-inv-${databaseCounter++}`;
