@@ -143,11 +143,16 @@ describe('live invariants around the COLO lifecycle', () => {
     epochHolds(sim, invariants, third, 0x66);
   });
 
-  it('failover to the primary, resume (fresh disk), failover to the secondary, resume (disk kept): held after every checkpoint', () => {
+  it('failover to the primary (not protected until the resume), resume (fresh disk), failover to the secondary, resume (disk kept): held after every checkpoint', () => {
     const { sim, invariants } = newPair();
     run(sim, { op: 'guest-write', vm: 'primary', offset: 0, length: '64K', pattern: '0x22' });
     run(sim, { op: 'failover', to: 'primary' });
     run(sim, { op: 'guest-write', vm: 'primary', offset: '64K', length: '64K', pattern: '0x23' });
+    // The lost secondary's graph stays frozen (its node still in stage running), yet nothing
+    // replicates any more: the pair is not protected and no invariant is checked on it.
+    expect(resolveProtectedPair(sim).unprotected).toBe("not protected: the primary VM's quorum has no replication node in primary mode (a failover to the primary lets it go)");
+    expect(new ViewBuilder(sim).summary().pair?.protected).toBe(false);
+    expect(statuses(invariants.report())).toEqual(NOT_APPLICABLE);
     resume(sim, invariants, 'fresh');
     const second = resolveProtectedPair(sim).names;
     expect(second).toMatchObject({ primaryDisk: 'primary-disk', topDisk: 'top-disk-2', hiddenDisk: 'hidden-disk-2', activeDisk: 'active-disk-2', secondaryDisk: 'secondary-disk-2' });

@@ -23,12 +23,15 @@
  *         commit folded active and hidden into), followed down to the image.
  *
  * The pair is protected while the secondary's replication node is in stage running
- * (replication_start(REPLICATION_MODE_SECONDARY) ran, no failover or stop since): an epoch of
- * replication. After a failover to the secondary (the stage is failover or done), and while a
- * lost host restarts and resyncs (its new node is in stage none), the pair is not protected and
- * `unprotected` says why. After a failover to the primary the lost secondary's graph stays as
- * its QEMU left it (stage running, nothing changes it any more) until the host is restarted,
- * which drops it: its frozen disks are still the pair's until then, as they always were.
+ * (replication_start(REPLICATION_MODE_SECONDARY) ran, no failover or stop since) and the
+ * primary's has not been stopped: an epoch of replication (a primary node still in stage none,
+ * as in a trace that starts only the secondary's, leaves the secondary's epoch to check).
+ * After a failover to the secondary (its stage is failover or done), after a failover to the
+ * primary (replication_stop made the primary's node done and the quorum let it go: nothing is
+ * forwarded any more, and the lost secondary's graph only stays as its QEMU left it, frozen, until
+ * the host is restarted), and while a lost host restarts and resyncs (its new node is in stage
+ * none), the pair is not protected and `unprotected` says why: the live invariants then say "not
+ * protected" instead of checking a pair that no longer replicates.
  */
 import { ImageNode } from '../block/image.js';
 import type { BlockNode } from '../block/node.js';
@@ -88,7 +91,11 @@ export function resolveProtectedPair(sim: Simulation): ProtectedPair {
     ? 'not protected: the secondary host has no replication node in secondary mode'
     : replication.stage !== 'running'
       ? `${replication.nodeName} is in stage ${replication.stage}`
-      : undefined;
+      : !primary.replication
+        ? "not protected: the primary VM's quorum has no replication node in primary mode (a failover to the primary lets it go)"
+        : primary.replication.stage !== 'running' && primary.replication.stage !== 'none'
+          ? `${primary.replication.nodeName} is in stage ${primary.replication.stage}`
+          : undefined;
   return {
     names,
     secondaryReplication: replication,

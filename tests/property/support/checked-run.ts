@@ -1529,14 +1529,17 @@ export class CheckedTraceRun {
    * The app's live invariants say "held" wherever this model says the pair is sound: in RUNNING
    * with the backup job and a valid epoch, no fault in force and every change so far a primary
    * write replicated whole; (a) when that held at the last checkpoint too. And they never apply
-   * outside RUNNING.
+   * outside RUNNING, nor once the primary's replication node is stopped or out of its quorum.
    */
   private checkLiveInvariants(): void {
     const m = this.m;
     const report = this.live.report();
     const status = (id: string) => report.checks.find((check) => check.id === id)!;
-    if (m.stage.secondary !== 'running') {
-      for (const check of report.checks) if (check.status !== 'not-applicable') throw new InvariantViolation('live invariants', `${check.id} is ${check.status} in stage ${m.stage.secondary}`);
+    // Not protected: the secondary's node is not running, or the primary's was stopped (a
+    // failover to the primary also takes it out of the quorum).
+    const primaryStopped = !m.quorumHasReplicationChild || (m.stage.primary !== 'running' && m.stage.primary !== 'none');
+    if (m.stage.secondary !== 'running' || primaryStopped) {
+      for (const check of report.checks) if (check.status !== 'not-applicable') throw new InvariantViolation('live invariants', `${check.id} is ${check.status} in stage ${m.stage.primary}/${m.stage.secondary}${m.quorumHasReplicationChild ? '' : ', the replication node out of the quorum'}`);
       return;
     }
     const sound = m.backupJob && m.epochValid && m.replicaFollowsPrimary && m.ioFaultRules.size === 0 && m.ejected.size === 0 && m.linkUp;
