@@ -197,7 +197,7 @@ export interface Frame {
   readonly savedUpToUs: number | null;
   readonly summary: SimSummary;
   readonly events: readonly SimEvent[];
-  /** Events left out of this frame because there were too many to show (fast clock). */
+  /** Events left out of this frame because there were too many to show (a fast clock, a run to the end). */
   readonly droppedEvents: number;
   /** Sent whole on the first frame and when the disks were rebuilt. */
   readonly layouts?: readonly DiskLayout[];

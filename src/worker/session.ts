@@ -93,6 +93,12 @@ const SCENARIO_STEPS_PER_BURST_BUDGET_MS = 12;
  * steps ran at a ninth of the CLI's pace). The last frame always comes at the end.
  */
 const RUN_TO_END_FRAME_INTERVAL_MS = 100;
+/**
+ * Events in a frame of "run to end" before its last: the newest, the others counted as not shown.
+ * A frame of 4,000 events (about 640 KB) took the worker as long to clone for postMessage as
+ * the engine took to run the steps in it; the last frame carries the usual MAX_EVENTS_PER_FRAME.
+ */
+const RUN_TO_END_EVENTS_PER_FRAME = 250;
 
 interface LoadedScenario {
   readonly name: string;
@@ -399,6 +405,7 @@ export class SimSession {
         if (runner.done) await this.saveNow();
         else if (this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) this.startSave();
         if (runner.done || this.ports.wallClockMs() - lastFrameWallMs >= RUN_TO_END_FRAME_INTERVAL_MS) {
+          if (!runner.done) this.trimPendingEvents(RUN_TO_END_EVENTS_PER_FRAME);
           await this.publish();
           lastFrameWallMs = this.ports.wallClockMs();
         }

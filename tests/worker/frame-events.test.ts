@@ -1,19 +1,41 @@
 /**
  * A frame carries at most MAX_EVENTS_PER_FRAME (4,000) events: the newest, with the count of the
  * older ones left out. A run to the end with a wall clock that stands still makes one frame for
- * many thousand events.
+ * many thousand events; with a clock that moves, its frames before the last carry the newest
+ * RUN_TO_END_EVENTS_PER_FRAME (250), and the last the usual 4,000 at most.
  */
 import { describe, expect, it } from 'vitest';
-import { openSession } from './support/session-harness.js';
+import { IndexedDbPersistence } from '../../src/storage/indexeddb-persistence.js';
+import type { Frame } from '../../src/worker/protocol.js';
+import { SimSession } from '../../src/worker/session.js';
+import { openSession, RecordingPorts } from './support/session-harness.js';
 
 const MAX_EVENTS_PER_FRAME = 4000;
+const RUN_TO_END_EVENTS_PER_FRAME = 250;
+
+/** 1,500 writes of both VMs after COLO starts: many thousand events. */
+function burstScenario(): string {
+  const steps: unknown[] = [{ op: 'colo-start' }];
+  for (let index = 0; index < 1500; index++) steps.push({ op: 'guest-write', vm: index % 2 ? 'secondary' : 'primary', offset: (index % 64) * 4096, length: 4096, pattern: (index % 250) + 1 });
+  return JSON.stringify({ format: 'colo-sim/1', title: 'burst', setup: { diskSize: '1M' }, steps });
+}
+
+/** Every event of the frames is the newest of its stretch, in order, and each event of the run is carried or counted. */
+function expectCarriedOrCounted(burst: readonly Frame[], lastSequenceBefore: number): void {
+  for (const frame of burst) {
+    frame.events.forEach((event, index) => {
+      if (index > 0) expect(event.sequence).toBe(frame.events[index - 1]!.sequence + 1);
+    });
+  }
+  const carried = burst.flatMap((frame) => frame.events);
+  const dropped = burst.reduce((sum, frame) => sum + frame.droppedEvents, 0);
+  expect(carried.length + dropped).toBe(carried[carried.length - 1]!.sequence - lastSequenceBefore);
+}
 
 describe('events per frame', () => {
   it('keeps the newest 4,000 events of a burst and counts every one it left out', async () => {
     const { session, ports } = await openSession(`frame-events-${Date.now()}`);
-    const steps: unknown[] = [{ op: 'colo-start' }];
-    for (let index = 0; index < 1500; index++) steps.push({ op: 'guest-write', vm: index % 2 ? 'secondary' : 'primary', offset: (index % 64) * 4096, length: 4096, pattern: (index % 250) + 1 });
-    const loaded = await session.loadScenario('burst.json', JSON.stringify({ format: 'colo-sim/1', title: 'burst', setup: { diskSize: '1M' }, steps }));
+    const loaded = await session.loadScenario('burst.json', burstScenario());
     expect(loaded.ok).toBe(true);
     const framesBefore = ports.frames().length;
     const lastSequenceBefore = Math.max(-1, ...ports.frames().flatMap((frame) => frame.events.map((event) => event.sequence)));
@@ -25,14 +47,37 @@ describe('events per frame', () => {
     for (const frame of burst) expect(frame.events.length).toBeLessThanOrEqual(MAX_EVENTS_PER_FRAME);
     // Each frame's events are consecutive and the newest of their stretch: nothing reordered, and
     // every event of the run is either carried or counted.
-    for (const frame of burst) {
-      frame.events.forEach((event, index) => {
-        if (index > 0) expect(event.sequence).toBe(frame.events[index - 1]!.sequence + 1);
-      });
-    }
-    const lastSequence = carried[carried.length - 1]!.sequence;
-    expect(carried.length + dropped).toBe(lastSequence - lastSequenceBefore);
+    expectCarriedOrCounted(burst, lastSequenceBefore);
     const frameWithDrops = burst.find((frame) => frame.droppedEvents > 0)!;
     expect(frameWithDrops.events).toHaveLength(MAX_EVENTS_PER_FRAME);
+  });
+
+  it('in a run to the end, frames before the last carry the newest 250 events, the last every one since the frame before (up to 4,000)', async () => {
+    // A wall clock that moves a millisecond per reading: bursts end, and a frame goes every 100 ms.
+    class MovingClockPorts extends RecordingPorts {
+      private movingMs = 0;
+      override wallClockMs(): number {
+        return (this.movingMs += 1);
+      }
+    }
+    const databaseName = `frame-events-moving-${Date.now()}`;
+    const persistence = await IndexedDbPersistence.open(databaseName);
+    await persistence.claim();
+    const ports = new MovingClockPorts();
+    const session = new SimSession(ports, persistence, { kind: 'indexeddb', databaseName });
+    await session.start(await persistence.loadAll());
+    expect((await session.loadScenario('burst.json', burstScenario())).ok).toBe(true);
+    const framesBefore = ports.frames().length;
+    const lastSequenceBefore = Math.max(-1, ...ports.frames().flatMap((frame) => frame.events.map((event) => event.sequence)));
+    await session.scenarioRunToEnd();
+    const burst = ports.frames().slice(framesBefore);
+    expect(burst.length, 'frames of the run').toBeGreaterThan(3);
+    const last = burst[burst.length - 1]!;
+    for (const frame of burst.slice(0, -1)) expect(frame.events.length).toBeLessThanOrEqual(RUN_TO_END_EVENTS_PER_FRAME);
+    expect(burst.slice(0, -1).some((frame) => frame.events.length === RUN_TO_END_EVENTS_PER_FRAME && frame.droppedEvents > 0), 'a frame before the last was trimmed').toBe(true);
+    // The last frame keeps every event since the frame before it, up to the usual 4,000.
+    expect(last.droppedEvents === 0 || last.events.length === MAX_EVENTS_PER_FRAME, `last frame: ${last.events.length} events, ${last.droppedEvents} left out`).toBe(true);
+    expect(last.scenario?.done).toBe(true);
+    expectCarriedOrCounted(burst, lastSequenceBefore);
   });
 });
