@@ -38,6 +38,14 @@ describe('lifecycleSpans', () => {
     }
   });
 
+  it('a failover at the last step: the end is failed over (an empty last stretch), not the phase before', () => {
+    expect(lifecycleSpans([mark(0, ['colo-start']), mark(1, ['failover'])], 2)).toEqual([
+      { phase: 'unprotected', fromStep: 0, toStep: 1 },
+      { phase: 'protected', fromStep: 1, toStep: 2 },
+      { phase: 'failed-over', fromStep: 2, toStep: 2 },
+    ]);
+  });
+
   it('an empty timeline is one stretch, not protected', () => {
     expect(lifecycleSpans([], 0)).toEqual([{ phase: 'unprotected', fromStep: 0, toStep: 0 }]);
   });

@@ -28,7 +28,8 @@ export interface LifecycleSpan {
  * The lifecycle stretches of a timeline of `stepCount` steps: before COLO starts, not protected;
  * COLO started, protected; a failover, failed over; a host restarted (the lost one back as the
  * new secondary), resyncing; COLO started again, protected again. A phase begins at the moment
- * after the step that noted it. Steps past the last mark (not run yet) keep the last phase.
+ * after the step that noted it. Steps past the last mark (not run yet) keep the last phase, and
+ * the last stretch is the phase of the end (empty when its step is the last).
  */
 export function lifecycleSpans(marks: readonly StepMark[], stepCount: number): LifecycleSpan[] {
   const spans: LifecycleSpan[] = [];
@@ -52,8 +53,9 @@ export function lifecycleSpans(marks: readonly StepMark[], stepCount: number): L
     }
     if (mark.notes.includes('restart')) change('resyncing', at);
   }
-  const end = Math.max(stepCount, from);
-  if (end > from || spans.length === 0) spans.push({ phase, fromStep: from, toStep: Math.max(end, from) });
+  // The phase of the last moment always has its stretch, even an empty one (a failover at the
+  // last step): the strip reads the end's phase from it.
+  spans.push({ phase, fromStep: from, toStep: Math.max(stepCount, from) });
   return spans;
 }
 
