@@ -252,6 +252,10 @@ test('after a failover to the primary, its replication node (DONE, out of the qu
   await expect(page.locator('.graph-svg g.link[data-client="primary:nbd-client"]')).toHaveClass(/\bretired\b/);
   // The pair's living parts are not.
   for (const name of ['colo-disk', 'primary-disk']) await expect(page.locator(`.graph-svg g.node[data-host="primary"][data-node="${name}"]`)).not.toHaveClass(/\bretired\b/);
+  // The survivor's VM runs on (colo_do_failover resumes it); the lost host's is not shown as running.
+  await expect(page.getByTestId('vm-primary')).toHaveText('PVM running');
+  await expect(page.getByTestId('vm-secondary')).toHaveText('host lost');
+  await expect(page.locator('.graph-svg g.node[data-host="primary"][data-slot="vm"] .node-title')).toHaveText('▶ primary VM');
   await expectTidy(page, 'failed over to the primary');
   await shot(page, 1280, '5-failed-over-to-primary');
 });

@@ -946,7 +946,7 @@ function backendLabel(datum: NodeDatum, summary: SimSummary, lostHost: HostName 
   // The VM's pill says its role: hosts are roles (after a swap the primary is the old secondary machine).
   const vm = datum.slot === 'vm' ? `${datum.host} VM` : datum.name;
   if (lostHost === datum.host) return `${vm} · lost`;
-  return `${summary.vmsRunning ? '▶' : '❚❚'} ${vm}`;
+  return `${summary.colo[datum.host].running ? '▶' : '❚❚'} ${vm}`;
 }
 
 /**
@@ -1128,7 +1128,7 @@ function signatureOf(data: GraphData): string {
   const progress = summary.jobs
     .filter((job) => job.filter !== undefined)
     .map((job) => [job.id, job.status, job.offsetBytes, job.lenBytes, data.jobProgress[job.id]?.offsetBytes, data.jobProgress[job.id]?.lenBytes]);
-  return JSON.stringify([summary.nodes, summary.backends, summary.jobs.map((job) => [job.id, job.target]), summary.linkUp, summary.vmsRunning, data.lostHost, progress]);
+  return JSON.stringify([summary.nodes, summary.backends, summary.jobs.map((job) => [job.id, job.target]), summary.linkUp, summary.colo.primary.running, summary.colo.secondary.running, data.lostHost, progress]);
 }
 
 /**
