@@ -130,6 +130,10 @@ for (const viewport of VIEWPORTS) {
 
     // Fresh: the stage and the controls.
     await expectNoHorizontalOverflow(page);
+    // The timeline's track has room to aim at a step: at 768 px the buttons beside it left it 61 px.
+    const track = (await page.getByTestId('timeline-slider').boundingBox())!;
+    const strip = (await page.getByTestId('timeline').boundingBox())!;
+    expect(track.width, `the timeline track at ${viewport.width} px (strip ${Math.round(strip.width)} px)`).toBeGreaterThanOrEqual(Math.min(300, strip.width * 0.6));
     for (const [name, selector] of [
       ['play', '[data-testid="play"]'],
       ['step', 'button[aria-label="Step to the next event"]'],

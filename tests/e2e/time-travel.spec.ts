@@ -116,6 +116,25 @@ test('acting at a past step forks: the old future is a branch to switch back to,
   await shownAt(page, 7);
   await expect(page.getByTestId('timeline')).toHaveAttribute('data-step-count', '7');
   expect(await digest(page)).toEqual(original.digests[7]);
+  // The menus behave as menus: a switch closes it; one open closes the others (none covers
+  // another's fields); Escape closes it, back on its button; a press outside closes it.
+  const diff = page.getByTestId('tt-diff');
+  await expect(branches).not.toHaveAttribute('open');
+  await branches.locator('summary').click();
+  await expect(branches).toHaveAttribute('open');
+  await diff.locator('summary').click();
+  await expect(diff).toHaveAttribute('open');
+  await expect(branches).not.toHaveAttribute('open');
+  await expect(page.getByTestId('tt-diff-go')).toBeVisible();
+  await page.getByTestId('tt-diff-a').focus();
+  await page.keyboard.press('Escape');
+  await expect(diff).not.toHaveAttribute('open');
+  await expect(diff.locator('summary')).toBeFocused();
+  await page.getByTestId('tt-export').locator('summary').click();
+  await expect(page.getByTestId('tt-export')).toHaveAttribute('open');
+  await page.locator('.graph-svg').click({ position: { x: 5, y: 5 } });
+  await expect(page.getByTestId('tt-export')).not.toHaveAttribute('open');
+  await branches.locator('summary').click();
   await expect(page.getByTestId('tt-branch')).toHaveText(/from step 2, 3 steps/);
   await page.getByTestId('tt-branch-discard').click();
   await expect(page.getByTestId('tt-branches')).toHaveCount(0);
