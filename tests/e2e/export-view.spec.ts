@@ -33,6 +33,16 @@ test('the view exports as SVG and as PNG', async ({ page }) => {
       texts: [...document.querySelectorAll('text')].map((text) => text.textContent),
       graphNodes: document.querySelectorAll('svg svg g').length,
       classes: document.querySelectorAll('[class]').length,
+      // Texts with a halo (a stroke) drawn over their letters: they would show as blank gaps.
+      haloOverText: [...document.querySelectorAll('text')]
+        .filter((text) => {
+          const style = text.getAttribute('style') ?? '';
+          const stroke = /(?:^|;)stroke:([^;]*)/.exec(style)?.[1]?.trim() ?? 'none';
+          const width = Number.parseFloat(/(?:^|;)stroke-width:([^;]*)/.exec(style)?.[1] ?? '0');
+          return stroke !== 'none' && width > 0 && !/(?:^|;)paint-order:\s*stroke/.test(style);
+        })
+        .map((text) => text.textContent),
+      edgeLabels: [...document.querySelectorAll('text')].filter((text) => ['target', 'hidden disk', 'secondary disk', 'backing'].includes(text.textContent ?? '')).length,
     };
   }, svg);
   expect(parsed.error).toBeNull();
@@ -46,6 +56,8 @@ test('the view exports as SVG and as PNG', async ({ page }) => {
   expect(parsed.graphNodes).toBeGreaterThan(10);
   // Styles are written onto the elements: no class is left to a stylesheet that does not travel.
   expect(parsed.classes).toBe(0);
+  expect(parsed.edgeLabels, 'edge labels in the export').toBeGreaterThan(0);
+  expect(parsed.haloOverText).toEqual([]);
 
   // The menu stays open after the SVG.
   const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('tt-export-png').click()]);
@@ -61,6 +73,9 @@ test('the view exports as SVG and as PNG', async ({ page }) => {
   const strip = page.getByTestId('timeline');
   await expect(strip).not.toHaveAttribute('data-within', '');
   const [stepIndex, entries] = (await strip.getAttribute('data-within'))!.split(':').map(Number);
+  // The press on the step button, outside the menu, closed it.
+  await expect(page.getByTestId('tt-export')).not.toHaveAttribute('open');
+  await page.getByTestId('tt-export').locator('summary').click();
   const [insideDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('tt-export-svg').click()]);
   expect(insideDownload.suggestedFilename()).toBe(`colo-sim-inside-step-${stepIndex! + 1}-entry-${entries}.svg`);
   expect(readFileSync((await insideDownload.path())!, 'utf8')).toContain(`inside step ${stepIndex! + 1} of 7`);

@@ -22,6 +22,9 @@ const STYLE_PROPERTIES = [
   'stroke-dasharray',
   'stroke-linecap',
   'stroke-linejoin',
+  // Edge labels keep their white halo under the letters (paint-order: stroke); without it the
+  // halo was painted over them and the exported labels were blank gaps in their edges.
+  'paint-order',
   'opacity',
   'font-family',
   'font-size',
