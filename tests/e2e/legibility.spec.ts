@@ -62,6 +62,18 @@ for (const viewport of [
   });
 }
 
+test("a toast with a QMP command's JSON (no space to wrap at) keeps its text inside it", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await openApp(page);
+  const json = `QMP on the primary: drive-mirror ${JSON.stringify({ device: 'colo-disk', 'job-id': 'resync', target: 'nbd://secondary:9999/secondary-disk', mode: 'existing', format: 'raw', sync: 'full' })}`;
+  await page.evaluate((title) => (window.coloSim.state as unknown as { toast(toast: { tone: string; title: string }): void }).toast({ tone: 'ok', title }), json);
+  const toast = page.getByTestId('toast').filter({ hasText: 'drive-mirror' });
+  await expect(toast).toHaveCount(1);
+  const overflow = await toast.locator('.title').evaluate((title) => ({ scroll: title.scrollWidth, client: title.clientWidth, right: title.getBoundingClientRect().right, toastRight: title.closest('[data-testid="toast"]')!.getBoundingClientRect().right }));
+  expect(overflow.scroll, JSON.stringify(overflow)).toBeLessThanOrEqual(overflow.client);
+  expect(overflow.right).toBeLessThanOrEqual(overflow.toastRight);
+});
+
 test("a write's cell stands out: its ring covers several times the cell's area", async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 800 });
   await openApp(page);
