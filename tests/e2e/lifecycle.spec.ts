@@ -259,3 +259,22 @@ test('after a failover to the primary, its replication node (DONE, out of the qu
   await expectTidy(page, 'failed over to the primary');
   await shot(page, 1280, '5-failed-over-to-primary');
 });
+
+test("after a resume, the NBD link's label keeps off the survivor's nodes (side by side, 1280 px)", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await openApp(page, '/?scenario=/scenarios/lifecycle/01-secondary-resume-replication.json&step=999');
+  await expect(page.getByTestId('timeline')).toHaveAttribute('data-step', '49');
+  await expect(page.locator('.graph-svg g.link g.link-label')).toHaveCount(1);
+  // Once the graph is drawn (nodes fade in), the label's box against every node's box.
+  await page.waitForTimeout(600);
+  const covered = await page.evaluate(() => {
+    const label = document.querySelector('.graph-svg g.link g.link-label rect')!.getBoundingClientRect();
+    return [...document.querySelectorAll('.graph-svg g.node:not(.exiting)')]
+      .filter((node) => {
+        const box = node.querySelector('rect.node-box')!.getBoundingClientRect();
+        return label.left < box.right - 1 && box.left < label.right - 1 && label.top < box.bottom - 1 && box.top < label.bottom - 1;
+      })
+      .map((node) => node.getAttribute('data-node'));
+  });
+  expect(covered).toEqual([]);
+});
