@@ -437,12 +437,12 @@ export class GraphView implements GraphAnimator {
         // covers no node and no other link's label: after a resume the link is short and runs
         // between the survivor's nodes, and its middle lay on one of them.
         // A link that is down has its cross on its middle: the label keeps off it too.
-        const cross = datum.up ? [] : [{ x: middle.x - 9, y: middle.y - 9, width: 18, height: 18 }];
+        const blockers = datum.up ? obstacles : [...obstacles, { x: middle.x - 9, y: middle.y - 9, width: 18, height: 18 }];
         search: for (const t of [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82]) {
           const at = pointOn(datum.curve, t);
           for (const dy of [-20, 20, -38, 38, -56, 56]) {
             const box = { x: at.x - width / 2, y: at.y + dy - 9, width, height: 18 };
-            if (box.x >= 0 && box.x + box.width <= spec.width && box.y >= 0 && ![...obstacles, ...cross].some((obstacle) => overlaps(box, obstacle, 1))) {
+            if (box.x >= 0 && box.x + box.width <= spec.width && box.y >= 0 && !blockers.some((obstacle) => overlaps(box, obstacle, 1))) {
               label = { x: at.x, y: at.y + dy };
               break search;
             }
