@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Prints one closing line for the whole `npm test`, "tests: N passed, N failed[, N skipped]",
-// summed over the JUnit XML files that Vitest and Playwright write to reports/. Vitest's and
-// Playwright's own closing lines are not ones CI systems recognise; this plain line is.
+// Prints one closing line for the whole `npm test`, "N passed, N failed[, N skipped]" with nothing
+// else on it, summed over the JUnit XML files that Vitest and Playwright write to reports/. (CI
+// recorded the landings that closed on "tests: N passed, N failed" as having run no test.)
+// Vitest's and Playwright's own closing lines are not ones CI systems recognise; this plain one is.
 // `--clear` removes the old reports first, so a summary never counts a previous run.
 // Exits 1 when a report is missing or unreadable, or when any test failed.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -46,5 +47,5 @@ for (const file of REPORTS) {
   }
 }
 const passed = total - failed - skipped;
-console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || total === 0 ? 1 : 0);
