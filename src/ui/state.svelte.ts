@@ -8,6 +8,7 @@
  */
 import { CheckpointComparisonState } from './lib/checkpoint-comparison.svelte.js';
 import { SimClient } from '../worker/client.js';
+import { decodeStepResults } from '../worker/step-result-columns.js';
 import type {
   CommandResult,
   DiskLayout,
@@ -377,8 +378,8 @@ export class SimState {
     let results = scenario.results;
     if (frame.scenarioResults) {
       // A frame's batch starts where the page's list ends, or earlier on a restore (which resends them all).
-      const { from, results: added } = frame.scenarioResults;
-      results = [...results.slice(0, from), ...added];
+      const { from, results: columns } = frame.scenarioResults;
+      results = [...results.slice(0, from), ...decodeStepResults(columns, scenario.stepDescriptions)];
     }
     const changed =
       scenario !== this.scenario ||

@@ -32,12 +32,14 @@ export class PagedLog<T> {
 
   /**
    * `name` keys its records (`[name, pageIndex]`); `limit` bounds how many items are kept
-   * (the oldest go first). Throws on a page size or limit below 1.
+   * (the oldest go first); `encodePage` makes a page's record from its items (default: the items
+   * themselves; the reader must turn it back into them). Throws on a page size or limit below 1.
    */
   constructor(
     readonly name: string,
     readonly pageSize: number,
     readonly limit: number = Number.POSITIVE_INFINITY,
+    private readonly encodePage: (items: T[]) => unknown = (items) => items,
   ) {
     if (!(pageSize >= 1) || !(limit >= 1)) throw new RangeError('pageSize and limit must be at least 1');
   }
@@ -97,7 +99,7 @@ export class PagedLog<T> {
     if (from < end) {
       for (let page = Math.floor(from / this.pageSize); page <= lastPage; page++) {
         const start = Math.max(page * this.pageSize, this.firstIndex);
-        changes.push({ key: [this.name, page], value: this.slice(start, Math.min((page + 1) * this.pageSize, end)) });
+        changes.push({ key: [this.name, page], value: this.encodePage(this.slice(start, Math.min((page + 1) * this.pageSize, end))) });
         written.add(page);
       }
     }
@@ -119,8 +121,8 @@ export class PagedLog<T> {
   }
 
   /** A log as saved: `pages` holds the records read back, by page index. Throws when a page in the state is missing. */
-  static loaded<T>(name: string, pageSize: number, limit: number, state: PagedLogState, pages: ReadonlyMap<number, readonly T[]>): PagedLog<T> {
-    const log = new PagedLog<T>(name, pageSize, limit);
+  static loaded<T>(name: string, pageSize: number, limit: number, state: PagedLogState, pages: ReadonlyMap<number, readonly T[]>, encodePage?: (items: T[]) => unknown): PagedLog<T> {
+    const log = new PagedLog<T>(name, pageSize, limit, encodePage);
     log.firstIndex = state.firstIndex;
     for (let index = state.firstIndex; index < state.endIndex; ) {
       const page = Math.floor(index / pageSize);

@@ -28,6 +28,7 @@ import type { HostName, JobType, ReplicationMode, SimEvent, Stage } from '../eng
 import type { DiskDiff } from '../engine/timeline/disks.js';
 import type { StepEvent, StepMark } from '../engine/timeline/timeline.js';
 import type { BranchHeader } from './session-timeline.js';
+import type { StepResultColumns } from './step-result-columns.js';
 
 /**
  * 3 came twice (the QMP transcript and time travel, and the lessons' learner tasks and live
@@ -211,8 +212,8 @@ export interface Frame {
   readonly scenario: ScenarioPosition | null;
   /** Sent when a scenario is loaded or restored (the page keeps it until the next one). */
   readonly scenarioStatic?: ScenarioStatic;
-  /** Results judged since the previous frame, numbered from `from`. */
-  readonly scenarioResults?: { readonly from: number; readonly results: readonly StepResult[] };
+  /** Results judged since the previous frame, numbered from `from`, in columns (decodeStepResults with `stepDescriptions` gives the objects). */
+  readonly scenarioResults?: { readonly from: number; readonly results: StepResultColumns };
   /** Steps recorded in this session (for export). */
   readonly sessionStepCount: number;
   /**

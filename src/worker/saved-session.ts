@@ -8,7 +8,8 @@
  *   steps (for export), the loaded scenario's step results, the event log (the last
  *   EVENT_LOG_LIMIT events), and the QMP traffic of both hosts (the `qmp` and `qmp-event`
  *   events, the last QMP_LOG_LIMIT: the consoles' transcripts). Paged, so a save writes what was
- *   added.
+ *   added. A page is an array of items; a results page is written in columns
+ *   (StepResultColumns), and one saved as an array (before colo-sim 0.1's columns) still reads.
  * - `scenario-text`: the loaded scenario's file, written once when it is loaded.
  * - `history`: the commands the user sent and what each did (the last HISTORY_LIMIT).
  *
@@ -25,6 +26,7 @@ import type { SavedRecord } from '../storage/persistence.js';
 import { isStoreRecordKey, loadStoreRecord, type LoadedChunks } from '../storage/tracked-stores.js';
 import type { PagedLogState } from './paged-log.js';
 import { isBranchKey, TIMELINE_KEY } from './session-timeline.js';
+import { decodeStepResults, isStepResultColumns } from './step-result-columns.js';
 
 export const SAVED_STATE_VERSION = 2;
 export const META_KEY = 'meta';
@@ -104,10 +106,12 @@ export function sortRecords(records: readonly SavedRecord[]): LoadedRecords {
     else if (key === SCENARIO_TEXT_KEY) scenarioText = value as LoadedRecords['scenarioText'];
     else if (key === HISTORY_KEY) history = value as HistoryEntry[];
     else if (isStoreRecordKey(key)) loadStoreRecord(chunks, key, value);
-    else if (Array.isArray(key) && key.length === 2 && typeof key[0] === 'string' && typeof key[1] === 'number' && Array.isArray(value)) {
+    else if (Array.isArray(key) && key.length === 2 && typeof key[0] === 'string' && typeof key[1] === 'number' && (Array.isArray(value) || isStepResultColumns(value))) {
       let log = pages.get(key[0]);
       if (!log) pages.set(key[0], (log = new Map()));
-      log.set(key[1], value as unknown[]);
+      // The results list's pages are saved in columns (step-result-columns.ts); those saved
+      // before were arrays of results, as every other list's pages are.
+      log.set(key[1], Array.isArray(value) ? (value as unknown[]) : decodeStepResults(value));
     }
     // Other keys (a writability probe) are not part of the session.
   }

@@ -34,6 +34,7 @@ import { OwnershipLost, PersistenceError, type Persistence, type SavedRecord } f
 import { TrackedStores, type LoadedChunks, type RecordChange } from '../storage/tracked-stores.js';
 import { digestImages } from './disk-digest.js';
 import { PagedLog } from './paged-log.js';
+import { encodeStepResults, stepResultBuffers } from './step-result-columns.js';
 import type { CheckpointComparisonAnswer, CheckpointComparisonRequest, ClockSettings, CommandResult, Frame, PersistenceStatus, QmpTranscriptEvent, ScenarioLoadResult, ScenarioPosition, ScenarioStatic, TimelineMarks, TimelinePosition, TimeTravelResult, WorkerNotice } from './protocol.js';
 import { emptyScenario, parseSessionSteps, SessionTimeline } from './session-timeline.js';
 import type { StepEvent, TimelineCompanion } from '../engine/timeline/timeline.js';
@@ -131,7 +132,7 @@ export class SimSession {
 
   // What is saved besides the engine.
   private steps = new PagedLog<unknown>(STEPS_LOG, PAGE_SIZE);
-  private results = new PagedLog<StepResult>(RESULTS_LOG, PAGE_SIZE);
+  private results = new PagedLog<StepResult>(RESULTS_LOG, PAGE_SIZE, Number.POSITIVE_INFINITY, encodeStepResults);
   private eventLog = new PagedLog<SimEvent>(EVENTS_LOG, PAGE_SIZE, EVENT_LOG_LIMIT);
   private qmpLog = new PagedLog<QmpTranscriptEvent>(QMP_LOG, PAGE_SIZE, QMP_LOG_LIMIT);
   private history: HistoryEntry[] = [];
@@ -733,7 +734,7 @@ export class SimSession {
     const invariantsChanged = invariantsJson !== this.invariantsSent;
     this.invariantsSent = invariantsJson;
     const resultCount = this.results.endIndex;
-    const newResults = this.runner && resultCount > this.resultsSent ? { from: this.resultsSent, results: this.results.slice(this.resultsSent, resultCount) } : undefined;
+    const newResults = this.runner && resultCount > this.resultsSent ? { from: this.resultsSent, results: encodeStepResults(this.results.slice(this.resultsSent, resultCount), this.loaded?.descriptions) } : undefined;
     this.resultsSent = this.runner ? resultCount : 0;
     const frame: Frame = {
       frameNumber: this.frameNumber++,
@@ -758,7 +759,7 @@ export class SimSession {
     };
     this.restoredFrameDue = false;
     this.historyDue = false;
-    this.ports.post({ kind: 'frame', frame }, transferablesOf(cells, bitmaps));
+    this.ports.post({ kind: 'frame', frame }, [...transferablesOf(cells, bitmaps), ...(newResults ? stepResultBuffers(newResults.results) : [])]);
   }
 
   /** The QMP traffic the page has not had yet (the whole log after a reset or restore). */
@@ -908,7 +909,7 @@ export class SimSession {
       if (!saved.scenarioText) throw new Error('the saved scenario file is missing');
       const validation = validateScenarioText(saved.scenarioText.text);
       if (!validation.ok) throw new Error('the saved scenario is no longer valid');
-      this.results = PagedLog.loaded(RESULTS_LOG, PAGE_SIZE, Number.POSITIVE_INFINITY, meta.scenario.results, pagesOf(saved.pages, RESULTS_LOG));
+      this.results = PagedLog.loaded(RESULTS_LOG, PAGE_SIZE, Number.POSITIVE_INFINITY, meta.scenario.results, pagesOf(saved.pages, RESULTS_LOG), encodeStepResults);
       this.startScenario(meta.scenario.name, saved.scenarioText.text, validation.scenario, meta.scenario.progress);
       this.scenarioTextChanged = false;
     }

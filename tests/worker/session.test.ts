@@ -2,6 +2,7 @@
  * The worker's session in Node, with fake-indexeddb: commands, frames, saving and restoring,
  * falling back to memory, and exporting a session that replays to the same disks.
  */
+import { decodeStepResults } from '../../src/worker/step-result-columns.js';
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type SimulationSettings } from '../../src/engine/colo/simulation.js';
@@ -169,9 +170,10 @@ describe('worker session', () => {
     // The restored page gets the scenario's static part and every result so far, once.
     expect(restored.scenarioStatic?.stepDescriptions).toHaveLength(4);
     expect(restored.scenarioResults).toMatchObject({ from: 0 });
-    expect(restored.scenarioResults?.results).toHaveLength(2);
+    expect(restored.scenarioResults?.results.index).toHaveLength(2);
     const progress = await second.session.scenarioRunToEnd();
-    const results = second.ports.frames().flatMap((frame) => frame.scenarioResults?.results ?? []);
+    const results = second.ports.frames().flatMap((frame) => (frame.scenarioResults ? decodeStepResults(frame.scenarioResults.results, restored.scenarioStatic!.stepDescriptions) : []));
+    expect(results.map((result) => result.description)).toEqual(restored.scenarioStatic!.stepDescriptions);
     expect(results.map((result) => result.passed)).toEqual([true, true, true, false]);
     expect(results.map((result) => result.index)).toEqual([0, 1, 2, 3]);
     expect(progress?.resultCount).toBe(4);

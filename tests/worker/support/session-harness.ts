@@ -1,4 +1,5 @@
 /** A worker session in Node over fake-indexeddb, with ports that record what it posts. */
+import { decodeStepResults } from '../../../src/worker/step-result-columns.js';
 import 'fake-indexeddb/auto';
 import type { StepResult } from '../../../src/engine/scenario/runner.js';
 import { IndexedDbPersistence } from '../../../src/storage/indexeddb-persistence.js';
@@ -41,7 +42,12 @@ export class RecordingPorts implements SessionPorts {
   /** Every step result the frames carried, by step index (a later one replaces an earlier). */
   results(): Map<number, StepResult> {
     const byIndex = new Map<number, StepResult>();
-    for (const frame of this.frames()) for (const result of frame.scenarioResults?.results ?? []) byIndex.set(result.index, result);
+    // A frame leaves out a result's description when it is the step's own (sent in scenarioStatic).
+    let descriptions: readonly string[] = [];
+    for (const frame of this.frames()) {
+      descriptions = frame.scenarioStatic?.stepDescriptions ?? descriptions;
+      for (const result of frame.scenarioResults ? decodeStepResults(frame.scenarioResults.results, descriptions) : []) byIndex.set(result.index, result);
+    }
     return byIndex;
   }
 }
