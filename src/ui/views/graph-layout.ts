@@ -479,6 +479,13 @@ export function overlaps(a: Box, b: Box, margin = 0): boolean {
   return a.x < b.x + b.width + margin && b.x < a.x + a.width + margin && a.y < b.y + b.height + margin && b.y < a.y + a.height + margin;
 }
 
+/** The area two boxes share, in square graph units (0 when they do not meet). */
+export function overlapArea(a: Box, b: Box): number {
+  const width = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const height = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return width > 0 && height > 0 ? width * height : 0;
+}
+
 /** A node's box in graph units. */
 export function boxOf(point: Point, size: Size): Box {
   return { x: point.x - size.width / 2, y: point.y - size.height / 2, width: size.width, height: size.height };

@@ -23,6 +23,7 @@ import {
   GraphLayout,
   layoutFor,
   linkCurve,
+  overlapArea,
   overlaps,
   pathOf,
   pointOn,
@@ -432,33 +433,44 @@ export class GraphView implements GraphAnimator {
       let label: Point = direction === 'horizontal' ? { x: middle.x, y: middle.y - 20 } : middle;
       // Stacked, the cross of a link that is down goes after the label, or before it where that side is taken (a host's title).
       let crossSide = 1;
+      // The first spot in the order of preference that covers nothing; where every spot covers
+      // something (a short link among crowded nodes), the one that covers least.
+      let leastCovered = Number.POSITIVE_INFINITY;
+      const consider = (box: Box, blockers: readonly Box[], place: () => void): boolean => {
+        if (box.x < 0 || box.x + box.width > spec.width || box.y < 0 || box.y + box.height > spec.height) return false;
+        let covered = 0;
+        for (const obstacle of blockers) if (overlaps(box, obstacle, 1)) covered += overlapArea(box, obstacle) + 1;
+        if (covered < leastCovered) {
+          leastCovered = covered;
+          place();
+        }
+        return covered === 0;
+      };
       if (direction === 'horizontal') {
         // Side by side, above the link (or below it) at the first point along it where the label
         // covers no node and no other link's label: after a resume the link is short and runs
-        // between the survivor's nodes, and its middle lay on one of them.
+        // between the survivor's nodes, and its middle lay on one of them. Its ends come last:
+        // there the label sits over or under the node the link leaves or reaches.
         // A link that is down has its cross on its middle: the label keeps off it too.
         const blockers = datum.up ? obstacles : [...obstacles, { x: middle.x - 9, y: middle.y - 9, width: 18, height: 18 }];
-        search: for (const t of [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82]) {
+        search: for (const t of [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.1, 0.9, 0, 1]) {
           const at = pointOn(datum.curve, t);
-          for (const dy of [-20, 20, -38, 38, -56, 56]) {
+          for (const dy of [-20, 20, -38, 38, -56, 56, -74, 74, -92, 92]) {
             const box = { x: at.x - width / 2, y: at.y + dy - 9, width, height: 18 };
-            if (box.x >= 0 && box.x + box.width <= spec.width && box.y >= 0 && !blockers.some((obstacle) => overlaps(box, obstacle, 1))) {
-              label = { x: at.x, y: at.y + dy };
-              break search;
-            }
+            if (consider(box, blockers, () => (label = { x: at.x, y: at.y + dy }))) break search;
           }
         }
       } else {
-        search: for (const t of [0.5, 0.42, 0.58, 0.34, 0.66]) {
+        search: for (const t of [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74]) {
           const at = pointOn(datum.curve, t);
           for (const side of datum.up ? [1] : [1, -1]) {
             // The label and, when the link is down, the cross beside it.
             const box = { x: at.x - width / 2 - (side < 0 ? 24 : 0), y: at.y - 9, width: width + (datum.up ? 0 : 24), height: 18 };
-            if (box.x >= 0 && box.x + box.width <= spec.width && !obstacles.some((obstacle) => overlaps(box, obstacle, 1))) {
+            const placeHere = (): void => {
               label = at;
               crossSide = side;
-              break search;
-            }
+            };
+            if (consider(box, obstacles, placeHere)) break search;
           }
         }
       }
