@@ -401,16 +401,23 @@ export class SimSession {
         const startedMs = this.ports.wallClockMs();
         while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) this.runScenarioStep(runner);
         this.dirty = true;
-        // Mid-run, a save is taken here and commits while the next bursts run (as the clock's
-        // ticks do); the end of the run waits for its save.
-        if (runner.done) await this.saveNow();
-        else if (this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) this.startSave();
-        if (runner.done || this.ports.wallClockMs() - lastFrameWallMs >= RUN_TO_END_FRAME_INTERVAL_MS) {
-          if (!runner.done) this.trimPendingEvents(RUN_TO_END_EVENTS_PER_FRAME);
+        if (runner.done) {
+          // The outcome shows at once, as not saved yet; a second frame says saved once the last
+          // save has committed (the run's call returns then).
+          this.startSave();
+          await this.publish();
+          await this.saveNow();
+          await this.publish();
+          return true;
+        }
+        // Mid-run, a save is taken here and commits while the next bursts run (as the clock's ticks do).
+        if (this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) this.startSave();
+        if (this.ports.wallClockMs() - lastFrameWallMs >= RUN_TO_END_FRAME_INTERVAL_MS) {
+          this.trimPendingEvents(RUN_TO_END_EVENTS_PER_FRAME);
           await this.publish();
           lastFrameWallMs = this.ports.wallClockMs();
         }
-        return runner.done;
+        return false;
       });
     const loop = async (): Promise<ScenarioPosition | null> => {
       while (!(await burst())) {

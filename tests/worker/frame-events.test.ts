@@ -2,7 +2,8 @@
  * A frame carries at most MAX_EVENTS_PER_FRAME (4,000) events: the newest, with the count of the
  * older ones left out. A run to the end with a wall clock that stands still makes one frame for
  * many thousand events; with a clock that moves, its frames before the last carry the newest
- * RUN_TO_END_EVENTS_PER_FRAME (250), and the last the usual 4,000 at most.
+ * RUN_TO_END_EVENTS_PER_FRAME (250), and the one with the outcome the usual 4,000 at most; it
+ * shows before the run's last save commits, and one more frame says saved.
  */
 import { describe, expect, it } from 'vitest';
 import { IndexedDbPersistence } from '../../src/storage/indexeddb-persistence.js';
@@ -52,7 +53,7 @@ describe('events per frame', () => {
     expect(frameWithDrops.events).toHaveLength(MAX_EVENTS_PER_FRAME);
   });
 
-  it('in a run to the end, frames before the last carry the newest 250 events, the last every one since the frame before (up to 4,000)', async () => {
+  it('in a run to the end, frames before the outcome carry the newest 250 events, the outcome frame every one since the frame before (up to 4,000), then one says saved', async () => {
     // A wall clock that moves a millisecond per reading: bursts end, and a frame goes every 100 ms.
     class MovingClockPorts extends RecordingPorts {
       private movingMs = 0;
@@ -72,11 +73,19 @@ describe('events per frame', () => {
     await session.scenarioRunToEnd();
     const burst = ports.frames().slice(framesBefore);
     expect(burst.length, 'frames of the run').toBeGreaterThan(3);
+    const outcomeAt = burst.findIndex((frame) => frame.scenario?.done === true);
+    const outcome = burst[outcomeAt]!;
+    for (const frame of burst.slice(0, outcomeAt)) expect(frame.events.length).toBeLessThanOrEqual(RUN_TO_END_EVENTS_PER_FRAME);
+    expect(burst.slice(0, outcomeAt).some((frame) => frame.events.length === RUN_TO_END_EVENTS_PER_FRAME && frame.droppedEvents > 0), 'a frame before the last was trimmed').toBe(true);
+    // The frame with the outcome keeps every event since the frame before it, up to the usual 4,000.
+    expect(outcome.droppedEvents === 0 || outcome.events.length === MAX_EVENTS_PER_FRAME, `outcome frame: ${outcome.events.length} events, ${outcome.droppedEvents} left out`).toBe(true);
+    // The outcome shows before the run's last save commits; one more frame says it is saved.
+    expect(outcome.saved).toBe(false);
+    expect(burst.slice(outcomeAt + 1)).toHaveLength(1);
     const last = burst[burst.length - 1]!;
-    for (const frame of burst.slice(0, -1)) expect(frame.events.length).toBeLessThanOrEqual(RUN_TO_END_EVENTS_PER_FRAME);
-    expect(burst.slice(0, -1).some((frame) => frame.events.length === RUN_TO_END_EVENTS_PER_FRAME && frame.droppedEvents > 0), 'a frame before the last was trimmed').toBe(true);
-    // The last frame keeps every event since the frame before it, up to the usual 4,000.
-    expect(last.droppedEvents === 0 || last.events.length === MAX_EVENTS_PER_FRAME, `last frame: ${last.events.length} events, ${last.droppedEvents} left out`).toBe(true);
+    expect(last.saved).toBe(true);
+    expect(last.savedUpToUs).toBe(last.summary.nowUs);
+    expect(last.events).toEqual([]);
     expect(last.scenario?.done).toBe(true);
     expectCarriedOrCounted(burst, lastSequenceBefore);
   });
