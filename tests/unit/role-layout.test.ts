@@ -9,7 +9,7 @@ import { ScenarioRunner } from '../../src/engine/scenario/runner.js';
 import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
 import { analyseRoles, keyOf, secondaryChain, type PairRoles } from '../../src/ui/lib/host-roles.js';
 import { gridPlan } from '../../src/ui/lib/grid-plan.js';
-import { boxOf, GraphLayout, narrowLayout, overlaps, sizeOf, stackedLayout, wideLayout, type LayoutSpec, type Point } from '../../src/ui/views/graph-layout.js';
+import { boxOf, extraCountsOf, GraphLayout, narrowLayout, overlaps, sizeOf, stackedLayout, wideLayout, type ExtraCounts, type LayoutSpec, type Point } from '../../src/ui/views/graph-layout.js';
 import type { SimSummary } from '../../src/worker/protocol.js';
 import { ViewBuilder } from '../../src/worker/view-builder.js';
 import { loadScenario } from '../support/scenario-files.js';
@@ -42,16 +42,17 @@ function stepOf(file: string, predicate: (step: Record<string, unknown>) => bool
 const isOp = (op: string, extra: Record<string, unknown> = {}) => (step: Record<string, unknown>) =>
   step['op'] === op && Object.entries(extra).every(([key, value]) => step[key] === value);
 
-const LAYOUTS: ReadonlyArray<[string, (shapes: LayoutSpec['shapes']) => LayoutSpec]> = [
-  ['wide', (shapes) => wideLayout(1000, shapes)],
-  ['wide 1600', (shapes) => wideLayout(1600, shapes)],
-  ['stacked', (shapes) => stackedLayout(shapes)],
-  ['narrow', (shapes) => narrowLayout(shapes)],
+const LAYOUTS: ReadonlyArray<[string, (shapes: LayoutSpec['shapes'], extras: ExtraCounts) => LayoutSpec]> = [
+  ['wide', (shapes, extras) => wideLayout(1000, shapes, extras)],
+  ['wide 1600', (shapes, extras) => wideLayout(1600, shapes, extras)],
+  ['stacked', (shapes, extras) => stackedLayout(shapes, extras)],
+  ['narrow', (shapes, extras) => narrowLayout(shapes, extras)],
 ];
 
-function place(summary: SimSummary, make: (shapes: LayoutSpec['shapes']) => LayoutSpec): { spec: LayoutSpec; roles: PairRoles; positions: Map<string, Point> } {
+/** Places the nodes as the graph view does: the layout made for the hosts' shapes and their nodes with no part. */
+function place(summary: SimSummary, make: (shapes: LayoutSpec['shapes'], extras: ExtraCounts) => LayoutSpec): { spec: LayoutSpec; roles: PairRoles; positions: Map<string, Point> } {
   const roles = analyseRoles(summary);
-  const spec = make({ primary: roles.hosts.primary.shape, secondary: roles.hosts.secondary.shape });
+  const spec = make({ primary: roles.hosts.primary.shape, secondary: roles.hosts.secondary.shape }, extraCountsOf(roles));
   const layout = new GraphLayout();
   layout.spec = spec;
   return { spec, roles, positions: layout.place(roles) };
@@ -203,6 +204,22 @@ describe('layout by role', () => {
       expect(roles.hosts.primary.slots['out-repl'], name).toBe('replication0');
       expectTidy(summary, spec, positions, `${name} after the second restart`);
     }
+  });
+
+  it("nodes with no part of their own (a quorum child's spares) get places of their own at every step, in every layout", () => {
+    const file = '03-quorum-child-names.json';
+    const count = loadScenario(`${LIFECYCLE}/${file}`).steps.length;
+    const runs = summariesOf(file, Array.from({ length: count }, (_, index) => index + 1));
+    let mostExtras = 0;
+    for (const [step, { summary }] of runs) {
+      for (const [name, make] of LAYOUTS) {
+        const { spec, roles, positions } = place(summary, make);
+        mostExtras = Math.max(mostExtras, extraCountsOf(roles).primary);
+        expectTidy(summary, spec, positions, `${name} at step ${step}`);
+      }
+    }
+    // The scenario gives the primary more such nodes than the narrow and stacked drawings have places for.
+    expect(mostExtras).toBeGreaterThan(1);
   });
 
   it('sends the layouts again when the images change, as a change of the same simulation', () => {

@@ -62,6 +62,8 @@ export interface LayoutSpec {
   readonly height: number;
   /** The shapes of the hosts' graphs this layout was made for (host-roles.ts). */
   readonly shapes: Readonly<Record<HostName, Shape>>;
+  /** How many nodes of each host with no part of their own it was made for (see extraRowsFor). */
+  readonly extras: ExtraCounts;
   readonly templates: Readonly<Record<HostName, RegionTemplate>>;
   /** Where the feed's lines go: newest at `bottom`, older ones above it. */
   readonly feed: { readonly x: number; readonly bottom: number; readonly lines: number; readonly maxText: number };
@@ -75,6 +77,37 @@ export interface LayoutSpec {
 }
 
 export const FIRST_GENERATION: Readonly<Record<HostName, Shape>> = { primary: 'primary', secondary: 'secondary' };
+
+/** How many nodes of each host play no known part (host-roles.ts: no slot): they take extra places. */
+export type ExtraCounts = Readonly<Record<HostName, number>>;
+export const NO_EXTRAS: ExtraCounts = { primary: 0, secondary: 0 };
+
+/** The nodes of each host that have no slot: what a layout needs extra places for. */
+export function extraCountsOf(roles: PairRoles): ExtraCounts {
+  const count = (host: HostName) => roles.hosts[host].members.filter((member) => !member.slot).length;
+  return { primary: count('primary'), secondary: count('secondary') };
+}
+
+/** The row pitch of the stacked and narrow drawings, in graph units. */
+const ROW_PITCH = 56;
+
+/**
+ * Rows a layout adds under a first-generation primary's drawing for its extras: it has three
+ * extra places side by side, one stacked and narrow (beside the NBD client), and each added row
+ * two (its outer columns). Without them, nodes past the places lay on one another like a deck of
+ * cards, their names and their links' labels on top of each other (a quorum child's spares: four).
+ */
+export function extraRowsFor(mode: LayoutMode, shapes: Readonly<Record<HostName, Shape>>, extras: ExtraCounts): number {
+  if (shapes.primary !== 'primary') return 0;
+  return Math.ceil(Math.max(0, extras.primary - (mode === 'wide' ? 3 : 1)) / 2);
+}
+
+/** The places of `rows` added rows: under `lastRowY`, at the `left` and `right` columns. */
+function addedRows(left: number, right: number, lastRowY: number, rows: number): Point[] {
+  const places: Point[] = [];
+  for (let row = 1; row <= rows; row++) places.push({ x: left, y: lastRowY + row * ROW_PITCH }, { x: right, y: lastRowY + row * ROW_PITCH });
+  return places;
+}
 
 const WIDE_ROWS = [18, 70, 126, 182, 236];
 
@@ -157,7 +190,7 @@ function survivorTemplate(columns: { chain: number; middle: number; far: number;
 }
 
 /** The hosts side by side; `width` ≥ 1000 spreads the secondary's columns. */
-export function wideLayout(width = 1000, shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION): LayoutSpec {
+export function wideLayout(width = 1000, shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION, extras: ExtraCounts = NO_EXTRAS): LayoutSpec {
   const r = WIDE_ROWS;
   // The primary region: 330 wide for the primary shape; a survivor's chain needs three columns.
   const survivor = shapes.primary === 'secondary';
@@ -168,18 +201,21 @@ export function wideLayout(width = 1000, shapes: Readonly<Record<HostName, Shape
   const spread = (width - start) / 640;
   const squeeze = (width - start - 168) / 472;
   const sx = (x: number) => (survivor ? start + 84 + (x - 444) * squeeze : start + (x - 360) * spread);
+  const added = extraRowsFor('wide', shapes, extras);
   const primary = survivor
     ? survivorTemplate({ chain: 78, middle: 238, far: 398, out: 398 }, r, [{ x: 238, y: r[2]! }, { x: 238, y: r[1]! }], 0)
     : primaryTemplate(80, 162, 248, r, [
         { x: 80, y: r[3]! },
         { x: 80, y: r[4]! },
         { x: 248, y: r[4]! },
+        ...addedRows(80, 248, r[4]!, added),
       ]);
   return {
     mode: 'wide',
     width,
-    height: 262,
+    height: 262 + added * ROW_PITCH,
     shapes,
+    extras,
     templates: {
       primary,
       secondary: secondaryTemplate(sx(444), sx(680), sx(916), r, [
@@ -200,11 +236,12 @@ export function wideLayout(width = 1000, shapes: Readonly<Record<HostName, Shape
 }
 
 /** The hosts one above the other, each drawn as in the wide layout; 660 wide. */
-export function stackedLayout(shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION): LayoutSpec {
+export function stackedLayout(shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION, extras: ExtraCounts = NO_EXTRAS): LayoutSpec {
   const survivor = shapes.primary === 'secondary';
   const p = [44, 96, 152, 208];
+  const added = extraRowsFor('stacked', shapes, extras);
   // A survivor's chain has five rows, as the secondary's drawing.
-  const primaryHeight = survivor ? 26 + 262 : 240;
+  const primaryHeight = survivor ? 26 + 262 : 240 + added * ROW_PITCH;
   const t = WIDE_ROWS.map((row) => 2 + 26 + row);
   const top = primaryHeight + 10;
   const s = WIDE_ROWS.map((row) => top + 26 + row);
@@ -218,12 +255,13 @@ export function stackedLayout(shapes: Readonly<Record<HostName, Shape>> = FIRST_
         { x: 565, y: t[0]! },
         { x: 565, y: t[2]! },
       ], 3)
-    : primaryTemplate(90, 172, 258, p, [{ x: 90, y: p[3]! }]);
+    : primaryTemplate(90, 172, 258, p, [{ x: 90, y: p[3]! }, ...addedRows(90, 258, p[3]!, added)]);
   return {
     mode: 'stacked',
     width: 660,
     height: top + 26 + 262 + 4,
     shapes,
+    extras,
     templates: {
       primary,
       secondary: secondaryTemplate(sx(444), sx(680), sx(916), s, [
@@ -247,15 +285,16 @@ export function stackedLayout(shapes: Readonly<Record<HostName, Shape>> = FIRST_
 }
 
 /** Two columns per host, for phones; 344 wide. */
-export function narrowLayout(shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION): LayoutSpec {
+export function narrowLayout(shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION, extras: ExtraCounts = NO_EXTRAS): LayoutSpec {
   const survivor = shapes.primary === 'secondary';
+  const added = extraRowsFor('narrow', shapes, extras);
   const a = 86;
   const b = 258;
   const p = [44, 96, 152, 208];
   // A survivor's chain: its column of eight rows on the right, the outgoing parts on the left
   // above nothing, so the link goes straight down to the new secondary's export.
   const t = [0, 1, 2, 3, 4, 5, 6, 7].map((row) => 2 + 26 + 18 + row * 56);
-  const primaryHeight = survivor ? 26 + 18 + 7 * 56 + 26 : 240;
+  const primaryHeight = survivor ? 26 + 18 + 7 * 56 + 26 : 240 + added * ROW_PITCH;
   const top = primaryHeight + 10;
   const s = [18, 74, 130, 186, 242, 298].map((row) => top + 26 + row);
   const feedTop = top + 26 + 298 + 30;
@@ -303,12 +342,13 @@ export function narrowLayout(shapes: Readonly<Record<HostName, Shape>> = FIRST_G
           { x: a, y: t[4]! },
         ],
       }
-    : primaryTemplate(a, 172, b, p, [{ x: a, y: p[3]! }]);
+    : primaryTemplate(a, 172, b, p, [{ x: a, y: p[3]! }, ...addedRows(a, b, p[3]!, added)]);
   return {
     mode: 'narrow',
     width: 344,
     height: feedTop + 3 * 21 + 8,
     shapes,
+    extras,
     templates: { primary, secondary },
     feed: { x: 172, bottom: feedTop + 2 * 21 + 10, lines: 3, maxText: 300 },
     regions: [
@@ -326,10 +366,10 @@ export function narrowLayout(shapes: Readonly<Record<HostName, Shape>> = FIRST_G
  * chain on the primary side takes 148 more units: the secondary's columns close up (a pitch of
  * 181 units at 1000, still wider than a node) rather than the text shrink.
  */
-export function layoutFor(containerWidth: number, shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION): LayoutSpec {
-  if (containerWidth >= 1000 * MIN_SCALE) return wideLayout(Math.max(1000, containerWidth / WIDE_MAX_SCALE), shapes);
-  if (containerWidth >= 660 * MIN_SCALE) return stackedLayout(shapes);
-  return narrowLayout(shapes);
+export function layoutFor(containerWidth: number, shapes: Readonly<Record<HostName, Shape>> = FIRST_GENERATION, extras: ExtraCounts = NO_EXTRAS): LayoutSpec {
+  if (containerWidth >= 1000 * MIN_SCALE) return wideLayout(Math.max(1000, containerWidth / WIDE_MAX_SCALE), shapes, extras);
+  if (containerWidth >= 660 * MIN_SCALE) return stackedLayout(shapes, extras);
+  return narrowLayout(shapes, extras);
 }
 
 const pointKey = (point: Point) => `${Math.round(point.x * 10)},${Math.round(point.y * 10)}`;

@@ -20,10 +20,11 @@ import {
   boxOf,
   chipCurve,
   edgeCurve,
+  extraCountsOf,
+  extraRowsFor,
   GraphLayout,
   layoutFor,
   linkCurve,
-  overlapArea,
   overlaps,
   pathOf,
   pointOn,
@@ -34,6 +35,7 @@ import {
   type Point,
 } from './graph-layout.js';
 import { analyseRoles, keyOf, type PairRoles, type Slot } from '../lib/host-roles.js';
+import { placeLinkLabels } from './link-labels.js';
 import { EXITING, fadeOut, revive } from './fading-join.js';
 
 export interface GraphData {
@@ -227,7 +229,7 @@ export class GraphView implements GraphAnimator {
   private resized(width: number): void {
     if (width <= 0 || !this.svg) return;
     const current = this.layout.spec;
-    const next = layoutFor(width, current.shapes);
+    const next = layoutFor(width, current.shapes, current.extras);
     if (next.mode === current.mode && Math.abs(next.width - current.width) < 12) return;
     this.relayout(next);
   }
@@ -252,13 +254,15 @@ export class GraphView implements GraphAnimator {
     const summary = data.summary;
     const roles = analyseRoles(summary);
     this.roles = roles;
-    // The hosts' shapes pick the drawing (a survivor's chain on the primary side needs more room).
+    // The hosts' shapes pick the drawing (a survivor's chain on the primary side needs more
+    // room), and nodes with no part of their own may need rows added for them.
     const shapes = { primary: roles.hosts.primary.shape, secondary: roles.hosts.secondary.shape };
+    const extras = extraCountsOf(roles);
     const spec = this.layout.spec;
-    if (shapes.primary !== spec.shapes.primary || shapes.secondary !== spec.shapes.secondary) {
+    if (shapes.primary !== spec.shapes.primary || shapes.secondary !== spec.shapes.secondary || extraRowsFor(spec.mode, shapes, extras) !== extraRowsFor(spec.mode, spec.shapes, spec.extras)) {
       const width = this.element?.clientWidth || spec.width;
       this.lastSignature = signature;
-      this.relayout(layoutFor(width, shapes));
+      this.relayout(layoutFor(width, shapes, extras));
       return;
     }
 
@@ -423,63 +427,15 @@ export class GraphView implements GraphAnimator {
       .attr('opacity', (datum) => (retired.has(datum.client) ? 0.4 : lostHost ? 0.65 : 1));
     groups.select('path.link-casing').attr('d', (datum) => pathOf(datum.curve));
     groups.select('path.link-line').attr('d', (datum) => pathOf(datum.curve));
+    const { places, labelBoxes } = placeLinkLabels(data, { width: spec.width, height: spec.height, link: direction }, obstacles);
+    obstacles.push(...labelBoxes);
     groups.each(function (datum) {
-      const middle = pointOn(datum.curve, 0.5);
       const group = select(this);
-      const text = `${datum.purpose === 'mirror' ? 'mirror NBD' : 'NBD'} · ${datum.up ? 'up' : 'down'}`;
-      const width = text.length * 6.2 + 14;
-      // Side by side the label rides above the link; stacked, on it (the cross goes beside it),
-      // at the first point along it where it covers no node or title.
-      let label: Point = direction === 'horizontal' ? { x: middle.x, y: middle.y - 20 } : middle;
-      // Stacked, the cross of a link that is down goes after the label, or before it where that side is taken (a host's title).
-      let crossSide = 1;
-      // The first spot in the order of preference that covers nothing; where every spot covers
-      // something (a short link among crowded nodes), the one that covers least.
-      let leastCovered = Number.POSITIVE_INFINITY;
-      const consider = (box: Box, blockers: readonly Box[], place: () => void): boolean => {
-        if (box.x < 0 || box.x + box.width > spec.width || box.y < 0 || box.y + box.height > spec.height) return false;
-        let covered = 0;
-        for (const obstacle of blockers) if (overlaps(box, obstacle, 1)) covered += overlapArea(box, obstacle) + 1;
-        if (covered < leastCovered) {
-          leastCovered = covered;
-          place();
-        }
-        return covered === 0;
-      };
-      if (direction === 'horizontal') {
-        // Side by side, above the link (or below it) at the first point along it where the label
-        // covers no node and no other link's label: after a resume the link is short and runs
-        // between the survivor's nodes, and its middle lay on one of them. Its ends come last:
-        // there the label sits over or under the node the link leaves or reaches.
-        // A link that is down has its cross on its middle: the label keeps off it too.
-        const blockers = datum.up ? obstacles : [...obstacles, { x: middle.x - 9, y: middle.y - 9, width: 18, height: 18 }];
-        search: for (const t of [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.1, 0.9, 0, 1]) {
-          const at = pointOn(datum.curve, t);
-          for (const dy of [-20, 20, -38, 38, -56, 56, -74, 74, -92, 92]) {
-            const box = { x: at.x - width / 2, y: at.y + dy - 9, width, height: 18 };
-            if (consider(box, blockers, () => (label = { x: at.x, y: at.y + dy }))) break search;
-          }
-        }
-      } else {
-        search: for (const t of [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74]) {
-          const at = pointOn(datum.curve, t);
-          for (const side of datum.up ? [1] : [1, -1]) {
-            // The label and, when the link is down, the cross beside it.
-            const box = { x: at.x - width / 2 - (side < 0 ? 24 : 0), y: at.y - 9, width: width + (datum.up ? 0 : 24), height: 18 };
-            const placeHere = (): void => {
-              label = at;
-              crossSide = side;
-            };
-            if (consider(box, obstacles, placeHere)) break search;
-          }
-        }
-      }
-      const cross = direction === 'horizontal' ? middle : { x: label.x + crossSide * (width / 2 + 12), y: label.y };
+      const { text, label, width, cross } = places.get(datum.key)!;
       group.select('g.link-label').attr('transform', `translate(${label.x},${label.y})`);
       group.select('g.link-label rect').attr('x', -width / 2).attr('y', -9).attr('width', width).attr('height', 18);
       group.select('g.link-label text').attr('text-anchor', 'middle').text(text);
       group.select('text.link-cross').attr('x', cross.x).attr('y', cross.y).attr('opacity', datum.up ? 0 : 1);
-      obstacles.push({ x: label.x - width / 2, y: label.y - 9, width, height: 18 });
     });
   }
 
