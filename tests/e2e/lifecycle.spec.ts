@@ -260,8 +260,8 @@ test('after a failover to the primary, its replication node (DONE, out of the qu
   await shot(page, 1280, '5-failed-over-to-primary');
 });
 
-test("the NBD links' labels cover no node and no other label along the lifecycle scenarios (side by side, 1280 px)", async ({ page }) => {
-  await page.setViewportSize({ width: 1280, height: 900 });
+for (const width of [1280, 390]) test(`the NBD links' labels cover no node and no other label along the lifecycle scenarios at ${width} px`, async ({ page }) => {
+  await page.setViewportSize({ width, height: 900 });
   // Each is a state where a label once lay on a node: after a resume the link is short and runs
   // between the survivor's nodes; a link that is down among crowded nodes; two exports.
   const states: Array<[file: string, step: number, shown: string]> = [
@@ -271,6 +271,8 @@ test("the NBD links' labels cover no node and no other label along the lifecycle
     ['03-quorum-child-names', 20, '20'],
     ['04-hung-peer-and-yank', 20, '20'],
     ['06-fresh-secondary-then-failover-to-primary', 35, '35'],
+    // A quorum child's four spare nodes on the primary, three links to one export.
+    ['03-quorum-child-names', 12, '12'],
   ];
   for (const [file, step, shown] of states) {
     await openApp(page, `/?scenario=/scenarios/lifecycle/${file}.json&step=${step}`);
@@ -289,6 +291,6 @@ test("the NBD links' labels cover no node and no other label along the lifecycle
       });
       return found;
     });
-    expect(covered, `${file} at step ${shown}`).toEqual([]);
+    expect(covered, `${file} at step ${shown}, ${width} px`).toEqual([]);
   }
 });
