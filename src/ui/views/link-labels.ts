@@ -74,8 +74,7 @@ function placeOne(link: LinkLabelInput, spec: Pick<LayoutSpec, 'width' | 'height
   /** Takes the spot when it covers less than any before; true when it covers nothing. */
   const consider = (label: Point, cross: Point, boxes: readonly Box[], blockers: readonly Box[]): boolean => {
     if (boxes.some((box) => box.x < 0 || box.x + box.width > spec.width || box.y < 0 || box.y + box.height > spec.height)) return false;
-    let covered = 0;
-    for (const box of boxes) for (const obstacle of blockers) if (overlaps(box, obstacle, 1)) covered += overlapArea(box, obstacle) + 1;
+    const covered = coverage(boxes, blockers);
     if (covered < leastCovered) {
       leastCovered = covered;
       chosen = { label, cross };
@@ -118,7 +117,16 @@ function placeOne(link: LinkLabelInput, spec: Pick<LayoutSpec, 'width' | 'height
       }
     }
   }
-  return { text, width, label: chosen.label, cross: chosen.cross, covered: leastCovered === Number.POSITIVE_INFINITY ? 0 : leastCovered };
+  // No spot lay inside the drawing: the default one, with what it really covers.
+  const covered = leastCovered === Number.POSITIVE_INFINITY ? coverage([labelBox(chosen.label)], obstacles) : leastCovered;
+  return { text, width, label: chosen.label, cross: chosen.cross, covered };
+}
+
+/** Area of `blockers` that `boxes` cover, plus one per blocker touched (within a unit). */
+function coverage(boxes: readonly Box[], blockers: readonly Box[]): number {
+  let covered = 0;
+  for (const box of boxes) for (const obstacle of blockers) if (overlaps(box, obstacle, 1)) covered += overlapArea(box, obstacle) + 1;
+  return covered;
 }
 
 /** Every order of `items` (n! of them), the given one first. */
