@@ -26,9 +26,10 @@ import type { ScenarioError } from '../engine/scenario/validate.js';
 import type { StepResult, ScenarioOutcome } from '../engine/scenario/runner.js';
 import type { HostName, JobType, ReplicationMode, SimEvent, Stage } from '../engine/sim/events.js';
 import type { DiskDiff } from '../engine/timeline/disks.js';
-import type { StepEvent, StepMark } from '../engine/timeline/timeline.js';
+import type { StepEvent } from '../engine/timeline/timeline.js';
 import type { BranchHeader } from './session-timeline.js';
 import type { StepResultColumns } from './step-result-columns.js';
+import type { StepMarkColumns } from './step-mark-columns.js';
 
 /**
  * 3 came twice (the QMP transcript and time travel, and the lessons' learner tasks and live
@@ -270,7 +271,8 @@ export interface TimelinePosition {
 /** Marks of the timeline's steps from `from` on, and what its keyframes cost. */
 export interface TimelineMarks {
   readonly from: number;
-  readonly marks: readonly StepMark[];
+  /** In columns (decodeStepMarks), their buffers moved to the page. */
+  readonly marks: StepMarkColumns;
   readonly stepCount: number;
   readonly keyframes: { readonly count: number; readonly intervalSteps: number; readonly maxKeyframes: number; readonly approxBytes: number };
 }

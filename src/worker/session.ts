@@ -35,6 +35,7 @@ import { TrackedStores, type LoadedChunks, type RecordChange } from '../storage/
 import { digestImages } from './disk-digest.js';
 import { PagedLog } from './paged-log.js';
 import { encodeStepResults, stepResultBuffers } from './step-result-columns.js';
+import { encodeStepMarks } from './step-mark-columns.js';
 import type { CheckpointComparisonAnswer, CheckpointComparisonRequest, ClockSettings, CommandResult, Frame, PersistenceStatus, QmpTranscriptEvent, ScenarioLoadResult, ScenarioPosition, ScenarioStatic, TimelineMarks, TimelinePosition, TimeTravelResult, WorkerNotice } from './protocol.js';
 import { emptyScenario, parseSessionSteps, SessionTimeline } from './session-timeline.js';
 import type { StepEvent, TimelineCompanion } from '../engine/timeline/timeline.js';
@@ -86,14 +87,27 @@ const FRAME_INTERVAL_MS = 16;
 export const SAVE_INTERVAL_MS = 250;
 /** Events of the log rebuilt when going to a moment (the newest up to it; each costs replaying, so fewer than EVENT_LOG_LIMIT). */
 export const TIME_TRAVEL_LOG_EVENTS = 1000;
-/** Scenario steps run per burst by "run to end", so the worker keeps answering. */
-const SCENARIO_STEPS_PER_BURST_BUDGET_MS = 12;
+/**
+ * Wall time of one burst of "run to end": between bursts the worker answers other calls (a
+ * digest, a close, the timeline's marks), so this is how long such a call may wait. Each burst
+ * costs a turn of the event loop and a hand-over of the session; 12 ms bursts spent a tenth of
+ * the run on that.
+ */
+const SCENARIO_STEPS_PER_BURST_BUDGET_MS = 30;
+/** Steps of a burst between two readings of the wall clock (reading it per step was 2 % of a run). */
+const STEPS_PER_CLOCK_READING = 8;
+/**
+ * While "run to end" runs, a save every this many milliseconds of wall time: a kill loses at
+ * most the last second (issue 10). Each save snapshots the engine and writes the pages that
+ * changed; at SAVE_INTERVAL_MS they took a fifth of a 100,000-step run.
+ */
+const RUN_TO_END_SAVE_INTERVAL_MS = 1000;
 /**
  * "Run to end" shows its progress this often, not after every burst: nobody reads each step of a
  * long run as it flies by, and a frame per burst kept the page's main thread busy drawing (100,000
  * steps ran at a ninth of the CLI's pace). The last frame always comes at the end.
  */
-const RUN_TO_END_FRAME_INTERVAL_MS = 100;
+const RUN_TO_END_FRAME_INTERVAL_MS = 250;
 /**
  * Events in a frame of "run to end" before its last: the newest, the others counted as not shown.
  * A frame of 4,000 events (about 640 KB) took the worker as long to clone for postMessage as
@@ -399,7 +413,9 @@ export class SimSession {
         await this.leavePartial();
         const runner = this.runner;
         const startedMs = this.ports.wallClockMs();
-        while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) this.runScenarioStep(runner);
+        while (!runner.done && this.ports.wallClockMs() - startedMs < SCENARIO_STEPS_PER_BURST_BUDGET_MS) {
+          for (let count = 0; count < STEPS_PER_CLOCK_READING && !runner.done; count++) this.runScenarioStep(runner);
+        }
         this.dirty = true;
         if (runner.done) {
           // The outcome shows at once, as not saved yet; a second frame says saved once the last
@@ -411,7 +427,7 @@ export class SimSession {
           return true;
         }
         // Mid-run, a save is taken here and commits while the next bursts run (as the clock's ticks do).
-        if (this.ports.wallClockMs() - this.lastSaveWallMs >= SAVE_INTERVAL_MS) this.startSave();
+        if (this.ports.wallClockMs() - this.lastSaveWallMs >= RUN_TO_END_SAVE_INTERVAL_MS) this.startSave();
         if (this.ports.wallClockMs() - lastFrameWallMs >= RUN_TO_END_FRAME_INTERVAL_MS) {
           this.trimPendingEvents(RUN_TO_END_EVENTS_PER_FRAME);
           await this.publish();
@@ -536,7 +552,7 @@ export class SimSession {
       const memory = this.travel.timeline.memory();
       return {
         from,
-        marks: this.travel.marks.slice(Math.max(0, from)),
+        marks: encodeStepMarks(this.travel.marks.slice(Math.max(0, from))),
         stepCount: this.travel.timeline.stepCount,
         keyframes: { count: memory.keyframes, intervalSteps: memory.intervalSteps, maxKeyframes: memory.maxKeyframes, approxBytes: memory.approxBytes },
       };

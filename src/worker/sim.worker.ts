@@ -7,6 +7,7 @@ import { qmpCommandSignatures } from '../engine/qmp/command-list.js';
 import { IndexedDbPersistence, PersistenceError, type SavedRecord } from '../storage/indexeddb-persistence.js';
 import { PROTOCOL_VERSION, type ConnectOptions, type PersistenceStatus, type SimWorkerApi, type WorkerNotice } from './protocol.js';
 import { SimSession } from './session.js';
+import { stepMarkBuffers } from './step-mark-columns.js';
 
 let session: SimSession | undefined;
 let notify: (notice: WorkerNotice) => void = () => {};
@@ -100,7 +101,10 @@ const api: SimWorkerApi = {
   compareCheckpointIntervals: (request) => requireSession().compareCheckpointIntervals(request),
   qmpCommands: async () => qmpCommandSignatures(),
   digestDisks: () => requireSession().digestDisks(),
-  timelineMarks: (from) => requireSession().timelineMarks(from),
+  timelineMarks: async (from) => {
+    const answer = await requireSession().timelineMarks(from);
+    return Comlink.transfer(answer, stepMarkBuffers(answer.marks));
+  },
   goToStep: (step) => requireSession().goToStep(step),
   goToWithinStep: (stepIndex, entries) => requireSession().goToWithinStep(stepIndex, entries),
   stepEvents: (stepIndex) => requireSession().stepEvents(stepIndex),

@@ -6,11 +6,23 @@
  * A run of 100,000 steps made 100,000 result objects of seven or eight properties each, about
  * 16 MB cloned once into frames and once into IndexedDB: a third of the worker's time in a run to
  * the end (a CPU profile of the worker in Chromium). In columns a batch is a few typed arrays
- * (copied as one block each) and one array of strings per text field. (Interning the texts, each
- * once, cost more than it saved: most descriptions and actuals are distinct, and hashing them
- * took longer than copying them.)
+ * (copied as one block each) and one array of strings per text field. The step kind, the
+ * expectation and the actual outcome repeat from step to step ("success", "every byte 0x18"), so
+ * each is a table of distinct texts and a row number per result (InternedTexts): a clone
+ * copies every string it meets, and these three were about 550 KB (as JSON) of a 15,000-result
+ * frame. The descriptions are not interned: most are distinct (or left out, see below), and
+ * hashing them cost more than copying them.
  */
 import type { StepResult } from '../engine/scenario/runner.js';
+
+/** A column of texts that repeat: row i's text is `table[rows[i]]`. */
+export interface InternedTexts {
+  readonly table: readonly string[];
+  readonly rows: Uint32Array;
+}
+
+/** A column of texts as written: interned, or (results pages saved by an earlier release) one string per row. */
+export type TextColumn = InternedTexts | readonly string[];
 
 export interface StepResultColumns {
   readonly kind: 'step-result-columns';
@@ -19,11 +31,11 @@ export interface StepResultColumns {
   readonly timeUs: Float64Array;
   /** 1 passed, 0 failed. */
   readonly passed: Uint8Array;
-  readonly op: readonly string[];
+  readonly op: TextColumn;
   /** Null where it is the scenario's own description of the step (`knownDescriptions` below). */
   readonly description: ReadonlyArray<string | null>;
-  readonly expected: readonly string[];
-  readonly actual: readonly string[];
+  readonly expected: TextColumn;
+  readonly actual: TextColumn;
   /** Null where the result has none. */
   readonly quirk: ReadonlyArray<string | null>;
   readonly value: ReadonlyArray<string | null>;
@@ -41,10 +53,14 @@ export function encodeStepResults(results: readonly StepResult[], knownDescripti
   const index = new Uint32Array(count);
   const timeUs = new Float64Array(count);
   const passed = new Uint8Array(count);
-  const op: string[] = new Array(count);
+  const opTexts = new TextTable();
+  const opRows = new Uint32Array(count);
+  // One table for the expectations and the outcomes: a step that passed mostly observed what it
+  // expected, and then both rows point at one text without a lookup.
+  const outcomeTexts = new TextTable();
+  const expectedRows = new Uint32Array(count);
+  const actualRows = new Uint32Array(count);
   const description: Array<string | null> = new Array(count);
-  const expected: string[] = new Array(count);
-  const actual: string[] = new Array(count);
   const quirk: Array<string | null> = new Array(count);
   const value: Array<string | null> = new Array(count);
   for (let row = 0; row < count; row++) {
@@ -53,19 +69,63 @@ export function encodeStepResults(results: readonly StepResult[], knownDescripti
     index[row] = result.index;
     timeUs[row] = result.timeUs;
     passed[row] = result.passed ? 1 : 0;
-    op[row] = result.op;
+    opRows[row] = opTexts.numberOf(result.op);
     description[row] = knownDescriptions[result.index] === result.description ? null : result.description;
-    expected[row] = result.expected;
-    actual[row] = result.actual;
+    const expected = outcomeTexts.numberOf(result.expected);
+    expectedRows[row] = expected;
+    actualRows[row] = result.actual === result.expected ? expected : outcomeTexts.numberOf(result.actual);
     quirk[row] = result.quirk ?? null;
     value[row] = result.value ?? null;
   }
-  return { kind: 'step-result-columns', index, timeUs, passed, op, description, expected, actual, quirk, value };
+  return {
+    kind: 'step-result-columns',
+    index,
+    timeUs,
+    passed,
+    op: { table: opTexts.texts, rows: opRows },
+    description,
+    expected: { table: outcomeTexts.texts, rows: expectedRows },
+    actual: { table: outcomeTexts.texts, rows: actualRows },
+    quirk,
+    value,
+  };
+}
+
+/** Distinct texts, numbered in the order first seen. */
+class TextTable {
+  readonly texts: string[] = [];
+  private readonly numbers = new Map<string, number>();
+  private lastText: string | undefined;
+  private lastNumber = 0;
+
+  numberOf(text: string): number {
+    // A text often repeats the one before: no lookup then.
+    if (text !== this.lastText) {
+      let number = this.numbers.get(text);
+      if (number === undefined) {
+        number = this.texts.push(text) - 1;
+        this.numbers.set(text, number);
+      }
+      this.lastText = text;
+      this.lastNumber = number;
+    }
+    return this.lastNumber;
+  }
 }
 
 /** The buffers of `columns`' typed arrays: a postMessage can move them instead of copying. */
 export function stepResultBuffers(columns: StepResultColumns): ArrayBuffer[] {
-  return [columns.index.buffer as ArrayBuffer, columns.timeUs.buffer as ArrayBuffer, columns.passed.buffer as ArrayBuffer];
+  const interned = [columns.op, columns.expected, columns.actual].flatMap((column) => (isInterned(column) ? [column.rows] : []));
+  return [columns.index, columns.timeUs, columns.passed, ...interned].map((array) => array.buffer as ArrayBuffer);
+}
+
+function isInterned(column: TextColumn): column is InternedTexts {
+  return !Array.isArray(column);
+}
+
+/** Row `row`'s text (the column is well formed: isStepResultColumns). */
+function textAt(column: TextColumn, row: number): string {
+  return isInterned(column) ? column.table[column.rows[row]!]! : (column as readonly string[])[row]!;
 }
 
 /**
@@ -84,11 +144,11 @@ export function decodeStepResults(columns: StepResultColumns, knownDescriptions:
     if (description === undefined) throw new TypeError(`the description of step ${index} is left out, and it is not known`);
     results[row] = {
       index,
-      op: columns.op[row] as StepResult['op'],
+      op: textAt(columns.op, row) as StepResult['op'],
       description,
       passed: columns.passed[row] === 1,
-      expected: columns.expected[row]!,
-      actual: columns.actual[row]!,
+      expected: textAt(columns.expected, row),
+      actual: textAt(columns.actual, row),
       ...(quirk === null ? {} : { quirk }),
       timeUs: columns.timeUs[row]!,
       ...(value === null ? {} : { value }),
@@ -110,5 +170,11 @@ export function isStepResultColumns(value: unknown): value is StepResultColumns 
   if (columns.timeUs.length !== count || columns.passed.length !== count || !columns.passed.every((flag) => flag <= 1)) return false;
   const texts = (column: unknown, orNull: boolean): boolean =>
     Array.isArray(column) && column.length === count && column.every((text) => typeof text === 'string' || (orNull && text === null));
-  return texts(columns.op, false) && texts(columns.description, true) && texts(columns.expected, false) && texts(columns.actual, false) && texts(columns.quirk, true) && texts(columns.value, true);
+  const interned = (column: unknown): boolean => {
+    if (Array.isArray(column)) return texts(column, false);
+    if (typeof column !== 'object' || column === null) return false;
+    const { table, rows } = column as Partial<Record<keyof InternedTexts, unknown>>;
+    return Array.isArray(table) && table.every((text) => typeof text === 'string') && rows instanceof Uint32Array && rows.length === count && rows.every((row) => row < table.length);
+  };
+  return interned(columns.op) && texts(columns.description, true) && interned(columns.expected) && interned(columns.actual) && texts(columns.quirk, true) && texts(columns.value, true);
 }

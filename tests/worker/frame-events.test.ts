@@ -54,11 +54,12 @@ describe('events per frame', () => {
   });
 
   it('in a run to the end, frames before the outcome carry the newest 250 events, the outcome frame every one since the frame before (up to 4,000), then one says saved', async () => {
-    // A wall clock that moves a millisecond per reading: bursts end, and a frame goes every 100 ms.
+    // A wall clock that moves 8 ms per reading (the run reads it every 8 steps): bursts end, and
+    // a frame goes every 250 ms of it.
     class MovingClockPorts extends RecordingPorts {
       private movingMs = 0;
       override wallClockMs(): number {
-        return (this.movingMs += 1);
+        return (this.movingMs += 8);
       }
     }
     const databaseName = `frame-events-moving-${Date.now()}`;

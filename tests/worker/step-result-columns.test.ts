@@ -74,6 +74,38 @@ describe('step results in columns', () => {
     expect(decodeStepResults(moved)).toStrictEqual(results);
   });
 
+  it('keep each repeated text once: the step kinds, the expectations and the outcomes', () => {
+    const results: StepResult[] = Array.from({ length: 300 }, (_, index) => ({
+      index,
+      op: index % 3 === 0 ? 'read' : 'guest-write',
+      description: `step ${index}`,
+      passed: index !== 7,
+      expected: index % 3 === 0 ? `every byte 0x${(index % 5).toString(16).padStart(2, '0')}` : 'success',
+      actual: index === 7 ? 'I/O error' : index % 3 === 0 ? `every byte 0x${(index % 5).toString(16).padStart(2, '0')}` : 'success',
+      timeUs: index,
+    }));
+    const columns = encodeStepResults(results);
+    const interned = (column: unknown) => column as { table: string[]; rows: Uint32Array };
+    expect(interned(columns.op).table).toEqual(['read', 'guest-write']);
+    // The expectations and the outcomes share one table.
+    expect(interned(columns.expected).table).toEqual(['every byte 0x00', 'success', 'every byte 0x03', 'every byte 0x01', 'I/O error', 'every byte 0x04', 'every byte 0x02']);
+    expect(interned(columns.actual).table).toBe(interned(columns.expected).table);
+    expect(decodeStepResults(columns)).toStrictEqual(results);
+  });
+
+  it('read a batch saved with one string per row, as the release before interned texts saved them', () => {
+    fc.assert(
+      fc.property(fc.array(stepResult, { maxLength: 30 }), (results) => {
+        const columns = encodeStepResults(results);
+        const perRow = (column: unknown) => Array.from((column as { rows: Uint32Array }).rows, (row) => (column as { table: string[] }).table[row]!);
+        const older = { ...columns, op: perRow(columns.op), expected: perRow(columns.expected), actual: perRow(columns.actual) };
+        expect(isStepResultColumns(older)).toBe(true);
+        expect(decodeStepResults(older)).toStrictEqual(results);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('refuse a record that is not well formed', () => {
     const good = encodeStepResults([{ index: 4, op: 'read', description: 'read', passed: true, expected: 'a', actual: 'a', quirk: 'q', timeUs: 1 }]);
     expect(isStepResultColumns(good)).toBe(true);
@@ -87,6 +119,10 @@ describe('step results in columns', () => {
       ['a text column of another length', { ...good, description: ['read', 'read'] }],
       ['an optional text that is not a string', { ...good, quirk: [1] }],
       ['a flag other than 0 or 1', { ...good, passed: Uint8Array.of(2) }],
+      ['an interned text past its table', { ...good, expected: { table: ['a'], rows: Uint32Array.of(1) } }],
+      ['an interned table with a number', { ...good, actual: { table: [5], rows: Uint32Array.of(0) } }],
+      ['interned rows of another length', { ...good, op: { table: ['read'], rows: new Uint32Array(2) } }],
+      ['interned rows of another type', { ...good, op: { table: ['read'], rows: [0] } }],
     ];
     for (const [what, value] of broken) {
       expect(isStepResultColumns(value), what).toBe(false);

@@ -14,6 +14,7 @@ import type { SimEvent } from '../../src/engine/sim/events.js';
 import { createMemoryStore } from '../../src/storage/chunked-memory-store.js';
 import { digestImages } from '../../src/worker/disk-digest.js';
 import { SimSession } from '../../src/worker/session.js';
+import { decodeStepMarks } from '../../src/worker/step-mark-columns.js';
 import { openSession } from './support/session-harness.js';
 
 let databaseCounter = 0;
@@ -76,9 +77,11 @@ describe('time travel in the worker session', () => {
       expect(frame.timeline).toMatchObject({ step, stepCount });
     }
     expect(await session.goToStep(7)).toEqual({ ok: false, message: 'there is no step 7: the timeline has steps 0 to 6' });
-    const marks = await session.timelineMarks(0);
-    expect(marks.marks.map((mark) => mark.op)).toEqual(['colo-start', 'guest-write', 'run', 'guest-write', 'checkpoint', 'guest-write']);
-    expect(marks.marks[4]!.notes).toContain('checkpoint');
+    const marks = decodeStepMarks((await session.timelineMarks(0)).marks);
+    expect(marks.map((mark) => mark.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(marks.map((mark) => mark.op)).toEqual(['colo-start', 'guest-write', 'run', 'guest-write', 'checkpoint', 'guest-write']);
+    expect(marks[4]!.notes).toContain('checkpoint');
+    expect(decodeStepMarks((await session.timelineMarks(4)).marks).map((mark) => mark.index)).toEqual([4, 5]);
   });
 
   it('acting at a past step forks; the old future is a branch to switch back to, or discard', async () => {
@@ -116,7 +119,7 @@ describe('time travel in the worker session', () => {
     const { session: reloaded, ports } = await openSession(databaseName);
     expect(await reloaded.digestDisks()).toEqual(before);
     expect(ports.lastFrame().timeline).toMatchObject({ step: 2, stepCount: 4, atEnd: false, branches: [{ id: 1, forkStep: 3, stepCount: 6 }] });
-    expect((await reloaded.timelineMarks(0)).marks).toHaveLength(4);
+    expect(decodeStepMarks((await reloaded.timelineMarks(0)).marks)).toHaveLength(4);
     expect(await reloaded.goToStep(4)).toMatchObject({ ok: true });
     expect(await reloaded.digestDisks()).toEqual(branchAt.digests[4]);
     expect(await reloaded.switchBranch(1)).toMatchObject({ ok: true, position: { step: 6 } });

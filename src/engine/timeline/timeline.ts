@@ -44,8 +44,25 @@ export const DEFAULT_MAX_KEYFRAMES = 256;
 /** Events of replayed stretches kept for `eventsBefore` (the oldest stretches go first). */
 export const MAX_CACHED_EVENTS = 50_000;
 
-/** Something worth a marker on a timeline view. */
-export type TimelineNote = 'checkpoint' | 'failover' | 'fault' | 'error' | 'colo-start' | 'restart';
+/** What is worth a marker on a timeline view, in the order a mark lists them (alphabetical). */
+export const TIMELINE_NOTES = ['checkpoint', 'colo-start', 'error', 'failover', 'fault', 'restart'] as const;
+export type TimelineNote = (typeof TIMELINE_NOTES)[number];
+
+/** One frozen notes array per set of notes: marks share them (a run of 100,000 steps made as many arrays). */
+const NOTES_BY_MASK: ReadonlyArray<readonly TimelineNote[]> = Array.from({ length: 1 << TIMELINE_NOTES.length }, (_, mask) =>
+  Object.freeze(TIMELINE_NOTES.filter((_, bit) => (mask & (1 << bit)) !== 0)),
+);
+
+/** The notes whose bits (bit i: TIMELINE_NOTES[i]) are set in `mask`, in order. Throws a RangeError for a mask outside [0, 64). */
+export function notesOfMask(mask: number): readonly TimelineNote[] {
+  const notes = NOTES_BY_MASK[mask];
+  if (notes === undefined) throw new RangeError(`${mask} is not a set of timeline notes`);
+  return notes;
+}
+
+function noteBit(note: TimelineNote): number {
+  return 1 << TIMELINE_NOTES.indexOf(note);
+}
 
 /** What a step did, in a few numbers: enough to draw a timeline and to find the step's events. */
 export interface StepMark {
@@ -431,24 +448,24 @@ export class Timeline<CompanionState = never> {
 }
 
 function markOf(index: number, step: ParsedStep, sim: Simulation, results: readonly StepResult[], events: readonly SimEvent[]): StepMark {
-  const notes = new Set<TimelineNote>();
+  let notes = 0;
   for (const event of events) {
     if (event.kind === 'colo') {
-      if (event.phase === 'checkpoint-end') notes.add('checkpoint');
-      if (event.phase === 'failover') notes.add('failover');
-      if (event.phase === 'start-end') notes.add('colo-start');
-      if (event.error !== undefined) notes.add('error');
+      if (event.phase === 'checkpoint-end') notes |= noteBit('checkpoint');
+      if (event.phase === 'failover') notes |= noteBit('failover');
+      if (event.phase === 'start-end') notes |= noteBit('colo-start');
+      if (event.error !== undefined) notes |= noteBit('error');
     } else if (event.kind === 'colo-change') {
       // COLO started or failed over through QMP (COLO-FT.txt's runbooks), and the checkpoints of
       // x-checkpoint-delay's timer, have no step of their own: the hosts' state changes say them.
-      if (event.change === COLO_RUNNING) notes.add('colo-start');
-      if (event.change === FAILOVER_COMPLETED) notes.add('failover');
-      if (event.change === TRANSACTION_DONE) notes.add('checkpoint');
-    } else if (event.kind === 'fault-injected') notes.add('fault');
-    else if (event.kind === 'host-lifecycle') notes.add('restart');
+      if (event.change === COLO_RUNNING) notes |= noteBit('colo-start');
+      if (event.change === FAILOVER_COMPLETED) notes |= noteBit('failover');
+      if (event.change === TRANSACTION_DONE) notes |= noteBit('checkpoint');
+    } else if (event.kind === 'fault-injected') notes |= noteBit('fault');
+    else if (event.kind === 'host-lifecycle') notes |= noteBit('restart');
     // A cancelled job is no error: every failover cancels the secondary's backup job
     // (replication_stop), and a cancel-job fault is marked as the fault it is.
-    else if (event.kind === 'io-failed' || (event.kind === 'job-failed' && !event.cancelled) || (event.kind === 'replication-call' && event.outcome === 'error')) notes.add('error');
+    else if (event.kind === 'io-failed' || (event.kind === 'job-failed' && !event.cancelled) || (event.kind === 'replication-call' && event.outcome === 'error')) notes |= noteBit('error');
   }
   return {
     index,
@@ -457,7 +474,7 @@ function markOf(index: number, step: ParsedStep, sim: Simulation, results: reado
     eventEnd: sim.events.nextSequenceValue,
     entriesEnd: sim.scheduler.entriesRun,
     passed: results.every((result) => result.passed),
-    notes: [...notes].sort(),
+    notes: notesOfMask(notes),
   };
 }
 

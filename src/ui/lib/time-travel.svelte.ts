@@ -8,6 +8,7 @@ import type { StepEvent, StepMark } from '../../engine/timeline/timeline.js';
 export { clusterRanges, diffFocus, LIFECYCLE_LABEL, lifecycleSpans, type LifecyclePhase, type LifecycleSpan } from './timeline-marks.js';
 import type { DiskDiff } from '../../engine/timeline/disks.js';
 import type { TimelineMarks, TimelinePosition, TimeTravelResult } from '../../worker/protocol.js';
+import { decodeStepMarks } from '../../worker/step-mark-columns.js';
 import type { SimState } from '../state.svelte.js';
 import { diffFocus } from './timeline-marks.js';
 import { eventsAnnouncement, eventsFocus } from './event-focus.js';
@@ -148,7 +149,7 @@ export class TimeTravel {
           return;
         }
         // The worker may have rebuilt marks (a reload): take them from where they were asked.
-        this.marks = [...this.marks.slice(0, answer.from), ...answer.marks];
+        this.marks = [...this.marks.slice(0, answer.from), ...decodeStepMarks(answer.marks)];
         this.keyframes = answer.keyframes;
       })
       .catch(() => {
