@@ -7,7 +7,8 @@
  * worker in Chromium). In columns a batch is a few typed arrays, moved rather than copied, and a
  * table of the few step kinds.
  */
-import { TIMELINE_NOTES, notesOfMask, type StepMark, type TimelineNote } from '../engine/timeline/timeline.js';
+import { TIMELINE_NOTES, notesOfMask, type TimelineNote } from '../engine/timeline/notes.js';
+import type { StepMark } from '../engine/timeline/timeline.js';
 
 export interface StepMarkColumns {
   readonly kind: 'step-mark-columns';

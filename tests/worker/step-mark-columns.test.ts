@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { notesOfMask, TIMELINE_NOTES, type StepMark } from '../../src/engine/timeline/timeline.js';
+import { notesOfMask, TIMELINE_NOTES } from '../../src/engine/timeline/notes.js';
+import type { StepMark } from '../../src/engine/timeline/timeline.js';
 import { decodeStepMarks, encodeStepMarks, stepMarkBuffers } from '../../src/worker/step-mark-columns.js';
 
 const OPS = ['colo-start', 'guest-write', 'read', 'checkpoint', 'failover', 'run', 'qmp'] as const;

@@ -36,6 +36,9 @@ import type { Scenario } from '../scenario/validate.js';
 import type { SimEvent } from '../sim/events.js';
 import type { StoreFactory } from '../store.js';
 import { captureKeyframeDisks, factoryWithDisks, type KeyframeDisk } from './disks.js';
+import { noteBit, notesOfMask, type TimelineNote } from './notes.js';
+
+export type { TimelineNote } from './notes.js';
 
 /** Keyframe interval a timeline starts with, in steps. */
 export const DEFAULT_KEYFRAME_EVERY = 16;
@@ -44,25 +47,6 @@ export const DEFAULT_MAX_KEYFRAMES = 256;
 /** Events of replayed stretches kept for `eventsBefore` (the oldest stretches go first). */
 export const MAX_CACHED_EVENTS = 50_000;
 
-/** What is worth a marker on a timeline view, in the order a mark lists them (alphabetical). */
-export const TIMELINE_NOTES = ['checkpoint', 'colo-start', 'error', 'failover', 'fault', 'restart'] as const;
-export type TimelineNote = (typeof TIMELINE_NOTES)[number];
-
-/** One frozen notes array per set of notes: marks share them (a run of 100,000 steps made as many arrays). */
-const NOTES_BY_MASK: ReadonlyArray<readonly TimelineNote[]> = Array.from({ length: 1 << TIMELINE_NOTES.length }, (_, mask) =>
-  Object.freeze(TIMELINE_NOTES.filter((_, bit) => (mask & (1 << bit)) !== 0)),
-);
-
-/** The notes whose bits (bit i: TIMELINE_NOTES[i]) are set in `mask`, in order. Throws a RangeError for a mask outside [0, 64). */
-export function notesOfMask(mask: number): readonly TimelineNote[] {
-  const notes = NOTES_BY_MASK[mask];
-  if (notes === undefined) throw new RangeError(`${mask} is not a set of timeline notes`);
-  return notes;
-}
-
-function noteBit(note: TimelineNote): number {
-  return 1 << TIMELINE_NOTES.indexOf(note);
-}
 
 /** What a step did, in a few numbers: enough to draw a timeline and to find the step's events. */
 export interface StepMark {
