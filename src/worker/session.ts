@@ -92,7 +92,7 @@ export const TIME_TRAVEL_LOG_EVENTS = 1000;
  * digest, a close, the timeline's marks), so this is how long such a call may wait. Each burst
  * costs a turn of the event loop and a hand-over of the session. (With 12 ms bursts, 100 ms
  * frames and a save every SAVE_INTERVAL_MS, a 100,000-step run showed its outcome after 3.1 to
- * 3.5 s in the bench; with these three, after 1.9 to 2.5 s.)
+ * 3.5 s in Chromium here; with these three, after 1.9 to 2.5 s.)
  */
 const SCENARIO_STEPS_PER_BURST_BUDGET_MS = 30;
 /** Steps of a burst between two readings of the wall clock (reading it per step was 2 % of a run). */
