@@ -14,6 +14,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { describeStep } from '../engine/scenario/describe.js';
+import { locateError, stepOfPath } from '../engine/scenario/error-location.js';
 import { ScenarioRunner, type ScenarioOutcome, type StepResult } from '../engine/scenario/runner.js';
 import { formatDuration } from '../engine/scenario/units.js';
 import { validateScenarioText, type ScenarioError } from '../engine/scenario/validate.js';
@@ -291,18 +292,6 @@ async function runFileReloading(file: string, options: RunOptions, output: CliOu
 /** Where a step is in the file, from its 0-based index. */
 function stepPath(index: number): string {
   return `steps[${index}]`;
-}
-
-/** The 1-based step a validation error's JSON path is in, if it is in one. */
-function stepOfPath(path: string): number | undefined {
-  const match = /^steps\[(\d+)\]/.exec(path);
-  return match ? Number(match[1]) + 1 : undefined;
-}
-
-/** "steps[3].offset (step 4)": the path to find it in the file, the number the app shows. */
-function locateError(path: string): string {
-  const step = stepOfPath(path);
-  return step === undefined ? path : `${path} (step ${step})`;
 }
 
 function describeFailure(failure: StepResult): string {

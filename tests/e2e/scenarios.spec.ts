@@ -58,7 +58,8 @@ test('a local scenario file is validated: file name, JSON path and message', asy
   });
   const problem = page.getByTestId('file-problem');
   await expect(problem).toContainText('broken.json');
-  await expect(problem).toContainText('steps[0].offset');
+  // The JSON path and the step number, as the CLI says them.
+  await expect(problem).toContainText('steps[0].offset (step 1)');
 
   await page.getByTestId('file-input').setInputFiles({
     name: 'mine.json',

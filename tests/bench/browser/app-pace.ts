@@ -8,6 +8,7 @@ import type { Page } from '@playwright/test';
 import { ScenarioRunner } from '../../../src/engine/scenario/runner.js';
 import { validateScenarioText } from '../../../src/engine/scenario/validate.js';
 import { createMemoryStore } from '../../../src/storage/chunked-memory-store.js';
+import { bigScenarioText } from '../../support/big-scenario.js';
 
 export interface AppPace {
   readonly writesPerWallSecond: number;
@@ -45,19 +46,6 @@ export async function measureAppPace(page: Page, seconds = 8): Promise<AppPace> 
   await page.evaluate(() => window.coloSim.state.setPlaying(false));
   const wallSeconds = (end.wallMs - start.wallMs) / 1000;
   return { writesPerWallSecond: (end.writes - start.writes) / wallSeconds, savesPerWallSecond: saves / wallSeconds, seconds: wallSeconds };
-}
-
-/** A scenario of `steps` steps: writes, reads that expect what was written, a checkpoint now and then. */
-export function bigScenarioText(steps: number): string {
-  const list: unknown[] = [{ op: 'colo-start' }];
-  for (let index = 1; list.length < steps; index++) {
-    const offset = (index % 256) * 4096;
-    const pattern = (index % 255) + 1;
-    list.push({ op: 'guest-write', vm: index % 3 === 0 ? 'secondary' : 'primary', offset, length: 4096, pattern });
-    if (list.length < steps && index % 3 !== 0) list.push({ op: 'read', node: 'primary-disk', offset, length: 4096, expect: { pattern } });
-    if (list.length < steps && index % 500 === 0) list.push({ op: 'checkpoint' });
-  }
-  return JSON.stringify({ format: 'colo-sim/1', title: `${steps} steps`, setup: { diskSize: '1M' }, steps: list.slice(0, steps) });
 }
 
 export interface BigScenarioFigures {
