@@ -5,19 +5,19 @@
  * run went to the page as 100,000 objects with a notes array each (11 MB as JSON); cloning them
  * for postMessage took a tenth of the worker's time in a run to the end (a CPU profile of the
  * worker in Chromium). In columns a batch is a few typed arrays, moved rather than copied, and a
- * table of the few step kinds.
+ * table of the few step kinds (InternedTexts). The columns are only sent, never saved: their
+ * form can change with the page that reads them.
  */
 import { TIMELINE_NOTES, notesOfMask, type TimelineNote } from '../engine/timeline/notes.js';
 import type { StepMark } from '../engine/timeline/timeline.js';
+import { checkedStepIndex, isInternedTexts, TextTable, type InternedTexts } from './interned-texts.js';
 
 export interface StepMarkColumns {
   readonly kind: 'step-mark-columns';
   /** 0-based step index of each mark. */
   readonly index: Uint32Array;
-  /** Index into `ops` of each mark's step kind. */
-  readonly opIndex: Uint16Array;
-  /** The distinct step kinds of the batch. */
-  readonly ops: readonly StepMark['op'][];
+  /** Each mark's step kind. */
+  readonly op: InternedTexts;
   /** Virtual time after each step, µs. */
   readonly endUs: Float64Array;
   readonly eventEnd: Float64Array;
@@ -36,56 +36,48 @@ export interface StepMarkColumns {
 export function encodeStepMarks(marks: readonly StepMark[]): StepMarkColumns {
   const count = marks.length;
   const index = new Uint32Array(count);
-  const opIndex = new Uint16Array(count);
+  const opTexts = new TextTable();
+  const opRows = new Uint32Array(count);
   const endUs = new Float64Array(count);
   const eventEnd = new Float64Array(count);
   const entriesEnd = new Float64Array(count);
   const passed = new Uint8Array(count);
   const notes = new Uint8Array(count);
-  const ops: StepMark['op'][] = [];
-  let lastOp: string | undefined;
-  let lastNumber = 0;
   for (let row = 0; row < count; row++) {
     const mark = marks[row]!;
-    // Steps of one kind come in runs: the table is searched only when the kind changes.
-    if (mark.op !== lastOp) {
-      lastOp = mark.op;
-      lastNumber = ops.indexOf(mark.op);
-      if (lastNumber < 0) lastNumber = ops.push(mark.op) - 1;
-    }
-    if (!Number.isInteger(mark.index) || mark.index < 0 || mark.index > 0xffff_ffff) throw new RangeError(`step index ${mark.index} is not an integer in [0, 2^32)`);
-    index[row] = mark.index;
-    opIndex[row] = lastNumber;
+    index[row] = checkedStepIndex(mark.index);
+    opRows[row] = opTexts.numberOf(mark.op);
     endUs[row] = mark.endUs;
     eventEnd[row] = mark.eventEnd;
     entriesEnd[row] = mark.entriesEnd;
     passed[row] = mark.passed ? 1 : 0;
     notes[row] = mark.notes.length === 0 ? 0 : maskOfNotes(mark.notes);
   }
-  return { kind: 'step-mark-columns', index, opIndex, ops, endUs, eventEnd, entriesEnd, passed, notes };
+  return { kind: 'step-mark-columns', index, op: { table: opTexts.texts, rows: opRows }, endUs, eventEnd, entriesEnd, passed, notes };
 }
 
 /** The buffers of `columns`' typed arrays: a postMessage can move them instead of copying. */
 export function stepMarkBuffers(columns: StepMarkColumns): ArrayBuffer[] {
-  return [columns.index, columns.opIndex, columns.endUs, columns.eventEnd, columns.entriesEnd, columns.passed, columns.notes].map((array) => array.buffer as ArrayBuffer);
+  return [columns.index, columns.op.rows, columns.endUs, columns.eventEnd, columns.entriesEnd, columns.passed, columns.notes].map((array) => array.buffer as ArrayBuffer);
 }
 
 /**
  * The marks `columns` holds, in order. Marks with the same notes share one frozen notes array.
- * Throws a TypeError when the columns' lengths differ or a step kind's index is outside `ops`.
+ * Throws a TypeError when the columns' lengths differ or a step kind's row is outside its table.
  */
 export function decodeStepMarks(columns: StepMarkColumns): StepMark[] {
   const count = columns.index.length;
-  for (const column of [columns.opIndex, columns.endUs, columns.eventEnd, columns.entriesEnd, columns.passed, columns.notes]) {
+  for (const column of [columns.op.rows, columns.endUs, columns.eventEnd, columns.entriesEnd, columns.passed, columns.notes]) {
     if (column.length !== count) throw new TypeError(`a column of step marks has ${column.length} rows, not ${count}`);
   }
+  const tableLength = columns.op.table.length;
+  if (!isInternedTexts(columns.op, count)) throw new TypeError(`the step kinds of the marks name rows outside their table of ${tableLength}`);
+  const ops = columns.op.table as readonly StepMark['op'][];
   const marks: StepMark[] = new Array(count);
   for (let row = 0; row < count; row++) {
-    const op = columns.ops[columns.opIndex[row]!];
-    if (op === undefined) throw new TypeError(`step mark ${columns.index[row]} names step kind ${columns.opIndex[row]}, and there are ${columns.ops.length}`);
     marks[row] = {
       index: columns.index[row]!,
-      op,
+      op: ops[columns.op.rows[row]!]!,
       endUs: columns.endUs[row]!,
       eventEnd: columns.eventEnd[row]!,
       entriesEnd: columns.entriesEnd[row]!,

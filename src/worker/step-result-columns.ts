@@ -14,12 +14,7 @@
  * hashing them cost more than copying them.
  */
 import type { StepResult } from '../engine/scenario/runner.js';
-
-/** A column of texts that repeat: row i's text is `table[rows[i]]`. */
-export interface InternedTexts {
-  readonly table: readonly string[];
-  readonly rows: Uint32Array;
-}
+import { checkedStepIndex, isInternedTexts, TextTable, type InternedTexts } from './interned-texts.js';
 
 /** A column of texts as written: interned, or (results pages saved by an earlier release) one string per row. */
 export type TextColumn = InternedTexts | readonly string[];
@@ -65,8 +60,7 @@ export function encodeStepResults(results: readonly StepResult[], knownDescripti
   const value: Array<string | null> = new Array(count);
   for (let row = 0; row < count; row++) {
     const result = results[row]!;
-    if (!Number.isInteger(result.index) || result.index < 0 || result.index > 0xffff_ffff) throw new RangeError(`step index ${result.index} is not an integer in [0, 2^32)`);
-    index[row] = result.index;
+    index[row] = checkedStepIndex(result.index);
     timeUs[row] = result.timeUs;
     passed[row] = result.passed ? 1 : 0;
     opRows[row] = opTexts.numberOf(result.op);
@@ -89,28 +83,6 @@ export function encodeStepResults(results: readonly StepResult[], knownDescripti
     quirk,
     value,
   };
-}
-
-/** Distinct texts, numbered in the order first seen. */
-class TextTable {
-  readonly texts: string[] = [];
-  private readonly numbers = new Map<string, number>();
-  private lastText: string | undefined;
-  private lastNumber = 0;
-
-  numberOf(text: string): number {
-    // A text often repeats the one before: no lookup then.
-    if (text !== this.lastText) {
-      let number = this.numbers.get(text);
-      if (number === undefined) {
-        number = this.texts.push(text) - 1;
-        this.numbers.set(text, number);
-      }
-      this.lastText = text;
-      this.lastNumber = number;
-    }
-    return this.lastNumber;
-  }
 }
 
 /** The buffers of `columns`' typed arrays: a postMessage can move them instead of copying. */
@@ -170,11 +142,6 @@ export function isStepResultColumns(value: unknown): value is StepResultColumns 
   if (columns.timeUs.length !== count || columns.passed.length !== count || !columns.passed.every((flag) => flag <= 1)) return false;
   const texts = (column: unknown, orNull: boolean): boolean =>
     Array.isArray(column) && column.length === count && column.every((text) => typeof text === 'string' || (orNull && text === null));
-  const interned = (column: unknown): boolean => {
-    if (Array.isArray(column)) return texts(column, false);
-    if (typeof column !== 'object' || column === null) return false;
-    const { table, rows } = column as Partial<Record<keyof InternedTexts, unknown>>;
-    return Array.isArray(table) && table.every((text) => typeof text === 'string') && rows instanceof Uint32Array && rows.length === count && rows.every((row) => row < table.length);
-  };
+  const interned = (column: unknown): boolean => (Array.isArray(column) ? texts(column, false) : isInternedTexts(column, count));
   return interned(columns.op) && texts(columns.description, true) && interned(columns.expected) && interned(columns.actual) && texts(columns.quirk, true) && texts(columns.value, true);
 }

@@ -35,7 +35,9 @@ describe('step marks in columns', () => {
 
   it('keep a table of the step kinds, not one string per mark', () => {
     const marks: StepMark[] = Array.from({ length: 1000 }, (_, index) => ({ index, op: index % 2 ? 'guest-write' : 'read', endUs: index, eventEnd: index, entriesEnd: index, passed: true, notes: [] }));
-    expect(encodeStepMarks(marks).ops).toEqual(['read', 'guest-write']);
+    const { op } = encodeStepMarks(marks);
+    expect(op.table).toEqual(['read', 'guest-write']);
+    expect(Array.from(op.rows.subarray(0, 4))).toEqual([0, 1, 0, 1]);
   });
 
   it('arrive whole after a postMessage that moves their buffers', () => {
@@ -61,6 +63,7 @@ describe('step marks in columns', () => {
     expect(() => encodeStepMarks([{ ...mark, notes: ['lunch' as never] }])).toThrow('"lunch" is not a timeline note');
     const columns = encodeStepMarks([mark, { ...mark, index: 1 }]);
     expect(() => decodeStepMarks({ ...columns, passed: new Uint8Array(1) })).toThrow('a column of step marks has 1 rows, not 2');
-    expect(() => decodeStepMarks({ ...columns, ops: [] })).toThrow('step mark 0 names step kind 0, and there are 0');
+    expect(() => decodeStepMarks({ ...columns, op: { table: [], rows: columns.op.rows } })).toThrow('the step kinds of the marks name rows outside their table of 0');
+    expect(() => decodeStepMarks({ ...columns, op: { table: ['read'], rows: new Uint32Array(1) } })).toThrow('a column of step marks has 1 rows, not 2');
   });
 });

@@ -47,7 +47,6 @@ export const DEFAULT_MAX_KEYFRAMES = 256;
 /** Events of replayed stretches kept for `eventsBefore` (the oldest stretches go first). */
 export const MAX_CACHED_EVENTS = 50_000;
 
-
 /** What a step did, in a few numbers: enough to draw a timeline and to find the step's events. */
 export interface StepMark {
   /** 0-based step index: moment `index + 1` is the state after this step. */
