@@ -17,7 +17,7 @@
 import type { SimulationSettings } from '../engine/colo/simulation.js';
 import { FORMAT_VERSION } from '../engine/scenario/schema.js';
 import type { ParsedStep } from '../engine/scenario/schema.js';
-import type { StepResult } from '../engine/scenario/runner.js';
+import { ResultsByStep } from './results-by-step.js';
 import { validateScenarioDocument, type Scenario } from '../engine/scenario/validate.js';
 import type { SimEvent } from '../engine/sim/events.js';
 import type { LiveInvariantsState } from '../engine/invariants/live-invariants.js';
@@ -61,7 +61,7 @@ export class SessionTimeline {
   /** Events since the last recorded step (they belong to the next one). */
   private pendingEvents: SimEvent[] = [];
   /** Scenario mode: results of each step run, by step. */
-  resultsByStep: StepResult[][] = [];
+  resultsByStep = new ResultsByStep();
   /** Why the timeline cannot travel (a step it could not read back), or undefined. */
   broken: string | undefined;
   // Saving.
@@ -85,7 +85,7 @@ export class SessionTimeline {
     this.timeline = this.timelineOf(scenario);
     this.shownStep = null;
     this.pendingEvents = [];
-    this.resultsByStep = [];
+    this.resultsByStep = new ResultsByStep();
     this.broken = undefined;
     if (dropBranches) {
       for (const branch of this.branches) this.branchWrites.push({ key: [BRANCH_RECORD, branch.id], value: undefined });

@@ -1007,7 +1007,7 @@ export class SimSession {
     }
     // On the timeline (time travel), while it is the scenario's own run.
     if (runner.nextStepIndex !== from + 1 || this.travel.broken) return;
-    this.travel.resultsByStep[from] = results;
+    this.travel.resultsByStep.set(from, results);
     const timeline = this.travel.timeline;
     if (timeline.marks.length === from) timeline.recordStep(from, this.sim, runner.progress(), results, events);
   }
@@ -1174,7 +1174,7 @@ export class SimSession {
     const target = this.runner ? this.runner.nextStepIndex : timeline.stepCount;
     if (timeline.marks.length >= target) return;
     const rebuilt = timeline.materialize(target, createMemoryStore);
-    rebuilt.results.forEach((results, offset) => (this.travel.resultsByStep[rebuilt.fromStep + offset] = results));
+    rebuilt.results.forEach((results, offset) => this.travel.resultsByStep.set(rebuilt.fromStep + offset, results));
   }
 
   /** A live step of the session recorded: on the timeline too. */
@@ -1225,7 +1225,7 @@ export class SimSession {
     for (const imageName of savedStores.imageNames()) baseline.set(imageName, new Map(savedStores.store(imageName)!.storedChunks()));
     const stores = TrackedStores.over(baseline);
     const moment = timeline.materialize(step, stores.factory);
-    moment.results.forEach((results, offset) => (this.travel.resultsByStep[moment.fromStep + offset] = results));
+    moment.results.forEach((results, offset) => this.travel.resultsByStep.set(moment.fromStep + offset, results));
     const log = timeline.eventsBefore(moment.step, TIME_TRAVEL_LOG_EVENTS, createMemoryStore);
     this.within = undefined;
     this.adopt(moment.simulation, stores);
@@ -1236,7 +1236,7 @@ export class SimSession {
         resume: moment.progress,
       });
       this.results.reset();
-      this.results.push(...this.travel.resultsByStep.slice(0, moment.step).flat());
+      this.results.push(...this.travel.resultsByStep.before(moment.step));
       this.scenarioStaticDue = true;
     } else {
       this.travel.setPosition(moment.step);

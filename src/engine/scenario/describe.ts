@@ -10,7 +10,23 @@ function range(offset: number, length: number): string {
   return `[${formatSize(offset)}, +${formatSize(length)})`;
 }
 
+const described = new WeakMap<ParsedStep | ActionStep, string>();
+
+/**
+ * A step in words ("read primary-disk [4 KiB, +4 KiB)"). The text is made once per step object
+ * (steps are never changed once parsed): a run's results and the app's step list then hold one
+ * string per step, not one more per result, which a long run kept alive to the end.
+ */
 export function describeStep(step: ParsedStep | ActionStep): string {
+  let text = described.get(step);
+  if (text === undefined) {
+    text = composeDescription(step);
+    described.set(step, text);
+  }
+  return text;
+}
+
+function composeDescription(step: ParsedStep | ActionStep): string {
   switch (step.op) {
     case 'write':
       return `write ${formatByte(step.pattern)} to ${step.node} ${range(step.offset, step.length)}${step.async ? ' (async)' : ''}`;
