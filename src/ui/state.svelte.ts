@@ -275,6 +275,9 @@ export class SimState {
       this.disks.reset(frame.layouts);
       this.layouts = frame.layouts;
       this.log.clear();
+      // The log's views rebuild on logVersion: without it they kept showing the old simulation's
+      // events until a new one arrived (a scenario or lesson loaded over a session).
+      this.logVersion++;
       this.bitmaps.clear();
       this.choreographer.reset();
       this.jobProgress = {};

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { expect, openApp, test } from './helpers';
+import { expect, openApp, openOverSession, test } from './helpers';
 
 const SCENARIO_ROOT = 'public/scenarios';
 
@@ -47,6 +47,24 @@ test('a scenario runs step by step through the UI, with narration and expectatio
 
   await page.getByTestId('scenario-close').click();
   await expect(page.getByTestId('scenario-loaded')).toHaveCount(0);
+});
+
+test('a scenario loaded over another starts with an empty event log, not the old one', async ({ page }) => {
+  await openApp(page);
+  await page.keyboard.press('l');
+  await page.locator('[data-path="behaviours/05-checkpoint-equality.json"]').click();
+  await page.getByTestId('scenario-run').click();
+  await expect(page.getByTestId('scenario-outcome')).toContainText('Passed');
+  const log = page.getByRole('region', { name: 'Event log' });
+  const rows = log.locator('.row');
+  await expect.poll(() => rows.count()).toBeGreaterThan(10);
+
+  await page.getByTestId('scenario-close').click();
+  await page.keyboard.press('l');
+  await openOverSession(page, 'behaviours/06-colo-failover-to-secondary.json');
+  await expect(page.getByTestId('scenario-loaded')).toContainText('The whole COLO flow');
+  await expect(log.locator('.count')).toHaveText('0 events');
+  await expect(rows).toHaveCount(0);
 });
 
 test('a local scenario file is validated: file name, JSON path and message', async ({ page }) => {
