@@ -217,3 +217,34 @@ test('many events at once do not pile captions onto the graph', async ({ page })
   const most = await page.evaluate(() => document.querySelectorAll('.graph-svg g.caption').length);
   expect(most).toBeLessThanOrEqual(8);
 });
+
+/** What inside the open dialog reaches past its right edge (text cut off on a narrow screen). */
+async function dialogOverflow(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const dialog = document.querySelector('dialog[open]');
+    if (!dialog) return ['no dialog is open'];
+    const right = dialog.getBoundingClientRect().right;
+    const out: string[] = [];
+    for (const element of dialog.querySelectorAll<HTMLElement>('*')) {
+      const box = element.getBoundingClientRect();
+      if (box.width > 0 && box.right > right + 1) out.push(`${element.tagName.toLowerCase()} "${(element.textContent ?? '').trim().slice(0, 30)}" ends ${Math.round(box.right - right)} px past the dialog`);
+    }
+    return out.slice(0, 10);
+  });
+}
+
+for (const width of [320, 390]) {
+  test(`at ${width} px the dialogs fit: the shortcuts list and the New simulation form show whole`, async ({ page }) => {
+    await page.setViewportSize({ width, height: 844 });
+    await openApp(page);
+    await page.keyboard.press('?');
+    await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+    expect(await dialogOverflow(page)).toEqual([]);
+    await page.keyboard.press('Escape');
+    await expect(page.locator('dialog[open]')).toHaveCount(0);
+    await page.keyboard.press('n');
+    await expect(page.getByRole('dialog', { name: 'New simulation' })).toBeVisible();
+    expect(await dialogOverflow(page)).toEqual([]);
+    await expectNoHorizontalOverflow(page);
+  });
+}
