@@ -83,3 +83,20 @@ test('keyboard only: COLO start, a checkpoint, writes and a failover', async ({ 
   await page.keyboard.press('1');
   await expect(page.getByRole('tab', { name: /Control/ })).toHaveAttribute('aria-selected', 'true');
 });
+
+test('on a phone, Escape closes the drawer from the library search too, once the search is empty', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openApp(page);
+  await page.keyboard.press('l');
+  const search = page.locator('#library-search');
+  await expect(search).toBeFocused();
+  await expect(page.locator('aside.side')).toBeVisible();
+  await search.fill('failover');
+  // The first Escape clears the search (the field's own use of it), the second closes the drawer.
+  await page.keyboard.press('Escape');
+  await expect(search).toHaveValue('');
+  await expect(page.locator('aside.side')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.locator('aside.side')).toHaveCount(0);
+  await expect(page.getByTestId('controls-toggle')).toBeFocused();
+});
