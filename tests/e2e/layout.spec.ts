@@ -248,3 +248,14 @@ for (const width of [320, 390]) {
     await expectNoHorizontalOverflow(page);
   });
 }
+
+for (const viewport of [...VIEWPORTS, { width: 1280, height: 900 }, { width: 1440, height: 900 }]) {
+  test(`at ${viewport.width}×${viewport.height} the getting-started note shows whole`, async ({ page }) => {
+    await page.setViewportSize(viewport);
+    await openApp(page);
+    const intro = page.getByRole('complementary', { name: 'Getting started' });
+    await expect(intro).toBeVisible();
+    const size = await intro.evaluate((element) => ({ content: element.scrollHeight, box: element.clientHeight }));
+    expect(size.content, 'its text vs its box, px').toBeLessThanOrEqual(size.box);
+  });
+}
