@@ -20,7 +20,7 @@ import { digestImages } from '../../src/worker/disk-digest';
 
 export const BASE_URL = config.use?.baseURL ?? 'http://127.0.0.1:4173';
 
-/** Collects console errors and page errors; `allow` lists patterns a test expects. */
+/** Collects console errors, Svelte's warnings and page errors; `allow` lists patterns a test expects. */
 export class ErrorWatch {
   readonly errors: string[] = [];
   private readonly allowed: RegExp[] = [];
@@ -28,6 +28,9 @@ export class ErrorWatch {
   watch(page: Page): void {
     page.on('console', (message) => {
       if (message.type() === 'error') this.record(`console: ${message.text()}`);
+      // Svelte's runtime warnings (https://svelte.dev/e/...) name a bug in the page: a derived read
+      // after its block was destroyed once showed stale values.
+      else if (message.type() === 'warning' && message.text().includes('svelte.dev/e/')) this.record(`svelte warning: ${message.text()}`);
     });
     page.on('pageerror', (error) => this.record(`pageerror: ${error.message}`));
   }
@@ -45,14 +48,20 @@ export class ErrorWatch {
   }
 }
 
-/** `page` that fails its test on any console error or uncaught page error. */
+/**
+ * `page` that fails its test on any console error, Svelte warning or uncaught page error. Automatic:
+ * every test has it, not only those that ask for `errorWatch` (to allow what they expect).
+ */
 export const test = base.extend<{ errorWatch: ErrorWatch }>({
-  errorWatch: async ({ page }, use) => {
-    const watch = new ErrorWatch();
-    watch.watch(page);
-    await use(watch);
-    expect(watch.unexpected(), 'console errors and page errors').toEqual([]);
-  },
+  errorWatch: [
+    async ({ page }, use) => {
+      const watch = new ErrorWatch();
+      watch.watch(page);
+      await use(watch);
+      expect(watch.unexpected(), 'console errors, Svelte warnings and page errors').toEqual([]);
+    },
+    { auto: true },
+  ],
 });
 
 export { expect };

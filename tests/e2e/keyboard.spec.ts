@@ -100,3 +100,40 @@ test('on a phone, Escape closes the drawer from the library search too, once the
   await expect(page.locator('aside.side')).toHaveCount(0);
   await expect(page.getByTestId('controls-toggle')).toBeFocused();
 });
+
+test('a dialog closed with Escape gives the focus back to the button that opened it', async ({ page }) => {
+  await openApp(page);
+  const newButton = page.locator('.actions button:has-text("New")');
+  await newButton.click();
+  await expect(page.getByRole('dialog', { name: 'New simulation' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.locator('dialog[open]')).toHaveCount(0);
+  await expect(newButton).toBeFocused();
+  const help = page.locator('button[aria-label="Keyboard shortcuts"]');
+  await help.click();
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).getByRole('button', { name: 'Close' }).click();
+  await expect(help).toBeFocused();
+});
+
+test('the brush swatches are one Tab stop, and the arrows choose the pattern', async ({ page }) => {
+  await openApp(page);
+  const group = page.getByRole('radiogroup', { name: 'Pattern written by a click on a grid' });
+  const swatches = group.getByRole('radio');
+  await expect(group.locator('[tabindex="0"]')).toHaveCount(1);
+  const checked = group.getByRole('radio', { checked: true });
+  await expect(checked).toHaveAttribute('tabindex', '0');
+  const first = await checked.getAttribute('aria-label');
+  await checked.focus();
+  await page.keyboard.press('ArrowRight');
+  const next = group.getByRole('radio', { checked: true });
+  await expect(next).not.toHaveAttribute('aria-label', first!);
+  await expect(next).toBeFocused();
+  await expect(group.locator('[tabindex="0"]')).toHaveCount(1);
+  await page.keyboard.press('End');
+  await expect(swatches.last()).toBeFocused();
+  await expect(swatches.last()).toHaveAttribute('aria-checked', 'true');
+  // Tab leaves the group at once.
+  await page.keyboard.press('Tab');
+  await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role'))).not.toBe('radio');
+});

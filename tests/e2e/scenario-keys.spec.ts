@@ -14,3 +14,14 @@ test('two quick presses of ] run two scenario steps', async ({ page }) => {
   await expect(panel.locator('li[data-step="1"]')).toHaveAttribute('data-status', 'passed');
   await expect(panel.locator('.progress')).toHaveText('step 2 / ' + (await panel.locator('li[data-step]').count()));
 });
+
+test('a key that acts on the simulation while a scenario drives it says why nothing happens', async ({ page }) => {
+  await openApp(page);
+  await page.keyboard.press('l');
+  await page.locator('[data-path="behaviours/06-colo-failover-to-secondary.json"]').click();
+  await expect(page.getByTestId('scenario-loaded')).toBeVisible();
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('s');
+  await expect(page.getByTestId('toast').filter({ hasText: 'A scenario or lesson drives the simulation now' })).toBeVisible();
+  await expect(page.getByTestId('stage-replication-secondary')).toContainText('none');
+});
