@@ -168,8 +168,15 @@ export class SimState {
       () => this.summary?.pair.names,
     );
     this.client = createClient((notice) => this.onNotice(notice));
-    this.choreographer.onJobProgress = (jobId, offsetBytes, lenBytes) => {
-      this.jobProgress = { ...this.jobProgress, [jobId]: { offsetBytes, lenBytes } };
+    this.choreographer.onJobProgress = (jobId, progress) => {
+      if (progress) {
+        this.jobProgress = { ...this.jobProgress, [jobId]: progress };
+      } else if (jobId in this.jobProgress) {
+        // Overtaken: the frame's figures (newer) show.
+        const rest = { ...this.jobProgress };
+        delete rest[jobId];
+        this.jobProgress = rest;
+      }
     };
     try {
       const stored = Number(localStorage.getItem(SPEED_KEY));

@@ -57,7 +57,7 @@ export class SimClient {
   async connect(options: ConnectOptions): Promise<PersistenceStatus> {
     const version = await this.call('version', () => this.remote.protocolVersion);
     if (version !== PROTOCOL_VERSION) throw new WorkerFailure(`The worker speaks protocol ${version}, the page ${PROTOCOL_VERSION}: reload the page`);
-    return this.call('connect', () => this.remote.connect(options, Comlink.proxy((notice: WorkerNotice) => this.onNotice(notice))) as Promise<PersistenceStatus>);
+    return this.call('connect', () => this.remote.connect(options, Comlink.proxy(pageSideNoticeHandler(this.onNotice))) as Promise<PersistenceStatus>);
   }
 
   discardSaved: SimWorkerApi['discardSaved'] = () => this.call('discard saved', () => this.remote.discardSaved());
@@ -90,4 +90,27 @@ export class SimClient {
     this.worker.terminate();
     this.fail('The simulation worker was stopped');
   }
+}
+
+/**
+ * The page's notice handler as the worker calls it (through comlink). An exception in it is a
+ * bug of the page, so it is raised on the page (`report`, by default as an uncaught error, which
+ * the browser's console and the tests' error watch see). Left alone it went back to the worker
+ * as the rejection of a call nobody awaits: the frame was dropped and nothing said so (the page
+ * stopped updating after a failover, with no error anywhere).
+ */
+export function pageSideNoticeHandler(onNotice: (notice: WorkerNotice) => void, report: (error: unknown) => void = raiseLater): (notice: WorkerNotice) => void {
+  return (notice) => {
+    try {
+      onNotice(notice);
+    } catch (error) {
+      report(error);
+    }
+  };
+}
+
+function raiseLater(error: unknown): void {
+  setTimeout(() => {
+    throw error;
+  }, 0);
 }

@@ -1,5 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
-import { expect, openApp, test } from './helpers';
+import { expect, openApp, openOverSession, SCREENSHOT_DIR, test } from './helpers';
 
 const VIEWPORTS = [
   { width: 1600, height: 1000 },
@@ -58,5 +58,74 @@ for (const viewport of VIEWPORTS) {
       });
       expect(label.right).toBeLessThanOrEqual(label.inner);
     }
+  });
+}
+
+/**
+ * Each tab's text (its label, badge and key hint) as drawn: its left and right edge, and the
+ * tab's own box. A label cut by its tab, or touching the next one, shows here.
+ */
+async function tabTexts(page: Page): Promise<Array<{ name: string; textLeft: number; textRight: number; tabLeft: number; tabRight: number }>> {
+  return page.getByRole('tab').evaluateAll((tabs) =>
+    tabs.map((tab) => {
+      const range = document.createRange();
+      range.selectNodeContents(tab);
+      const text = range.getBoundingClientRect();
+      const box = tab.getBoundingClientRect();
+      return { name: tab.textContent!.replace(/\s+/g, ' ').trim(), textLeft: text.left, textRight: text.right, tabLeft: box.left, tabRight: box.right };
+    }),
+  );
+}
+
+async function expectTabsLegible(page: Page, state: string): Promise<void> {
+  const texts = await tabTexts(page);
+  expect(texts).toHaveLength(6);
+  for (const [index, text] of texts.entries()) {
+    expect(text.textLeft, `${state}: "${text.name}" starts inside its tab`).toBeGreaterThanOrEqual(text.tabLeft - 0.5);
+    expect(text.textRight, `${state}: "${text.name}" ends inside its tab`).toBeLessThanOrEqual(text.tabRight + 0.5);
+    const next = texts[index + 1];
+    if (next) expect(next.textLeft - text.textRight, `${state}: space between "${text.name}" and "${next.name}"`).toBeGreaterThanOrEqual(4);
+  }
+}
+
+const ALL_WIDTHS = [
+  { width: 390, height: 844 },
+  { width: 768, height: 1024 },
+  { width: 1280, height: 800 },
+  { width: 1920, height: 1080 },
+];
+
+for (const viewport of ALL_WIDTHS) {
+  test(`the side panel's tabs at ${viewport.width} px: every label whole and apart from the next, with and without badges`, async ({ page }) => {
+    await page.setViewportSize(viewport);
+    await openApp(page);
+    if (viewport.width < 1240) await page.getByTestId('controls-toggle').click();
+    await expect(page.getByRole('tab', { name: /Control/ })).toBeVisible();
+    await expectTabsLegible(page, 'fresh, key hints shown where they fit');
+    // A failed command puts a count on History, a loaded scenario "live" on Scenarios: the widest the row gets.
+    const failed = await page.evaluate(() => window.coloSim.client.execute({ op: 'checkpoint' }));
+    expect(failed.ok).toBe(true);
+    await page.keyboard.press('l');
+    await openOverSession(page, 'behaviours/06-colo-failover-to-secondary.json');
+    if (viewport.width < 1240 && !(await page.getByRole('tab', { name: /Control/ }).isVisible())) await page.getByTestId('controls-toggle').click();
+    await expect(page.getByRole('tab', { name: /Scenarios/ })).toHaveAccessibleName(/live/);
+    await page.locator('.tabbar').screenshot({ path: `${SCREENSHOT_DIR}/w${viewport.width}-tabs-crowded.png` });
+    await expectTabsLegible(page, 'a scenario loaded');
+  });
+}
+
+for (const viewport of ALL_WIDTHS) {
+  test(`the checkpoint delay at ${viewport.width} px: its unit stays on the line of its value`, async ({ page }) => {
+    await page.setViewportSize(viewport);
+    await openApp(page);
+    if (viewport.width < 1240) await page.getByTestId('controls-toggle').click();
+    const periodic = page.getByTestId('periodic');
+    const value = (await periodic.getByRole('spinbutton').boundingBox())!;
+    const unit = (await periodic.getByText('ms', { exact: true }).boundingBox())!;
+    const set = (await periodic.getByRole('button', { name: 'Set' }).boundingBox())!;
+    // "ms" alone at the start of the next line read as a stray word (1280 px).
+    expect(Math.abs(unit.y + unit.height / 2 - (value.y + value.height / 2)), 'unit and value on one line').toBeLessThan(4);
+    expect(unit.x, 'the unit after its value').toBeGreaterThan(value.x + value.width - 0.5);
+    expect(Math.abs(set.y + set.height / 2 - (value.y + value.height / 2)), 'Set on the same line').toBeLessThan(4);
   });
 }

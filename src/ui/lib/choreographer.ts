@@ -107,8 +107,15 @@ export class Choreographer {
   private readonly requests = new Map<number, RequestInfo>();
   /** When the animations planned so far end (wall ms): a command's animation starts after them. */
   private timelineEnd = 0;
-  /** Called at the animated moment of each job-progress event. */
-  onJobProgress: ((jobId: string, offsetBytes: number, lenBytes: number) => void) | undefined;
+  /**
+   * Called at the animated moment of each job-progress event with its figures, or with null
+   * when a newer frame has overtaken the animation (a command's stretched animation ends after
+   * the running clock's later frames): the page then shows the job's current figures, never an
+   * older one put back.
+   */
+  onJobProgress: ((jobId: string, progress: { offsetBytes: number; lenBytes: number } | null) => void) | undefined;
+  /** Sequence number of the newest job-progress event of each job in a frame so far. */
+  private readonly newestJobProgress = new Map<string, number>();
   /** Event counts of the recent frames no command asked for (wall ms of arrival), oldest first. */
   private recentFrames: Array<{ atMs: number; events: number }> = [];
   private recentEvents = 0;
@@ -117,6 +124,7 @@ export class Choreographer {
   /** A new simulation: forget requests and stop what is being animated. */
   reset(): void {
     this.requests.clear();
+    this.newestJobProgress.clear();
     this.timelineEnd = 0;
     this.recentFrames = [];
     this.recentEvents = 0;
@@ -127,6 +135,8 @@ export class Choreographer {
   plan(events: readonly SimEvent[], context: ChoreographyContext, now: number): Plan {
     const landings = new Map<string, Landing[]>();
     this.track(events);
+    // Known as the frame arrives, before any of its animations plays (and when none will).
+    for (const [jobId, sequence] of newestJobProgressOf(events)) this.newestJobProgress.set(jobId, sequence);
     if (events.length === 0 || context.reducedMotion) return { revealAt: () => undefined, play: () => undefined };
     const dense = events.length > DENSE_EVENTS;
     // A stream of frames no command asked for is the worker's clock running, even if the page
@@ -306,6 +316,7 @@ export class Choreographer {
     const cells = (offset: number, length: number): [number, number] => [Math.floor(offset / cellBytes), Math.ceil((offset + length) / cellBytes)];
     let packets = 0;
     let highlights = 0;
+    const newestInFrame = newestJobProgressOf(events);
     const chipMs = CHIP_MS * Math.min(1, scale * 1.5);
     const highlight = (disk: string, offset: number, length: number, kind: HighlightKind, delay: number, duration: number, colour?: string) => {
       // Errors are what a busy run must still show: they are rare and outside the budget.
@@ -428,7 +439,8 @@ export class Choreographer {
             lastJobProgressAt = at;
             const callback = this.onJobProgress;
             const { jobId, offsetBytes, lenBytes } = event;
-            later(at, () => callback(jobId, offsetBytes, lenBytes));
+            const frameNewest = newestInFrame.get(jobId)!;
+            later(at, () => callback(jobId, (this.newestJobProgress.get(jobId) ?? frameNewest) > frameNewest ? null : { offsetBytes, lenBytes }));
           }
           break;
         case 'job-ready':
@@ -504,6 +516,13 @@ function shortQuirk(quirk: string): string {
 /** How long a chip takes to cross the link, for a one-way virtual delay. */
 function travelMs(delayUs: number, speed: number): number {
   return Math.min(700, Math.max(320, delayUs / Math.max(1, speed)));
+}
+
+/** The sequence number of each job's newest job-progress event among `events`. */
+function newestJobProgressOf(events: readonly SimEvent[]): Map<string, number> {
+  const newest = new Map<string, number>();
+  for (const event of events) if (event.kind === 'job-progress') newest.set(event.jobId, event.sequence);
+  return newest;
 }
 
 function later(delay: number, callback: () => void): void {
