@@ -259,3 +259,43 @@ for (const viewport of [...VIEWPORTS, { width: 1280, height: 900 }, { width: 144
     expect(size.content, 'its text vs its box, px').toBeLessThanOrEqual(size.box);
   });
 }
+
+/** Where each line of `element`'s text ends: the character before every line break. */
+function charactersBeforeLineBreaks(page: Page, selector: string): Promise<string[]> {
+  return page.locator(selector).evaluate((element) => {
+    const before: string[] = [];
+    let lastTop: number | undefined;
+    let previous = '';
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent ?? '';
+      for (let offset = 0; offset < text.length; offset++) {
+        const range = document.createRange();
+        range.setStart(node, offset);
+        range.setEnd(node, offset + 1);
+        const rect = range.getBoundingClientRect();
+        // A space where the line wraps is drawn with no width: the break comes after it.
+        if (rect.width === 0 && text[offset] === ' ') {
+          previous = ' ';
+          continue;
+        }
+        if (lastTop !== undefined && rect.top > lastTop + 2) before.push(previous);
+        lastTop = rect.top;
+        previous = text[offset]!;
+      }
+    }
+    return before;
+  });
+}
+
+for (const viewport of VIEWPORTS) {
+  test(`at ${viewport.width} px a long scenario title breaks between words or after / and _, never inside a word`, async ({ page }) => {
+    await page.setViewportSize(viewport);
+    await openApp(page, '/?scenario=/scenarios/qemu-tests/11-secondary-continuous-replication.json');
+    const title = '[data-testid="narration"] .title';
+    await expect(page.locator(title)).toHaveText('QEMU test secondary/continuous_replication: after failover, start, checkpoint and stop are ignored');
+    const breaks = await charactersBeforeLineBreaks(page, title);
+    // "continuous_r" / "eplication" at 768 and 1280 px before.
+    for (const character of breaks) expect(' /_-', `a line of the title ends with "${character}"`).toContain(character);
+  });
+}

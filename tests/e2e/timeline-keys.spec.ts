@@ -69,3 +69,13 @@ test('keyboard use of the timeline strip', async ({ page }) => {
   await expect(overlay).toContainText('Timeline: back / forward one step');
   await expect(overlay).toContainText('Inside a command: back / forward one event');
 });
+
+test('a new session\'s timeline says it has no steps yet, then counts the first command', async ({ page }) => {
+  await openApp(page);
+  await page.evaluate(() => window.coloSim.client.newSimulation({}));
+  const slider = page.getByRole('slider', { name: 'Timeline: the moment shown' });
+  await expect(slider).toHaveAttribute('aria-valuetext', 'no steps yet (each command is one), not protected');
+  await expect(page.getByText('no steps yet (each command is one), not protected')).toBeVisible();
+  await page.keyboard.press('s');
+  await expect(slider).toHaveAttribute('aria-valuetext', /^step 1 of 1, after colo-start \(COLO started\), at .+, protected, the end$/);
+});

@@ -82,3 +82,12 @@ export function splitSize(bytes: number): { value: number; unit: number } {
   for (const unit of [1024 ** 3, 1024 ** 2, 1024]) if (bytes >= unit && bytes % unit === 0) return { value: bytes / unit, unit };
   return { value: bytes, unit: 1 };
 }
+
+/**
+ * `text` cut after each "/" and "_", for a title to break there (with <wbr>) rather than in the
+ * middle of a word: QEMU's test names ("secondary/continuous_replication") are one long word
+ * that a narrow title split anywhere ("continuous_r" / "eplication"). The parts join back to `text`.
+ */
+export function breakableParts(text: string): string[] {
+  return text.split(/(?<=[/_])/);
+}
