@@ -229,12 +229,12 @@ function runFile(file: string, options: RunOptions, output: CliOutput): FileResu
       runner.step();
     }
     const outcome = runner.outcome();
-    return { file, status: outcome.passed ? 'pass' : 'fail', outcome, ...(options.trace && options.json ? { events } : {}), ...(cost ? { stats: cost.report() } : {}) };
+    return { file, status: outcome.passed ? 'pass' : 'fail', outcome, ...(options.trace && options.json ? { events } : {}), ...(cost ? { stats: cost.report(outcome.virtualTimeUs) } : {}) };
   } catch (error) {
     // A bug in colo-sim, not in the scenario: say so plainly, without a stack trace.
     const message = error instanceof Error ? error.message : String(error);
     const where = currentStep === null ? 'after the last step, while async steps completed' : `at step ${currentStep} (${stepPath(currentStep - 1)})`;
-    return { file, status: 'fail', outcome: runner.outcome(), internalError: `internal error in colo-sim ${where}: ${message}`, ...(cost ? { stats: cost.report() } : {}) };
+    return { file, status: 'fail', outcome: runner.outcome(), internalError: `internal error in colo-sim ${where}: ${message}`, ...(cost ? { stats: cost.report(runner.simulation.nowUs) } : {}) };
   }
 }
 
@@ -279,7 +279,7 @@ async function runFileReloading(file: string, options: RunOptions, output: CliOu
   try {
     const run = await runReloadingEachStep(file, read.text, watch);
     if (!run.ok) return { file, status: 'invalid', errors: run.errors };
-    return { file, status: run.outcome.passed ? 'pass' : 'fail', outcome: run.outcome, reloads: run.reloads, ...(options.trace && options.json ? { events } : {}), ...(cost ? { stats: cost.report() } : {}) };
+    return { file, status: run.outcome.passed ? 'pass' : 'fail', outcome: run.outcome, reloads: run.reloads, ...(options.trace && options.json ? { events } : {}), ...(cost ? { stats: cost.report(run.outcome.virtualTimeUs) } : {}) };
   } catch (error) {
     // A save or a restore that fails is a bug in colo-sim, not in the scenario.
     const message = error instanceof Error ? error.message : String(error);

@@ -13,5 +13,5 @@ export function replicationCostOfScenario(scenario: Scenario): CostReport {
   const cost = new ReplicationCost(scenario.settings.clusterSizeBytes);
   const runner = new ScenarioRunner(scenario, createMemoryStore, { onEvent: (event) => cost.observe(event) });
   runner.runToEnd();
-  return cost.report();
+  return cost.report(runner.simulation.nowUs);
 }

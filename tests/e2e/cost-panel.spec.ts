@@ -11,7 +11,7 @@ import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { main } from '../../src/cli/cli';
 import type { CostReport } from '../../src/engine/stats/replication-cost';
-import { expect, openApp, SCREENSHOT_DIR, test } from './helpers';
+import { execute, expect, openApp, SCREENSHOT_DIR, test } from './helpers';
 import { freshSmall } from './states';
 
 async function cliStats(text: string): Promise<CostReport> {
@@ -115,4 +115,34 @@ test('the Cost tab shows the CLI --stats figures of the session made through the
   await expect(page.getByTestId('cost-nbd')).toHaveText(`${cli.nbd.writesForwarded} writes, ${exactBytes(cli.nbd.bytesForwarded)}`);
   expect(await seriousAxe(page), 'axe on the Cost tab at 390 px').toEqual([]);
   await page.screenshot({ path: `${SCREENSHOT_DIR}/cost-panel-390.png` });
+});
+
+test("the Cost charts' time labels stand apart at 1280 and 390 px (\"4.000ms\" and \"5.000ms\" touched)", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await openApp(page);
+  await freshSmall(page);
+  // Five milliseconds of virtual time: a tick every millisecond, six labels on a 300-px chart.
+  expect((await execute(page, { op: 'colo-start' })).ok).toBe(true);
+  expect((await execute(page, { op: 'run', for: '4ms' })).ok).toBe(true);
+  await expect(page.getByTestId('virtual-time')).toHaveText('5.000 ms');
+  await page.locator('body').focus();
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.locator('body').focus();
+    await page.keyboard.press('6');
+    for (const id of ['bytes-forwarded', 'hidden-clusters']) {
+      // The panel asks the worker for its figures when it opens: the charts come a moment later.
+      await expect(page.getByTestId(`cost-chart-${id}`).locator('svg .x-axis .tick text').last()).toHaveText('5ms');
+      const xLabels = (
+        await page
+          .getByTestId(`cost-chart-${id}`)
+          .locator('svg .x-axis .tick text')
+          .evaluateAll((texts) => texts.filter((text) => getComputedStyle(text).visibility !== 'hidden').map((text) => ({ text: text.textContent ?? '', box: text.getBoundingClientRect() })))
+      ).sort((a, b) => a.box.left - b.box.left);
+      expect(xLabels.length, `${id}: time ticks`).toBeGreaterThan(2);
+      for (let index = 1; index < xLabels.length; index++) {
+        expect(xLabels[index]!.box.left - xLabels[index - 1]!.box.right, `${width} px, ${id}: "${xLabels[index - 1]!.text}" and "${xLabels[index]!.text}" apart`).toBeGreaterThanOrEqual(3);
+      }
+    }
+  }
 });

@@ -22,7 +22,7 @@ function costOf(steps: unknown[]) {
   const cost = new ReplicationCost(64 * 1024);
   const outcome = new ScenarioRunner(validation.scenario, createMemoryStore, { onEvent: (event) => cost.observe(event) }).runToEnd();
   expect(outcome.passed, JSON.stringify(outcome.failure)).toBe(true);
-  return cost.report();
+  return cost.report(outcome.virtualTimeUs);
 }
 
 describe('replication cost', () => {
@@ -175,5 +175,29 @@ describe('replication cost, worked by hand', () => {
     let reloading = '';
     expect(await main(['run', file, '--stats', '--reload-each-step'], { stdout: (text) => (reloading += text), stderr: () => {} })).toBe(0);
     expect((JSON.parse(reloading) as typeof printed).results[0]!.stats).toEqual(printed.results[0]!.stats);
+  });
+
+  it("runs to the run's virtual time, past the last event (a quiet `run for`), in the report and in --stats", async () => {
+    const quiet = [{ op: 'colo-start' }, { op: 'guest-write', vm: 'primary', offset: 0, length: '4K', pattern: '0x22' }, { op: 'run', for: '4ms' }];
+    const validation = validateScenarioText(scenarioText(quiet));
+    if (!validation.ok) throw new Error(JSON.stringify(validation.errors));
+    const cost = new ReplicationCost(64 * 1024);
+    const runner = new ScenarioRunner(validation.scenario, createMemoryStore, { onEvent: (event) => cost.observe(event) });
+    const outcome = runner.runToEnd();
+    const lastEventUs = cost.report().virtualTimeUs;
+    expect(outcome.virtualTimeUs).toBe(lastEventUs + 4000);
+    expect(cost.report(outcome.virtualTimeUs).virtualTimeUs).toBe(outcome.virtualTimeUs);
+    // The report never goes back before its last event.
+    expect(cost.report(0).virtualTimeUs).toBe(lastEventUs);
+
+    const directory = mkdtempSync(join(tmpdir(), 'colo-sim-stats-'));
+    const file = join(directory, 'quiet.json');
+    writeFileSync(file, scenarioText(quiet));
+    for (const extra of [[], ['--reload-each-step']]) {
+      let stdout = '';
+      expect(await main(['run', file, '--stats', ...extra], { stdout: (text) => (stdout += text), stderr: () => {} })).toBe(0);
+      const printed = JSON.parse(stdout) as { results: Array<{ stats: { virtualTimeUs: number } }> };
+      expect(printed.results[0]!.stats.virtualTimeUs, extra.join(' ')).toBe(outcome.virtualTimeUs);
+    }
   });
 });

@@ -221,9 +221,13 @@ export class ReplicationCost {
     push(which === 'active' ? this.series.activeClusters : this.series.hiddenClusters, timeUs, set.size);
   }
 
-  report(): CostReport {
+  /**
+   * The figures so far. `nowUs`: the run's virtual time now, in µs (the clock may have run past
+   * the last event: a quiet `run for` moves it with no event); without it, the last event's time.
+   */
+  report(nowUs?: number): CostReport {
     return {
-      virtualTimeUs: this.virtualTimeUs,
+      virtualTimeUs: Math.max(this.virtualTimeUs, nowUs ?? 0),
       nbd: { writesForwarded: this.writesForwarded, bytesForwarded: this.bytesForwarded, forwardsFailed: this.forwardsFailed },
       copyBeforeWrite: { copies: this.cbwCopies, bytes: this.cbwBytes, zeroCopies: this.cbwZeroCopies, failed: this.cbwFailed },
       checkpoints: [...this.checkpoints],

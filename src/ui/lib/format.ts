@@ -26,6 +26,16 @@ export function formatTimeShort(us: number): string {
   return `${trim(us / 1_000_000)}s`;
 }
 
+/**
+ * Virtual time for an axis tick: as short as the value allows ("4ms", "2.5ms", "1.25s"), to the
+ * microsecond. formatTimeShort's fixed decimals ("4.000ms") made neighbouring ticks touch.
+ */
+export function formatTimeTick(us: number): string {
+  if (us < 1000) return `${us}µs`;
+  if (us < 1_000_000) return `${Number((us / 1000).toFixed(3))}ms`;
+  return `${Number((us / 1_000_000).toFixed(6))}s`;
+}
+
 function trim(value: number): string {
   return value >= 100 ? value.toFixed(1) : value >= 10 ? value.toFixed(2) : value.toFixed(3);
 }
