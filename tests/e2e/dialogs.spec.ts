@@ -31,3 +31,19 @@ test('replacing a session through the dialog: the answer stands, and nothing rea
   await page.waitForTimeout(300);
   await expect(page.getByTestId('scenario-loaded')).toBeVisible();
 });
+
+test('the New simulation form starts from every current setting and keeps the ones not changed (the device-state load time went back to 1 ms)', async ({ page }) => {
+  await openApp(page);
+  await page.evaluate(() => window.coloSim.client.newSimulation({ diskSizeBytes: 8 * 1024 * 1024, seed: 7, vmstateLoadUs: 5000 }));
+  await expect(page.getByTestId('virtual-time')).toHaveText('0 µs');
+  await expect.poll(() => page.evaluate(() => window.coloSim.state.summary?.settings.vmstateLoadUs)).toBe(5000);
+  await page.locator('.actions button:has-text("New")').click();
+  const dialog = page.getByRole('dialog', { name: 'New simulation' });
+  await expect(dialog.getByLabel('Seed')).toHaveValue('7');
+  await expect(dialog.getByLabel('Device-state load at a checkpoint (µs)')).toHaveValue('5000');
+  await dialog.getByLabel('Seed').fill('9');
+  await dialog.getByTestId('new-start').click();
+  await expect.poll(() => page.evaluate(() => window.coloSim.state.summary?.settings.seed)).toBe(9);
+  const settings = await page.evaluate(() => window.coloSim.state.summary!.settings);
+  expect(settings).toMatchObject({ seed: 9, vmstateLoadUs: 5000, diskSizeBytes: 8 * 1024 * 1024 });
+});
