@@ -145,6 +145,14 @@ export function temporaryProfile(): { dir: string; remove: () => void } {
 
 export const SCREENSHOT_DIR = 'test-results/screenshots';
 
+/** A phone's, a tablet's, a laptop's and a projector's window: the four sizes every layout is checked at. */
+export const FOUR_SIZES = [
+  { width: 390, height: 844 },
+  { width: 768, height: 1024 },
+  { width: 1280, height: 800 },
+  { width: 1920, height: 1080 },
+] as const;
+
 /** Disk grid titles cut (wider than their box) or overlapping another's, and subtitles cut. */
 export async function diskTitleProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {

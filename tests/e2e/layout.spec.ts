@@ -6,15 +6,8 @@
  * DOM's boxes in several states.
  */
 import type { Page } from '@playwright/test';
-import { diskTitleProblems, execute, expect, openApp, test } from './helpers';
+import { diskTitleProblems, execute, expect, FOUR_SIZES, openApp, test } from './helpers';
 import { coloWithWrites, failoverFailed, freshSmall, midCommit } from './states';
-
-const VIEWPORTS = [
-  { width: 390, height: 844 },
-  { width: 768, height: 1024 },
-  { width: 1280, height: 800 },
-  { width: 1920, height: 1080 },
-];
 
 /** The smallest text of the graph, as drawn, in CSS px. */
 const MIN_GRAPH_TEXT_PX = 9;
@@ -120,7 +113,7 @@ async function overlapsDuring(page: Page, ms: number): Promise<string[]> {
   return [...seen];
 }
 
-for (const viewport of VIEWPORTS) {
+for (const viewport of FOUR_SIZES) {
   test(`layout at ${viewport.width}×${viewport.height}: no sideways overflow, controls on screen, legible graph, separate disk titles and labels`, async ({ page }) => {
     test.setTimeout(150_000);
     await page.setViewportSize(viewport);
@@ -249,7 +242,7 @@ for (const width of [320, 390]) {
   });
 }
 
-for (const viewport of [...VIEWPORTS, { width: 1280, height: 900 }, { width: 1440, height: 900 }]) {
+for (const viewport of [...FOUR_SIZES, { width: 1280, height: 900 }, { width: 1440, height: 900 }]) {
   test(`at ${viewport.width}×${viewport.height} the getting-started note shows whole`, async ({ page }) => {
     await page.setViewportSize(viewport);
     await openApp(page);
@@ -288,7 +281,7 @@ function charactersBeforeLineBreaks(page: Page, selector: string): Promise<strin
   });
 }
 
-for (const viewport of VIEWPORTS) {
+for (const viewport of FOUR_SIZES) {
   test(`at ${viewport.width} px a long scenario title breaks between words or after / and _, never inside a word`, async ({ page }) => {
     await page.setViewportSize(viewport);
     await openApp(page, '/?scenario=/scenarios/qemu-tests/11-secondary-continuous-replication.json');

@@ -1,5 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
-import { expect, openApp, openOverSession, SCREENSHOT_DIR, test } from './helpers';
+import { expect, FOUR_SIZES, openApp, openOverSession, SCREENSHOT_DIR, test } from './helpers';
 
 const VIEWPORTS = [
   { width: 1600, height: 1000 },
@@ -88,14 +88,7 @@ async function expectTabsLegible(page: Page, state: string): Promise<void> {
   }
 }
 
-const ALL_WIDTHS = [
-  { width: 390, height: 844 },
-  { width: 768, height: 1024 },
-  { width: 1280, height: 800 },
-  { width: 1920, height: 1080 },
-];
-
-for (const viewport of ALL_WIDTHS) {
+for (const viewport of FOUR_SIZES) {
   test(`the side panel's tabs at ${viewport.width} px: every label whole and apart from the next, with and without badges`, async ({ page }) => {
     await page.setViewportSize(viewport);
     await openApp(page);
@@ -114,7 +107,7 @@ for (const viewport of ALL_WIDTHS) {
   });
 }
 
-for (const viewport of ALL_WIDTHS) {
+for (const viewport of FOUR_SIZES) {
   test(`the checkpoint delay at ${viewport.width} px: its unit stays on the line of its value`, async ({ page }) => {
     await page.setViewportSize(viewport);
     await openApp(page);

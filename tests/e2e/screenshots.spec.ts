@@ -3,7 +3,7 @@
  * (and for the page's authors to check the design), at 1600 px, then the main states at a
  * phone's, a tablet's, a laptop's and a projector's width.
  */
-import { execute, expect, openApp, openOverSession, SCREENSHOT_DIR, test } from './helpers';
+import { execute, expect, FOUR_SIZES, openApp, openOverSession, SCREENSHOT_DIR, test } from './helpers';
 import type { Page } from '@playwright/test';
 import { coloWithWrites, failoverFailed, freshSmall, midCommit } from './states';
 
@@ -99,14 +99,7 @@ test('screenshots of the major states', async ({ page }) => {
   await shoot(page, '08-shortcuts');
 });
 
-const WIDTHS = [
-  { width: 390, height: 844 },
-  { width: 768, height: 1024 },
-  { width: 1280, height: 800 },
-  { width: 1920, height: 1080 },
-];
-
-for (const viewport of WIDTHS) {
+for (const viewport of FOUR_SIZES) {
   test(`screenshots of the main states at ${viewport.width} px`, async ({ page }) => {
     test.setTimeout(120_000);
     await page.setViewportSize(viewport);
