@@ -84,8 +84,8 @@ test('the Cost tab shows the CLI --stats figures of the session made through the
   expect(cli.nbd.bytesForwarded).toBe(3 * 65536);
   expect(cli.commits.length).toBe(1);
 
-  await expect(page.getByTestId('cost-nbd')).toHaveText(`${cli.nbd.writesForwarded} writes, ${exactBytes(cli.nbd.bytesForwarded)}`);
-  await expect(page.getByTestId('cost-cbw')).toHaveText(`${cli.copyBeforeWrite.copies} copies, ${exactBytes(cli.copyBeforeWrite.bytes)}`);
+  await expect(page.getByTestId('cost-nbd')).toHaveText(`${cli.nbd.writesForwarded} write${cli.nbd.writesForwarded === 1 ? '' : 's'}, ${exactBytes(cli.nbd.bytesForwarded)}`);
+  await expect(page.getByTestId('cost-cbw')).toHaveText(`${cli.copyBeforeWrite.copies} cop${cli.copyBeforeWrite.copies === 1 ? 'y' : 'ies'}, ${exactBytes(cli.copyBeforeWrite.bytes)}`);
   await expect(page.getByTestId('cost-active')).toHaveText(`${cli.occupancy.activeClusters} cluster${cli.occupancy.activeClusters === 1 ? '' : 's'} now, peak ${cli.occupancy.activePeakClusters}`);
   await expect(page.getByTestId('cost-hidden')).toHaveText(`${cli.occupancy.hiddenClusters} cluster${cli.occupancy.hiddenClusters === 1 ? '' : 's'} now, peak ${cli.occupancy.hiddenPeakClusters}`);
   const checkpointRows = page.getByTestId('cost-checkpoints').locator('tbody tr');
@@ -145,4 +145,11 @@ test("the Cost charts' time labels stand apart at 1280 and 390 px (\"4.000ms\" a
       }
     }
   }
+  // One of each reads as one ("1 writes" before).
+  expect((await execute(page, { op: 'guest-write', vm: 'primary', offset: 0, length: 65536, pattern: '0x22' })).ok).toBe(true);
+  await page.locator('body').focus();
+  await page.keyboard.press('1');
+  await page.keyboard.press('6');
+  await expect(page.getByTestId('cost-nbd')).toHaveText(/^1 write, /);
+  await expect(page.getByTestId('cost-cbw')).toHaveText(/^1 copy, /);
 });

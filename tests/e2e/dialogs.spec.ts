@@ -47,3 +47,26 @@ test('the New simulation form starts from every current setting and keeps the on
   const settings = await page.evaluate(() => window.coloSim.state.summary!.settings);
   expect(settings).toMatchObject({ seed: 9, vmstateLoadUs: 5000, diskSizeBytes: 8 * 1024 * 1024 });
 });
+
+test('the New simulation form refuses times that are not whole microseconds: empty, fractional, or too large to count', async ({ page }) => {
+  await openApp(page);
+  await page.locator('.actions button:has-text("New")').click();
+  const dialog = page.getByRole('dialog', { name: 'New simulation' });
+  const start = dialog.getByTestId('new-start');
+  const field = dialog.getByLabel('Device-state load at a checkpoint (µs)');
+  // 1e20 µs was accepted and the next checkpoint stalled the simulation; an empty field became 0.
+  for (const bad of ['99999999999999999999', '', '1.5']) {
+    await field.fill(bad);
+    await expect(start, `device-state load "${bad}"`).toBeDisabled();
+    await expect(dialog.getByText('Latency, copy time and the device-state load time are whole numbers of µs.')).toBeVisible();
+  }
+  await field.fill('-1');
+  await expect(dialog.getByText('The device-state load time is 0 µs or more.')).toBeVisible();
+  await field.fill('0');
+  await dialog.getByLabel('NBD latency (µs, one way)').fill('');
+  await expect(start).toBeDisabled();
+  await dialog.getByLabel('NBD latency (µs, one way)').fill('500');
+  await expect(start).toBeEnabled();
+  await start.click();
+  await expect.poll(() => page.evaluate(() => window.coloSim.state.summary?.settings.vmstateLoadUs)).toBe(0);
+});

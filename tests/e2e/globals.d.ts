@@ -40,6 +40,8 @@ declare global {
         /** Set while the page asks whether to replace the user's own simulation (answer as the dialog would). */
         replaceRequest: { name: string; answer(replace: boolean): void } | null;
         scenarioRunToEnd(): Promise<void>;
+        /** One QMP command typed on a host's console: a History entry, failed when QMP answers an error. */
+        sendQmp(host: 'primary' | 'secondary', execute: string, args?: Record<string, unknown>): Promise<unknown>;
       };
     };
   }

@@ -95,9 +95,17 @@ for (const viewport of FOUR_SIZES) {
     if (viewport.width < 1240) await page.getByTestId('controls-toggle').click();
     await expect(page.getByRole('tab', { name: /Control/ })).toBeVisible();
     await expectTabsLegible(page, 'fresh, key hints shown where they fit');
-    // A failed command puts a count on History, a loaded scenario "live" on Scenarios: the widest the row gets.
-    const failed = await page.evaluate(() => window.coloSim.client.execute({ op: 'checkpoint' }));
-    expect(failed.ok).toBe(true);
+    // Failed commands put a count on History (two digits, then "99+"), a loaded scenario "live" on Scenarios.
+    const history = page.getByRole('tab', { name: /History/ });
+    for (const [failures, badge] of [[15, '15'], [120, '99+']] as const) {
+      await page.evaluate(async (count) => {
+        const state = window.coloSim.state;
+        const failedBefore = state.history.filter((entry) => entry.status === 'failed').length;
+        for (let sent = failedBefore; sent < count; sent++) await state.sendQmp('primary', 'no-such-command');
+      }, failures);
+      await expect(history.locator('.badge')).toHaveText(badge);
+      await expectTabsLegible(page, `${failures} failed commands in History`);
+    }
     await page.keyboard.press('l');
     await openOverSession(page, 'behaviours/06-colo-failover-to-secondary.json');
     if (viewport.width < 1240 && !(await page.getByRole('tab', { name: /Control/ }).isVisible())) await page.getByTestId('controls-toggle').click();
