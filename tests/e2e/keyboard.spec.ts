@@ -137,3 +137,44 @@ test('the brush swatches are one Tab stop, and the arrows choose the pattern', a
   await page.keyboard.press('Tab');
   await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role'))).not.toBe('radio');
 });
+
+for (const viewport of [
+  { width: 390, height: 844 },
+  { width: 768, height: 1024 },
+]) {
+  test(`at ${viewport.width} px Tab stays in the open drawer: past its last control it wraps to the first, and back (it went on to controls hidden under the drawer)`, async ({ page }) => {
+    await page.setViewportSize(viewport);
+    await openApp(page);
+    await page.getByTestId('controls-toggle').click();
+    const activeTab = page.getByRole('tab', { selected: true });
+    await expect(activeTab).toBeFocused();
+    const inDrawer = () => page.evaluate(() => document.getElementById('side-panel')?.contains(document.activeElement) === true);
+    const stops = await page.evaluate(() => {
+      const panel = document.getElementById('side-panel')!;
+      return [...panel.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, summary, [tabindex]')].filter((element) => element.tabIndex >= 0 && !(element as HTMLButtonElement).disabled && element.checkVisibility({ visibilityProperty: true })).length;
+    });
+    expect(stops).toBeGreaterThan(10);
+    // Once round the drawer and a few more, on every tab: the focus never leaves it.
+    for (const name of ['Faults', 'Scenarios', 'History', 'QMP', 'Cost', 'Control']) {
+      await page.getByRole('tab', { name: new RegExp(name) }).click();
+      const count = await page.evaluate(() => {
+        const panel = document.getElementById('side-panel')!;
+        return [...panel.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, summary, [tabindex]')].filter((element) => element.tabIndex >= 0 && !(element as HTMLButtonElement).disabled && element.checkVisibility({ visibilityProperty: true })).length;
+      });
+      for (let press = 0; press < count + 3; press++) {
+        await page.keyboard.press('Tab');
+        expect(await inDrawer(), `${name}: Tab ${press + 1}`).toBe(true);
+      }
+    }
+    // From the first stop, Shift+Tab goes to the last one, still in the drawer.
+    await activeTab.focus();
+    await page.keyboard.press('Shift+Tab');
+    expect(await inDrawer()).toBe(true);
+    await expect(activeTab).not.toBeFocused();
+    await page.keyboard.press('Tab');
+    await expect(activeTab).toBeFocused();
+    // Escape still closes it, and the focus goes back to the Controls button.
+    await page.keyboard.press('Escape');
+    await expect(page.getByTestId('controls-toggle')).toBeFocused();
+  });
+}
