@@ -136,7 +136,8 @@ export class Choreographer {
     const landings = new Map<string, Landing[]>();
     this.track(events);
     // Known as the frame arrives, before any of its animations plays (and when none will).
-    for (const [jobId, sequence] of newestJobProgressOf(events)) this.newestJobProgress.set(jobId, sequence);
+    const newestInFrame = newestJobProgressOf(events);
+    for (const [jobId, sequence] of newestInFrame) this.newestJobProgress.set(jobId, sequence);
     if (events.length === 0 || context.reducedMotion) return { revealAt: () => undefined, play: () => undefined };
     const dense = events.length > DENSE_EVENTS;
     // A stream of frames no command asked for is the worker's clock running, even if the page
@@ -197,7 +198,7 @@ export class Choreographer {
         };
       },
       // A busy clock (a workload at speed) gets the essentials only: errors, a few chips, writes landing.
-      play: () => this.play(events, times, busy ? { ...context, stretch: false } : context, dense || busy || (!stretch && events.length > QUIET_EVENTS), scale, now),
+      play: () => this.play(events, times, busy ? { ...context, stretch: false } : context, dense || busy || (!stretch && events.length > QUIET_EVENTS), scale, now, newestInFrame),
     };
   }
 
@@ -307,7 +308,8 @@ export class Choreographer {
     }
   }
 
-  private play(events: readonly SimEvent[], times: number[], context: ChoreographyContext, quiet: boolean, scale: number, now: number): void {
+  /** `newestInFrame`: each job's newest job-progress sequence number in `events` (plan's). */
+  private play(events: readonly SimEvent[], times: number[], context: ChoreographyContext, quiet: boolean, scale: number, now: number, newestInFrame: ReadonlyMap<string, number>): void {
     const graph = this.graph;
     if (quiet) this.refillQuietBudget(now);
     const maxPackets = quiet ? Math.floor(this.quietBudget.packets) : MAX_PACKETS;
@@ -316,7 +318,6 @@ export class Choreographer {
     const cells = (offset: number, length: number): [number, number] => [Math.floor(offset / cellBytes), Math.ceil((offset + length) / cellBytes)];
     let packets = 0;
     let highlights = 0;
-    const newestInFrame = newestJobProgressOf(events);
     const chipMs = CHIP_MS * Math.min(1, scale * 1.5);
     const highlight = (disk: string, offset: number, length: number, kind: HighlightKind, delay: number, duration: number, colour?: string) => {
       // Errors are what a busy run must still show: they are rare and outside the budget.

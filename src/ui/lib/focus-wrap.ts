@@ -10,14 +10,9 @@ const FOCUSABLE = 'a[href], button, input, select, textarea, summary, [tabindex]
 /** The controls Tab visits in `container`, in document order (tabindex="-1", disabled and hidden ones left out). */
 export function tabStopsIn(container: Element): HTMLElement[] {
   return [...container.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
-    (element) => element.tabIndex >= 0 && !(element as HTMLButtonElement).disabled && !(element instanceof HTMLInputElement && element.type === 'hidden') && isShown(element),
+    // checkVisibility, not boxes: the content of a closed <details> still has boxes in Chromium.
+    (element) => element.tabIndex >= 0 && !(element as HTMLButtonElement).disabled && !(element instanceof HTMLInputElement && element.type === 'hidden') && element.checkVisibility({ visibilityProperty: true }),
   );
-}
-
-/** Drawn and not inside a closed <details> (whose content still has boxes in Chromium: checkVisibility sees through that). */
-function isShown(element: HTMLElement): boolean {
-  if (typeof element.checkVisibility === 'function') return element.checkVisibility({ visibilityProperty: true });
-  return element.getClientRects().length > 0 && !element.closest('details:not([open]) > :not(summary)');
 }
 
 /**
