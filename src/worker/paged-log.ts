@@ -68,6 +68,9 @@ export class PagedLog<T> {
     this.items.push(...items);
     const excess = this.items.length - this.head - this.limit;
     if (excess > 0) {
+      // Dropped items are let go now, not at the next compaction: a log of events held up to
+      // twice its limit, so every event of a long run outlived two scavenges and was promoted.
+      this.items.fill(undefined as T, this.head, this.head + excess);
       this.head += excess;
       this.firstIndex += excess;
       if (this.head * 2 >= this.items.length) this.compact();

@@ -109,9 +109,10 @@ export function sortRecords(records: readonly SavedRecord[]): LoadedRecords {
     else if (Array.isArray(key) && key.length === 2 && typeof key[0] === 'string' && typeof key[1] === 'number' && (Array.isArray(value) || isStepResultColumns(value))) {
       let log = pages.get(key[0]);
       if (!log) pages.set(key[0], (log = new Map()));
-      // The results list's pages are saved in columns (step-result-columns.ts); those saved
-      // before were arrays of results, as every other list's pages are.
-      log.set(key[1], Array.isArray(value) ? (value as unknown[]) : decodeStepResults(value));
+      // The results list's pages are saved in columns (step-result-columns.ts), and are decoded
+      // by resultPagesOf once the scenario's descriptions are known; those saved before were
+      // arrays of results, as every other list's pages are.
+      log.set(key[1], value as unknown[]);
     }
     // Other keys (a writability probe) are not part of the session.
   }
@@ -194,6 +195,20 @@ export function upgradeLoaded(loaded: LoadedRecords): SessionToRestore {
     history: [],
     migratedFrom: 1,
   };
+}
+
+/**
+ * The results list's pages as results: pages in columns decoded with `knownDescriptions` (the
+ * loaded scenario's step descriptions, which a page leaves out where they are the same), pages
+ * saved as arrays by an earlier release as they are. Throws a TypeError on a malformed page or
+ * one leaving out a description the scenario does not have (see decodeStepResults).
+ */
+export function resultPagesOf(pages: ReadonlyMap<string, ReadonlyMap<number, unknown[]>>, knownDescriptions: readonly string[]): ReadonlyMap<number, StepResult[]> {
+  const decoded = new Map<number, StepResult[]>();
+  for (const [page, value] of pages.get(RESULTS_LOG) ?? []) {
+    decoded.set(page, Array.isArray(value) ? (value as StepResult[]) : decodeStepResults(value as never, knownDescriptions));
+  }
+  return decoded;
 }
 
 export function pagesOf<T>(pages: ReadonlyMap<string, ReadonlyMap<number, unknown[]>>, name: string): ReadonlyMap<number, T[]> {

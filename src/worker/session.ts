@@ -49,6 +49,7 @@ import {
   META_KEY,
   PAGE_SIZE,
   pagesOf,
+  resultPagesOf,
   QMP_LOG,
   QMP_LOG_LIMIT,
   RESULTS_LOG,
@@ -82,6 +83,8 @@ export interface SessionPorts {
 const BURST_BUDGET_MS = 8;
 /** At most this many events travel in one frame; older ones are summarised as dropped. */
 const MAX_EVENTS_PER_FRAME = 4000;
+/** Events past MAX_EVENTS_PER_FRAME waiting for a frame before the oldest are dropped in one go. */
+const PENDING_EVENTS_SLACK = 512;
 const FRAME_INTERVAL_MS = 16;
 /** While the clock runs, a save every this many milliseconds of wall time: a crash loses at most this much. */
 export const SAVE_INTERVAL_MS = 250;
@@ -147,7 +150,13 @@ export class SimSession {
 
   // What is saved besides the engine.
   private steps = new PagedLog<unknown>(STEPS_LOG, PAGE_SIZE);
-  private results = new PagedLog<StepResult>(RESULTS_LOG, PAGE_SIZE, Number.POSITIVE_INFINITY, encodeStepResults);
+  /**
+   * A saved page of results leaves out the descriptions that are the loaded scenario's own: a
+   * restore has the scenario's text (saved with them) to describe its steps again. They were
+   * half of what a run of 100,000 steps wrote to IndexedDB, copied by every save's clone.
+   */
+  private readonly encodeResultsPage = (results: StepResult[]): unknown => encodeStepResults(results, this.loaded?.descriptions);
+  private results = new PagedLog<StepResult>(RESULTS_LOG, PAGE_SIZE, Number.POSITIVE_INFINITY, this.encodeResultsPage);
   private eventLog = new PagedLog<SimEvent>(EVENTS_LOG, PAGE_SIZE, EVENT_LOG_LIMIT);
   private qmpLog = new PagedLog<QmpTranscriptEvent>(QMP_LOG, PAGE_SIZE, QMP_LOG_LIMIT);
   private history: HistoryEntry[] = [];
@@ -933,8 +942,9 @@ export class SimSession {
       if (!saved.scenarioText) throw new Error('the saved scenario file is missing');
       const validation = validateScenarioText(saved.scenarioText.text);
       if (!validation.ok) throw new Error('the saved scenario is no longer valid');
-      this.results = PagedLog.loaded(RESULTS_LOG, PAGE_SIZE, Number.POSITIVE_INFINITY, meta.scenario.results, pagesOf(saved.pages, RESULTS_LOG), encodeStepResults);
-      this.startScenario(meta.scenario.name, saved.scenarioText.text, validation.scenario, meta.scenario.progress);
+      const descriptions = validation.scenario.steps.map((step) => describeStep(step));
+      this.results = PagedLog.loaded(RESULTS_LOG, PAGE_SIZE, Number.POSITIVE_INFINITY, meta.scenario.results, resultPagesOf(saved.pages, descriptions), this.encodeResultsPage);
+      this.startScenario(meta.scenario.name, saved.scenarioText.text, validation.scenario, meta.scenario.progress, descriptions);
       this.scenarioTextChanged = false;
     }
     this.travel.load(saved.timeline, saved.branches ?? new Map());
@@ -946,14 +956,14 @@ export class SimSession {
     this.savedUpToUs = this.sim.nowUs;
   }
 
-  private startScenario(name: string, text: string, scenario: Scenario, progress: RunnerProgress | undefined): void {
+  private startScenario(name: string, text: string, scenario: Scenario, progress: RunnerProgress | undefined, descriptions = scenario.steps.map((step) => describeStep(step))): void {
     this.runner = new ScenarioRunner(scenario, this.stores.factory, {
       simulation: this.sim,
       ...(this.watch.onWaitForAsync ? { onWaitForAsync: this.watch.onWaitForAsync } : {}),
       ...(progress ? { resume: progress } : {}),
     });
     const rawSteps = (JSON.parse(text) as { steps: unknown[] }).steps;
-    this.loaded = { name, text, scenario, rawSteps, descriptions: scenario.steps.map((step) => describeStep(step)), lesson: isLesson(scenario) };
+    this.loaded = { name, text, scenario, rawSteps, descriptions, lesson: isLesson(scenario) };
     this.travel.reset(scenario, false);
     this.within = undefined;
     if (!progress) this.results.reset();
@@ -1093,8 +1103,9 @@ export class SimSession {
     }
     this.travel.onEvent(event);
     this.pendingEvents.push(event);
-    // Trimmed in bulk: dropping the oldest one per event moved the whole list every time.
-    if (this.pendingEvents.length >= 2 * MAX_EVENTS_PER_FRAME) this.trimPendingEvents(MAX_EVENTS_PER_FRAME);
+    // Trimmed in bulk (dropping the oldest one per event moved the whole list every time), but
+    // soon: an event held much longer than the frame needs outlives two scavenges and is promoted.
+    if (this.pendingEvents.length >= MAX_EVENTS_PER_FRAME + PENDING_EVENTS_SLACK) this.trimPendingEvents(MAX_EVENTS_PER_FRAME);
   }
 
   /** Keeps the newest `limit` events for the next frame; the others are counted as dropped. */

@@ -20,7 +20,13 @@ export function encodeData(value: unknown): SavedData {
   if (Array.isArray(value)) return value.map((item) => encodeData(item));
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, SavedData> = {};
-    for (const [key, member] of Object.entries(value as Record<string, unknown>)) if (member !== undefined) out[key] = encodeData(member);
+    const record = value as Record<string, unknown>;
+    // for-in, not Object.entries: a plain object has no inherited enumerable keys, and the
+    // entries' arrays were most of what a keyframe's snapshot allocated.
+    for (const key in record) {
+      const member = record[key];
+      if (member !== undefined) out[key] = encodeData(member);
+    }
     return out;
   }
   throw new TypeError(`cannot save a value of type ${typeof value === 'object' ? (value as object).constructor.name : typeof value}`);
@@ -41,7 +47,7 @@ export function decodeData(saved: SavedData): unknown {
     return builder.build();
   }
   const out: Record<string, unknown> = {};
-  for (const [key, member] of Object.entries(record)) out[key] = decodeData(member);
+  for (const key in record) out[key] = decodeData(record[key]!);
   return out;
 }
 

@@ -257,9 +257,13 @@ export class EpochTracker {
   private onLanded(event: Extract<SimEvent, { kind: 'write-landed' }>): void {
     const epoch = this.epochState;
     if (!epoch) return;
+    // Both cases below need the write's root on the node it landed on, or a forwarded write: most
+    // landings are neither, and are passed before the pair's names are looked up (a walk of the graph).
+    const rootedHere = this.roots.get(event.requestId)?.node === event.node;
+    if (!rootedHere && !this.forwarded.has(event.requestId)) return;
     const clusters = this.clustersOf(event.offsetBytes, event.lengthBytes);
     const names = this.names();
-    if (event.node === names.hiddenDisk && this.roots.get(event.requestId)?.node === names.hiddenDisk) {
+    if (event.node === names.hiddenDisk && rootedHere) {
       for (const cluster of clusters) epoch.hiddenDirect.add(cluster);
       return;
     }

@@ -471,10 +471,15 @@ export function approxBytes(value: unknown): number {
   if (typeof value === 'number') return 8;
   if (typeof value === 'string') return 16 + 2 * value.length;
   if (value instanceof Uint8Array) return 64 + value.length;
-  if (Array.isArray(value)) return 32 + value.reduce((sum: number, item) => sum + 8 + approxBytes(item), 0);
+  if (Array.isArray(value)) {
+    let total = 32;
+    for (const item of value) total += 8 + approxBytes(item);
+    return total;
+  }
   if (typeof value === 'object') {
     let total = 32;
-    for (const [key, item] of Object.entries(value as Record<string, unknown>)) total += 16 + key.length + approxBytes(item);
+    const record = value as Record<string, unknown>;
+    for (const key in record) if (Object.hasOwn(record, key)) total += 16 + key.length + approxBytes(record[key]);
     return total;
   }
   return 8;
