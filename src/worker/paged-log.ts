@@ -65,12 +65,17 @@ export class PagedLog<T> {
   }
 
   push(...items: T[]): void {
-    this.items.push(...items);
+    for (const item of items) this.pushOne(item);
+  }
+
+  /** push of one item, without the rest array (the event log takes every event of a run this way). */
+  pushOne(item: T): void {
+    this.items.push(item);
     const excess = this.items.length - this.head - this.limit;
     if (excess > 0) {
       // Dropped items are let go now, not at the next compaction: a log of events held up to
       // twice its limit, so every event of a long run outlived two scavenges and was promoted.
-      this.items.fill(undefined as T, this.head, this.head + excess);
+      for (let index = this.head; index < this.head + excess; index++) this.items[index] = undefined as T;
       this.head += excess;
       this.firstIndex += excess;
       if (this.head * 2 >= this.items.length) this.compact();

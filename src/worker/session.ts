@@ -1093,7 +1093,7 @@ export class SimSession {
     if (this.muted > 0) return;
     this.watch.onEvent?.(event);
     this.view.observe(event);
-    this.eventLog.push(event);
+    this.eventLog.pushOne(event);
     if (event.kind === 'qmp') {
       const eventsDuring = this.qmpLog.endIndex - this.qmpCommandFrom;
       this.qmpLog.push(eventsDuring > 0 ? { ...event, eventsDuring } : event);

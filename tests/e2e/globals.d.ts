@@ -35,7 +35,7 @@ declare global {
         /** Runs a command as the page's controls do (history, toast). */
         run(step: Record<string, unknown> & { op: string }, options?: { quiet?: boolean }): Promise<CommandResult | undefined>;
         /** The scenario being played, as far as the benchmarks read it (tests/bench/browser/app-pace.ts). */
-        readonly scenario: { readonly done: boolean; readonly outcome?: { readonly passed: boolean } } | null;
+        readonly scenario: { readonly nextStepIndex: number; readonly done: boolean; readonly outcome?: { readonly passed: boolean } } | null;
         loadScenarioText(name: string, text: string): Promise<boolean>;
         /** Set while the page asks whether to replace the user's own simulation (answer as the dialog would). */
         replaceRequest: { name: string; answer(replace: boolean): void } | null;

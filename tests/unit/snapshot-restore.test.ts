@@ -83,6 +83,37 @@ describe('snapshot and restore', () => {
     }
   });
 
+  it('an earlier snapshot is not changed by the run going on: its QMP events are shared, frozen, and later ones are not in it', () => {
+    const registry = storeRegistry();
+    const sim = new Simulation(settings, registry.factory);
+    expect(sim.settle(sim.coloStart()).ok).toBe(true);
+    sim.setWorkload({ writesPerSecond: 2000, vm: 'both', blockBytes: 4096, maxBlocks: 8 });
+    sim.runFor(5_000);
+    expect(sim.settle(sim.checkpoint()).ok).toBe(true);
+    const early = sim.snapshot();
+    const earlyJson = JSON.stringify(early);
+    const kept = early.colo.qmpEvents.primary.events;
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept[0]).toBe(sim.colo.qmpEventsOf('primary')[0]);
+    for (const record of kept) {
+      expect(Object.isFrozen(record) && Object.isFrozen(record.data)).toBe(true);
+      expect(() => {
+        (record as { timeUs: number }).timeUs = -1;
+      }).toThrow(TypeError);
+    }
+    for (let round = 0; round < 3; round++) {
+      sim.runFor(5_000);
+      expect(sim.settle(sim.checkpoint()).ok).toBe(true);
+    }
+    expect(sim.colo.qmpEventsOf('primary').length).toBeGreaterThan(kept.length);
+    expect(JSON.stringify(early)).toBe(earlyJson);
+    // A simulation restored from it has records of its own (frozen too), equal to the snapshot's.
+    const restored = new Simulation(early.settings, copiedStores(registry.stores), structuredClone(early));
+    expect(restored.colo.qmpEventsOf('primary')).toEqual(kept);
+    expect(restored.colo.qmpEventsOf('primary')[0]).not.toBe(kept[0]);
+    expect(Object.isFrozen(restored.colo.qmpEventsOf('primary')[0])).toBe(true);
+  });
+
   it('keeps the backup bitmap, allocation maps, faults and an opened node', () => {
     const registry = storeRegistry();
     const original = new Simulation(settings, registry.factory);

@@ -40,6 +40,12 @@ export interface QmpEventRecord {
   readonly timeUs: number;
 }
 
+/** `record` and its data made read-only (a change would throw): snapshots share kept events instead of copying them. */
+function freezeQmpEvent(record: QmpEventRecord): QmpEventRecord {
+  Object.freeze(record.data);
+  return Object.freeze(record);
+}
+
 /** A scenario operation waiting for the protocol, with where it started. */
 export type ColoOperation =
   | { readonly id: number; readonly kind: 'start'; readonly errorsFrom: number }
@@ -113,6 +119,8 @@ export class ColoControl {
     readonly state: ColoControlState,
     private readonly environment: ColoEnvironment,
   ) {
+    // Kept QMP events are never changed once emitted: snapshots share them (takeSnapshot).
+    for (const host of ['primary', 'secondary'] as const) for (const record of state.qmpEvents[host].events) freezeQmpEvent(record);
     const services = this.services();
     this.primary = new ColoProcess('primary', state.processes.primary, services);
     this.secondary = new ColoProcess('secondary', state.processes.secondary, services);
@@ -425,7 +433,7 @@ export class ColoControl {
   /** Emits a QMP event on `host`'s monitor and keeps it for `check event` and query-style views. */
   emitQmpEvent(host: HostName, name: string, data: Record<string, unknown>): void {
     const log = this.state.qmpEvents[host];
-    log.events.push({ name, data, timeUs: this.environment.scheduler.nowUs });
+    log.events.push(freezeQmpEvent({ name, data, timeUs: this.environment.scheduler.nowUs }));
     if (log.events.length > QMP_EVENTS_KEPT) {
       log.events.shift();
       log.firstIndex++;

@@ -143,7 +143,29 @@ export interface SnapshotSource {
   readonly hostRestarts: number;
 }
 
-/** Plain data of the whole simulation; shares nothing mutable with it. */
+/**
+ * The COLO control state as plain data. The kept QMP events (up to 500 a host) are frozen once
+ * emitted, so the snapshot's lists share them: copying them deeply was most of a keyframe's cost.
+ */
+function snapshotColoState(colo: ColoControlState): ColoControlState {
+  const out: Record<string, unknown> = {};
+  for (const key in colo) {
+    const value = colo[key as keyof ColoControlState];
+    out[key] = key === 'qmpEvents' ? shareQmpEvents(colo.qmpEvents) : clonePlain(value);
+  }
+  return out as unknown as ColoControlState;
+}
+
+function shareQmpEvents(logs: ColoControlState['qmpEvents']): ColoControlState['qmpEvents'] {
+  const out: Record<string, unknown> = {};
+  for (const host in logs) {
+    const log = logs[host as keyof typeof logs];
+    out[host] = { firstIndex: log.firstIndex, events: log.events.slice() };
+  }
+  return out as ColoControlState['qmpEvents'];
+}
+
+/** Plain data of the whole simulation; shares nothing mutable with it (frozen QMP event records are shared). */
 export function takeSnapshot(source: SnapshotSource): SimulationSnapshot {
   return {
     version: SNAPSHOT_VERSION,
@@ -155,7 +177,7 @@ export function takeSnapshot(source: SnapshotSource): SimulationSnapshot {
     nextOperationNumber: source.nextOperationNumber,
     prng: [...source.prng],
     link: source.link,
-    colo: clonePlain(source.colo),
+    colo: snapshotColoState(source.colo),
     requestResults: source.requestResults.map(([requestId, result]) => [requestId, encodeData(result)]),
     operationResults: source.operationResults.map(([operationId, outcome]) => [operationId, { ...outcome }]),
     hosts: { primary: snapshotHost(source.primary), secondary: snapshotHost(source.secondary) },
