@@ -73,8 +73,8 @@ export class PagedLog<T> {
     this.items.push(item);
     const excess = this.items.length - this.head - this.limit;
     if (excess > 0) {
-      // Dropped items are let go now, not at the next compaction: a log of events held up to
-      // twice its limit, so every event of a long run outlived two scavenges and was promoted.
+      // Dropped items are let go now, not at the next compaction: until then a bounded log kept
+      // up to twice its limit referenced (10,000 events for the event log).
       for (let index = this.head; index < this.head + excess; index++) this.items[index] = undefined as T;
       this.head += excess;
       this.firstIndex += excess;

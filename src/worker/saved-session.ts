@@ -81,7 +81,8 @@ export interface SavedMeta {
 export interface LoadedRecords {
   readonly meta: unknown;
   readonly chunks: LoadedChunks;
-  readonly pages: Map<string, Map<number, unknown[]>>;
+  /** Each list's pages by page index: arrays of items, or (the results list) a page in columns. */
+  readonly pages: Map<string, Map<number, unknown>>;
   readonly scenarioText: { readonly name: string; readonly text: string } | undefined;
   readonly history: HistoryEntry[];
   readonly recordCount: number;
@@ -94,7 +95,7 @@ export interface LoadedRecords {
 export function sortRecords(records: readonly SavedRecord[]): LoadedRecords {
   let meta: unknown;
   const chunks: LoadedChunks = new Map();
-  const pages = new Map<string, Map<number, unknown[]>>();
+  const pages = new Map<string, Map<number, unknown>>();
   let scenarioText: LoadedRecords['scenarioText'];
   let history: HistoryEntry[] = [];
   let timeline: unknown;
@@ -112,7 +113,7 @@ export function sortRecords(records: readonly SavedRecord[]): LoadedRecords {
       // The results list's pages are saved in columns (step-result-columns.ts), and are decoded
       // by resultPagesOf once the scenario's descriptions are known; those saved before were
       // arrays of results, as every other list's pages are.
-      log.set(key[1], value as unknown[]);
+      log.set(key[1], value);
     }
     // Other keys (a writability probe) are not part of the session.
   }
@@ -132,7 +133,7 @@ interface SavedMetaV1 {
 export interface SessionToRestore {
   readonly meta: SavedMeta;
   readonly chunks: LoadedChunks;
-  readonly pages: Map<string, Map<number, unknown[]>>;
+  readonly pages: Map<string, Map<number, unknown>>;
   readonly scenarioText: LoadedRecords['scenarioText'];
   readonly history: HistoryEntry[];
   /** The saved shape was older: everything must be saved again in today's shape. */
@@ -162,7 +163,7 @@ export function upgradeLoaded(loaded: LoadedRecords): SessionToRestore {
   if (meta.version !== 1) throw new Error(`the saved simulation has format version ${String(meta.version)}; this colo-sim reads versions 1 to ${SAVED_STATE_VERSION}`);
   const v1 = meta as SavedMetaV1;
   const snapshot = migrateSnapshot(v1.snapshot);
-  const pages = new Map<string, Map<number, unknown[]>>();
+  const pages = new Map<string, Map<number, unknown>>();
   const paged = (items: readonly unknown[]): { state: PagedLogState; pages: Map<number, unknown[]> } => {
     const byPage = new Map<number, unknown[]>();
     for (let start = 0; start < items.length; start += PAGE_SIZE) byPage.set(start / PAGE_SIZE, items.slice(start, start + PAGE_SIZE));
@@ -203,7 +204,7 @@ export function upgradeLoaded(loaded: LoadedRecords): SessionToRestore {
  * saved as arrays by an earlier release as they are. Throws a TypeError on a malformed page or
  * one leaving out a description the scenario does not have (see decodeStepResults).
  */
-export function resultPagesOf(pages: ReadonlyMap<string, ReadonlyMap<number, unknown[]>>, knownDescriptions: readonly string[]): ReadonlyMap<number, StepResult[]> {
+export function resultPagesOf(pages: ReadonlyMap<string, ReadonlyMap<number, unknown>>, knownDescriptions: readonly string[]): ReadonlyMap<number, StepResult[]> {
   const decoded = new Map<number, StepResult[]>();
   for (const [page, value] of pages.get(RESULTS_LOG) ?? []) {
     decoded.set(page, Array.isArray(value) ? (value as StepResult[]) : decodeStepResults(value as never, knownDescriptions));
@@ -211,7 +212,7 @@ export function resultPagesOf(pages: ReadonlyMap<string, ReadonlyMap<number, unk
   return decoded;
 }
 
-export function pagesOf<T>(pages: ReadonlyMap<string, ReadonlyMap<number, unknown[]>>, name: string): ReadonlyMap<number, T[]> {
+export function pagesOf<T>(pages: ReadonlyMap<string, ReadonlyMap<number, unknown>>, name: string): ReadonlyMap<number, T[]> {
   return (pages.get(name) ?? new Map()) as ReadonlyMap<number, T[]>;
 }
 

@@ -1103,8 +1103,8 @@ export class SimSession {
     }
     this.travel.onEvent(event);
     this.pendingEvents.push(event);
-    // Trimmed in bulk (dropping the oldest one per event moved the whole list every time), but
-    // soon: an event held much longer than the frame needs outlives two scavenges and is promoted.
+    // Trimmed in bulk (dropping the oldest one per event moved the whole list every time), soon
+    // after the frame's limit: events no frame will carry are not kept referenced.
     if (this.pendingEvents.length >= MAX_EVENTS_PER_FRAME + PENDING_EVENTS_SLACK) this.trimPendingEvents(MAX_EVENTS_PER_FRAME);
   }
 
