@@ -68,6 +68,15 @@ export class PagedLog<T> {
     for (const item of items) this.pushOne(item);
   }
 
+  /**
+   * push of a list of any length. A spread into a call (`push(...list)`) throws a RangeError
+   * ("Maximum call stack size exceeded") from about 125,000 items in V8: a scenario's results or
+   * steps, or the events of one long step, can be more.
+   */
+  pushAll(items: Iterable<T>): void {
+    for (const item of items) this.pushOne(item);
+  }
+
   /** push of one item, without the rest array (the event log takes every event of a run this way). */
   pushOne(item: T): void {
     this.items.push(item);

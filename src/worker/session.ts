@@ -462,7 +462,7 @@ export class SimSession {
       if (this.runner && this.loaded && !lesson) {
         // What ran so far becomes this session's history (a lesson's step log already is).
         this.steps.reset();
-        this.steps.push(...this.loaded.rawSteps.slice(0, this.runner.nextStepIndex));
+        this.steps.pushAll(this.loaded.rawSteps.slice(0, this.runner.nextStepIndex));
         this.travel.reset({ ...this.loaded.scenario, steps: this.loaded.scenario.steps.slice(0, this.runner.nextStepIndex) }, false);
         this.lastCommandEndUs = this.sim.nowUs;
         this.entriesRunAtLastCommand = this.sim.scheduler.entriesRun;
@@ -608,7 +608,8 @@ export class SimSession {
       this.adopt(partial.simulation, stores);
       this.within = { stepIndex, entries: partial.entries };
       this.eventLog.reset();
-      this.eventLog.push(...log, ...partial.events.map((entry) => entry.event));
+      this.eventLog.pushAll(log);
+      this.eventLog.pushAll(partial.events.map((entry) => entry.event));
       this.pendingEvents = this.eventLog.kept.slice();
       this.rebuildQmpLog();
       this.restoredFrameDue = true;
@@ -658,7 +659,7 @@ export class SimSession {
       this.travel.removeBranch(id);
       if (current.length > common) this.travel.addBranch(current, common);
       this.steps.reset();
-      this.steps.push(...target);
+      this.steps.pushAll(target);
       const timeline = this.travel.timeline;
       timeline.truncate(common);
       for (const step of parsed.scenario.steps.slice(common)) timeline.append(step);
@@ -1078,14 +1079,14 @@ export class SimSession {
    */
   private rebuildQmpLog(): void {
     this.qmpLog.reset();
-    this.qmpLog.push(...this.eventLog.kept.filter(isQmpTraffic));
+    this.qmpLog.pushAll(this.eventLog.kept.filter(isQmpTraffic));
     this.qmpCommandFrom = this.qmpLog.endIndex;
     this.qmpResetDue = true;
   }
 
   private qmpLogFromEvents(): PagedLog<QmpTranscriptEvent> {
     const log = new PagedLog<QmpTranscriptEvent>(QMP_LOG, PAGE_SIZE, QMP_LOG_LIMIT);
-    log.push(...this.eventLog.kept.filter(isQmpTraffic));
+    log.pushAll(this.eventLog.kept.filter(isQmpTraffic));
     return log;
   }
 
@@ -1212,7 +1213,7 @@ export class SimSession {
     const all = this.steps.kept.slice();
     this.travel.addBranch(all, position);
     this.steps.reset();
-    this.steps.push(...all.slice(0, position));
+    this.steps.pushAll(all.slice(0, position));
     this.travel.timeline.truncate(position);
     this.travel.setPosition(null);
     this.lastCommandEndUs = this.sim.nowUs;
@@ -1247,7 +1248,7 @@ export class SimSession {
         resume: moment.progress,
       });
       this.results.reset();
-      this.results.push(...this.travel.resultsByStep.before(moment.step));
+      this.results.pushAll(this.travel.resultsByStep.before(moment.step));
       this.scenarioStaticDue = true;
     } else {
       this.travel.setPosition(moment.step);
@@ -1255,7 +1256,7 @@ export class SimSession {
       this.entriesRunAtLastCommand = moment.simulation.scheduler.entriesRun;
     }
     this.eventLog.reset();
-    this.eventLog.push(...log);
+    this.eventLog.pushAll(log);
     this.pendingEvents = this.eventLog.kept.slice();
     this.rebuildQmpLog();
     this.restoredFrameDue = true;

@@ -28,6 +28,6 @@ export function costTotals(report: CostReport): CostTotals {
     activePeakClusters: report.occupancy.activePeakClusters,
     checkpoints: report.checkpoints.length,
     clustersEmptiedMean: emptied.length === 0 ? 0 : emptied.reduce((sum, count) => sum + count, 0) / emptied.length,
-    clustersEmptiedMax: emptied.length === 0 ? 0 : Math.max(...emptied),
+    clustersEmptiedMax: emptied.reduce((max, count) => Math.max(max, count), 0),
   };
 }
