@@ -319,6 +319,10 @@ export class SimSession {
 
   execute(step: unknown): Promise<CommandResult> {
     return this.exclusive(async () => {
+      if (this.persistenceStatus.kind === 'locked-elsewhere') {
+        // Its effect would live only in this tab's memory, and be gone when it opens the store again.
+        return { ok: false, errors: [{ path: '', message: 'another tab has this simulation: take it over here before acting on it' }] } as const;
+      }
       if (this.runner && !this.runner.learnerTask) {
         return { ok: false, errors: [{ path: '', message: 'a scenario is loaded: close it before acting on the simulation yourself' }] } as const;
       }
@@ -405,6 +409,7 @@ export class SimSession {
   scenarioStep(): Promise<ScenarioPosition | null> {
     return this.exclusive(async () => {
       if (!this.runner) return null;
+      if (this.persistenceStatus.kind === 'locked-elsewhere') return this.scenarioProgress();
       await this.leavePartial();
       this.runScenarioStep(this.runner);
       this.dirty = true;
@@ -420,6 +425,12 @@ export class SimSession {
     const burst = (): Promise<boolean> =>
       this.exclusive(async () => {
         if (!this.runner) return true;
+        if (this.persistenceStatus.kind === 'locked-elsewhere') {
+          // Another tab took the simulation over: this tab's clock is paused, and its run stops
+          // where it is (it went on in memory, to an end nobody else had).
+          await this.publish();
+          return true;
+        }
         await this.leavePartial();
         const runner = this.runner;
         const startedMs = this.ports.wallClockMs();
@@ -997,7 +1008,9 @@ export class SimSession {
   // ---- a lesson's tasks, done by the learner ---------------------------------------------------
 
   /** The clock may run: no scenario is loaded, or the learner is doing a lesson's task by hand. */
+  /** The clock may run: no scenario drives the simulation (or a lesson's task waits for the learner), and no other tab took it over. */
   private mayRunClock(): boolean {
+    if (this.persistenceStatus.kind === 'locked-elsewhere') return false;
     return !this.runner || this.runner.learnerTask !== undefined;
   }
 

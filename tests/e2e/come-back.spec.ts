@@ -420,6 +420,8 @@ test('a tab that waited for the simulation offers to open it once the owning tab
     await owner.close();
     const offer = waiting.getByTestId('banner-store-free');
     await expect(offer).toContainText('The tab that had this simulation has closed');
+    // One banner: "take over" beside "open it here" said two things about one store.
+    await expect(waiting.getByTestId('banner-locked')).toHaveCount(0);
     await offer.getByRole('button', { name: 'Open it here' }).click();
     await waitForApp(waiting);
     await expect(waiting.locator('.app')).toHaveAttribute('data-persistence', 'indexeddb');

@@ -13,6 +13,7 @@ import { IndexedDbPersistence, PersistenceError } from '../../src/storage/indexe
 import type { RecordChange } from '../../src/storage/tracked-stores.js';
 import { digestImages } from '../../src/worker/disk-digest.js';
 import { SimSession } from '../../src/worker/session.js';
+import { bigScenarioText } from '../support/big-scenario.js';
 import { mustExecute, openSession, RecordingPorts } from './support/session-harness.js';
 
 let databaseCounter = 0;
@@ -291,6 +292,43 @@ describe('worker session: nothing lost, nothing mixed (issue 10)', () => {
     // What is stored is the second tab's state only.
     const third = await openSession(databaseName);
     expect(await third.session.digestDisks()).toEqual(secondDigests);
+  });
+
+  it('a tab that lost the store stops: its run to the end, its clock, its steps and its commands wait until it takes the store back', async () => {
+    const steps = 30_000;
+    // A wall clock that runs, so the run to the end goes in bursts with frames between them.
+    class RunningClockPorts extends RecordingPorts {
+      override wallClockMs(): number {
+        return performance.now();
+      }
+    }
+    const persistence = await IndexedDbPersistence.open(`db-${databaseCounter++}`);
+    await persistence.claim();
+    const ports = new RunningClockPorts();
+    const first = { ports, session: new SimSession(ports, persistence, { kind: 'indexeddb', databaseName: 'lost' }) };
+    await first.session.start(await persistence.loadAll());
+    expect((await first.session.loadScenario('long.json', bigScenarioText(steps))).ok).toBe(true);
+    const running = first.session.scenarioRunToEnd();
+    while (!first.ports.frames().some((frame) => (frame.scenario?.nextStepIndex ?? 0) > 0)) await new Promise((resolve) => setTimeout(resolve, 2));
+    // What the worker does when another tab takes the store over (or a save finds it taken).
+    first.session.lostStore();
+    const stopped = await running;
+    expect(stopped?.done).toBe(false);
+    expect(stopped!.nextStepIndex).toBeGreaterThan(0);
+    expect(stopped!.nextStepIndex).toBeLessThan(steps);
+    expect(first.ports.lastFrame().scenario?.nextStepIndex).toBe(stopped!.nextStepIndex);
+    const digests = await first.session.digestDisks();
+    expect(await first.session.scenarioStep()).toEqual(stopped);
+    expect(await first.session.scenarioRunToEnd()).toEqual(stopped);
+    await first.session.stepEvent();
+    await first.session.setClock({ playing: true, speed: 1000 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(await first.session.execute({ op: 'guest-write', vm: 'primary', offset: 0, length: '4K', pattern: '0x42' })).toEqual({
+      ok: false,
+      errors: [{ path: '', message: 'another tab has this simulation: take it over here before acting on it' }],
+    });
+    expect(await first.session.digestDisks()).toEqual(digests);
+    expect(await first.session.currentScenario()).toEqual(stopped);
   });
 
   it('a saved simulation that cannot be restored is kept, not cleared, and can be discarded on request', async () => {
