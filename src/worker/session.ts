@@ -319,7 +319,7 @@ export class SimSession {
 
   execute(step: unknown): Promise<CommandResult> {
     return this.exclusive(async () => {
-      if (this.persistenceStatus.kind === 'locked-elsewhere') {
+      if (this.takenElsewhere) {
         // Its effect would live only in this tab's memory, and be gone when it opens the store again.
         return { ok: false, errors: [{ path: '', message: 'another tab has this simulation: take it over here before acting on it' }] } as const;
       }
@@ -409,7 +409,7 @@ export class SimSession {
   scenarioStep(): Promise<ScenarioPosition | null> {
     return this.exclusive(async () => {
       if (!this.runner) return null;
-      if (this.persistenceStatus.kind === 'locked-elsewhere') return this.scenarioProgress();
+      if (this.takenElsewhere) return this.scenarioProgress();
       await this.leavePartial();
       this.runScenarioStep(this.runner);
       this.dirty = true;
@@ -425,7 +425,7 @@ export class SimSession {
     const burst = (): Promise<boolean> =>
       this.exclusive(async () => {
         if (!this.runner) return true;
-        if (this.persistenceStatus.kind === 'locked-elsewhere') {
+        if (this.takenElsewhere) {
           // Another tab took the simulation over: this tab's clock is paused, and its run stops
           // where it is (it went on in memory, to an end nobody else had).
           await this.publish();
@@ -1008,9 +1008,14 @@ export class SimSession {
   // ---- a lesson's tasks, done by the learner ---------------------------------------------------
 
   /** The clock may run: no scenario is loaded, or the learner is doing a lesson's task by hand. */
+  /** Another tab owns the saved simulation: this one neither runs nor takes commands until it takes it back. */
+  private get takenElsewhere(): boolean {
+    return this.persistenceStatus.kind === 'locked-elsewhere';
+  }
+
   /** The clock may run: no scenario drives the simulation (or a lesson's task waits for the learner), and no other tab took it over. */
   private mayRunClock(): boolean {
-    if (this.persistenceStatus.kind === 'locked-elsewhere') return false;
+    if (this.takenElsewhere) return false;
     return !this.runner || this.runner.learnerTask !== undefined;
   }
 
